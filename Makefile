@@ -1,0 +1,50 @@
+# Two commands: `make run` (set up everything and serve the demo) and `make test` (the whole suite).
+VENV    := .venv
+PY      := $(VENV)/bin/python
+FLASK   := $(VENV)/bin/flask --app outreach
+STAMP   := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+PO      := $(wildcard outreach/translations/*/LC_MESSAGES/messages.po)
+MO      := $(PO:.po=.mo)
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: run test lint bench setup db translations extract-messages clean
+
+setup: $(STAMP) $(MO)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+%.mo: %.po $(STAMP)
+	$(VENV)/bin/pybabel compile -i $< -o $@ --statistics
+
+translations: $(MO)
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo seed --if-empty
+
+run: db
+	@echo "Outreach on http://$(HOST):$(PORT)  (demo logins: see README.md; password demo-2026)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/run.py
+
+# After adding or changing user-facing strings: extract, then translate the new entries in messages.po.
+extract-messages: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o outreach/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i outreach/translations/messages.pot -d outreach/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance/*.db outreach/translations/*/LC_MESSAGES/*.mo

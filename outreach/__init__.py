@@ -1,0 +1,53 @@
+"""Outreach: the field app of Vietnam's community digital technology teams."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import CONFIGS, Config
+from outreach import web
+from outreach.auth.cli import users_cli
+from outreach.auth.routes import admin_bp, auth_bp
+from outreach.demo.cli import demo_cli
+from outreach.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+from outreach.geo.api import api_bp
+from outreach.geo.cli import geo_cli, households_cli
+from outreach.geo.routes import geo_bp
+from outreach.home.routes import home_bp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI and error handlers."""
+    if config_class is None:
+        config_class = CONFIGS[os.environ.get("FLASK_CONFIG", "development")]
+    if hasattr(config_class, "check"):
+        config_class.check()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_class)
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+    web.init_app(app)
+
+    for blueprint in (home_bp, auth_bp, admin_bp, geo_bp, api_bp):
+        app.register_blueprint(blueprint)
+    for group in (users_cli, geo_cli, households_cli, demo_cli):
+        app.cli.add_command(group)
+    return app

@@ -1,0 +1,1 @@
+"""Audit log and import history: who did what, when."""

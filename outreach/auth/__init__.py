@@ -1,0 +1,1 @@
+"""Users, roles, geographic scope, API tokens and login."""

@@ -1,0 +1,55 @@
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from outreach.auth import services
+from outreach.errors import ValidationError
+from outreach.extensions import db
+from outreach.types import utcnow
+
+users_cli = AppGroup("users", help="Create users and API tokens.")
+
+
+def _fail(exc: ValidationError) -> None:
+    for field, messages in exc.errors.items():
+        for message in messages:
+            click.echo(f"{field}: {message}" if field else str(message), err=True)
+    db.session.rollback()
+    sys.exit(2)
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "staff", "leader", "member"]), required=True)
+@click.option("--unit", "unit_code", help="Code of the unit the user works in (dataset:code when ambiguous).")
+@click.option("--full-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(username: str, role: str, unit_code: str | None, full_name: str, password_stdin: bool) -> None:
+    """Create a user; the password comes from a prompt or standard input, never the command line."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        unit = services.find_unit_by_code(unit_code) if unit_code else None
+        user = services.create_user(None, username, role=role, unit=unit, password=password, full_name=full_name, now=utcnow())
+    except ValidationError as exc:
+        _fail(exc)
+    db.session.commit()
+    where = f" in {user.scope_unit.name}" if user.scope_unit else ""
+    click.echo(f"Created {user.username} ({user.role}{where}).")
+
+
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--label", default="cli")
+def make_token(username: str, label: str) -> None:
+    """Print a new API token for USERNAME (shown once; only its hash is stored)."""
+    user = db.session.scalar(db.select(services.User).where(services.User.username == username))
+    if user is None or not user.active:
+        click.echo(f"No active user called {username!r}.", err=True)
+        sys.exit(2)
+    token = services.issue_token(user, label=label, now=utcnow())
+    db.session.commit()
+    click.echo(token)

@@ -1,0 +1,148 @@
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from outreach.audit.services import recent_events, record_event
+from outreach.auth import services
+from outreach.auth.forms import LoginForm, TokenForm, UserChangeForm, UserCreateForm
+from outreach.auth.models import ApiToken, Role, User
+from outreach.errors import ValidationError
+from outreach.extensions import db, limiter
+from outreach.types import utcnow
+
+auth_bp = Blueprint("auth", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+@auth_bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.username.data, form.password.data, ip=request.remote_addr or "", now=utcnow())
+        db.session.commit()
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            session["lang"] = user.language
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("Wrong user name or password, or the account is deactivated."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@auth_bp.post("/logout")
+@login_required
+def logout():
+    record_event(current_user, "logout", ip=request.remote_addr or "", now=utcnow())
+    db.session.commit()
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@auth_bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token = services.issue_token(current_user, label=form.label.data or "", now=utcnow())
+        db.session.commit()
+    rows = db.session.scalars(
+        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template("auth/tokens.html", form=form, tokens=rows, new_token=new_token)
+
+
+@auth_bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if services.revoke_tokens(current_user, now=utcnow(), token_id=token_id):
+        flash(_("The token is revoked."), "info")
+    db.session.commit()
+    return redirect(url_for("auth.tokens"))
+
+
+# --- administration of users (admins only) ---------------------------------------------------
+
+
+@admin_bp.before_request
+@login_required
+def only_admins():
+    if current_user.role != Role.ADMIN:
+        abort(403)
+
+
+def _unit_or_error(form) -> object:
+    code = (form.unit_code.data or "").strip()
+    if not code:
+        return None
+    try:
+        return services.find_unit_by_code(code)
+    except ValidationError as exc:
+        form.unit_code.errors = list(form.unit_code.errors) + exc.errors["unit"]
+        return False
+
+
+@admin_bp.route("/users", methods=["GET", "POST"])
+def users():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        unit = _unit_or_error(form)
+        if unit is not False:
+            try:
+                user = services.create_user(
+                    current_user, form.username.data, role=form.role.data, unit=unit,
+                    password=form.password.data, full_name=form.full_name.data or "", now=utcnow(),
+                )
+            except ValidationError as exc:
+                _attach(form, exc)
+            else:
+                db.session.commit()
+                flash(_("User %(name)s created.", name=user.username), "success")
+                return redirect(url_for("admin.users"))
+    query = request.args.get("q", "")
+    return render_template("admin/users.html", form=form, users=services.list_users(query=query), q=query)
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_detail(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserChangeForm(obj=None if request.method == "POST" else user)
+    if request.method == "GET":
+        form.unit_code.data = f"{user.scope_unit.dataset}:{user.scope_unit.code}" if user.scope_unit else ""
+    if form.validate_on_submit():
+        unit = _unit_or_error(form)
+        if unit is not False:
+            try:
+                services.change_user(current_user, user.id, role=form.role.data, unit=unit, active=form.active.data, now=utcnow())
+            except ValidationError as exc:
+                _attach(form, exc)
+            else:
+                db.session.commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user.html", form=form, user=user)
+
+
+@admin_bp.get("/audit")
+def audit():
+    action = request.args.get("action", "")
+    return render_template("admin/audit.html", events=recent_events(action=action), action=action)
+
+
+def _attach(form, exc: ValidationError) -> None:
+    for name, messages in exc.errors.items():
+        field = getattr(form, {"unit": "unit_code"}.get(name, name), None)
+        if field is not None:
+            field.errors = list(field.errors) + [str(m) for m in messages]
+        else:
+            for message in messages:
+                flash(str(message), "error")

@@ -1,0 +1,63 @@
+"""Geographic scope, enforced here and only here: a user sees the subtree of their unit."""
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from outreach.auth.models import Role, User
+from outreach.errors import Forbidden, NotFound
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Household, Level
+
+
+def unit_in_scope(actor: User) -> ColumnElement[bool]:
+    """A condition on ``AdminUnit`` true for the units in the actor's subtree."""
+    if actor.role == Role.ADMIN:
+        return sa.true()
+    if actor.scope_unit is None:
+        return sa.false()
+    return AdminUnit.path.startswith(actor.scope_unit.path, autoescape=True)
+
+
+def get_unit(actor: User, unit_id: int) -> AdminUnit:
+    """The unit if it is in the actor's subtree, else ``NotFound``."""
+    unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.id == unit_id, unit_in_scope(actor)))
+    if unit is None:
+        raise NotFound(unit_id)
+    return unit
+
+
+def households_in_scope(actor: User) -> sa.Select:
+    """Households (not erased) of the villages in the actor's subtree. Staff see none."""
+    if actor.role == Role.STAFF:
+        raise Forbidden("staff see counts, not individual households")
+    return (
+        sa.select(Household)
+        .join(AdminUnit, Household.village_id == AdminUnit.id)
+        .where(unit_in_scope(actor), Household.erased_at.is_(None))
+    )
+
+
+def get_household(actor: User, household_id: int) -> Household:
+    """The household if the actor may see it, else ``NotFound`` (never a hint that it exists)."""
+    if actor.role == Role.STAFF:
+        raise NotFound(household_id)
+    household = db.session.scalar(households_in_scope(actor).where(Household.id == household_id))
+    if household is None:
+        raise NotFound(household_id)
+    return household
+
+
+def require_role(actor: User, *roles: Role) -> None:
+    if actor.role != Role.ADMIN and actor.role not in roles:
+        raise Forbidden(actor.role)
+
+
+def manageable_commune(actor: User, unit: AdminUnit) -> AdminUnit:
+    """The commune whose villages and households ``actor`` may change, for a unit in it."""
+    require_role(actor, Role.LEADER)
+    commune = unit
+    while commune is not None and commune.level != Level.COMMUNE:
+        commune = commune.parent
+    if commune is None or (actor.role != Role.ADMIN and not commune.path.startswith(actor.scope_unit.path)):
+        raise NotFound(unit.id)
+    return commune

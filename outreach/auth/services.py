@@ -1,0 +1,158 @@
+"""Users, login and API tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from outreach.audit.services import record_event
+from outreach.auth.models import ApiToken, Role, User
+from outreach.errors import NotFound, ValidationError
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Level
+
+TOKEN_PREFIX = "otr_"
+MIN_PASSWORD = 8
+
+# The unit level each role is scoped to: a leader runs a commune, a member works in a village
+# or commune, staff look at a district or province (or a commune, for a commune official).
+ROLE_LEVELS = {
+    Role.STAFF: (Level.PROVINCE, Level.DISTRICT, Level.COMMUNE),
+    Role.LEADER: (Level.COMMUNE,),
+    Role.MEMBER: (Level.COMMUNE, Level.VILLAGE),
+}
+
+
+def authenticate(username: str, password: str, *, ip: str, now: datetime) -> User | None:
+    """The active user with this name and password, else ``None``; both outcomes are audited."""
+    user = db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.strip().lower()))
+    if user is None or not user.active or not user.check_password(password):
+        record_event(user, "login.failed", actor_name=username.strip()[:80], ip=ip, now=now)
+        return None
+    user.last_login_at = now
+    record_event(user, "login", ip=ip, now=now)
+    return user
+
+
+def find_unit_by_code(code: str, dataset: str | None = None) -> AdminUnit:
+    """A unit by its code; a code found in both datasets must be qualified ("legacy:02216")."""
+    if ":" in code:
+        dataset, code = code.split(":", 1)
+    stmt = sa.select(AdminUnit).where(AdminUnit.code == code.strip())
+    if dataset:
+        stmt = stmt.where(AdminUnit.dataset == dataset)
+    units = list(db.session.scalars(stmt))
+    if not units:
+        raise ValidationError({"unit": [_("No unit with code “%(code)s”.", code=code)]})
+    if len(units) > 1:
+        options = ", ".join(f"{u.dataset}:{u.code} ({u.name})" for u in units)
+        raise ValidationError({"unit": [_("Code “%(code)s” is in several datasets; write one of: %(options)s.", code=code, options=options)]})
+    return units[0]
+
+
+def _check_user(role: str, unit: AdminUnit | None, password: str | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if role not in set(Role):
+        errors["role"] = [_("Role must be one of: admin, staff, leader, member.")]
+    elif role != Role.ADMIN:
+        if unit is None:
+            errors["unit"] = [_("Choose the unit this user works in.")]
+        elif unit.level not in ROLE_LEVELS[Role(role)]:
+            errors["unit"] = [_("A %(role)s cannot be scoped to a %(level)s.", role=role, level=unit.level)]
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors["password"] = [_("The password must have at least %(n)s characters.", n=MIN_PASSWORD)]
+    return errors
+
+
+def create_user(actor: User | None, username: str, *, role: str, unit: AdminUnit | None, password: str, full_name: str = "", now: datetime) -> User:
+    """Create a user. ``actor`` None is the command line."""
+    username = username.strip()
+    errors = _check_user(role, unit, password)
+    if not username or len(username) > 80 or any(ch.isspace() for ch in username):
+        errors["username"] = [_("A user name is one word of at most 80 characters.")]
+    elif db.session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower())):
+        errors["username"] = [_("The user name “%(name)s” is taken.", name=username)]
+    if errors:
+        raise ValidationError(errors)
+    user = User(username=username, full_name=full_name.strip(), role=role, scope_unit=None if role == Role.ADMIN else unit, created_at=now)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record_event(actor, "user.create", target=user, detail={"role": role, "unit": unit.code if unit else None}, now=now)
+    return user
+
+
+def change_user(actor: User | None, user_id: int, *, role: str, unit: AdminUnit | None, active: bool, now: datetime) -> User:
+    """Change a user's role, scope or whether they can log in (each change audited)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(user_id)
+    errors = _check_user(role, unit, None)
+    if actor is not None and user.id == actor.id and (not active or role != user.role):
+        errors["role"] = [_("You cannot demote or deactivate yourself.")]
+    if errors:
+        raise ValidationError(errors)
+    unit = None if role == Role.ADMIN else unit
+    before = {"role": user.role, "unit": user.scope_unit.code if user.scope_unit else None, "active": user.active}
+    user.role, user.scope_unit, user.active = role, unit, active
+    after = {"role": role, "unit": unit.code if unit else None, "active": active}
+    if before != after:
+        action = "user.role_change" if before["role"] != role or before["unit"] != after["unit"] else "user.change"
+        record_event(actor, action, target=user, detail={"before": before, "after": after}, now=now)
+        if not active:
+            revoke_tokens(user, now=now)
+    db.session.flush()
+    return user
+
+
+def set_password(actor: User | None, user: User, password: str, *, now: datetime) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError({"password": [_("The password must have at least %(n)s characters.", n=MIN_PASSWORD)]})
+    user.set_password(password)
+    record_event(actor, "user.password", target=user, now=now)
+    db.session.flush()
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, *, label: str = "", now: datetime) -> str:
+    """Make a new API token for ``user`` and return it; only its hash is kept, so show it once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, label=label[:80], token_hash=_hash_token(token), prefix=token[:10], created_at=now))
+    record_event(user, "token.create", target=user, detail={"label": label}, now=now)
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str, *, now: datetime) -> User | None:
+    """The active user owning a live token."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.active:
+        return None
+    # Keep the write cheap: a last-used date per hour is enough to spot dead tokens.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 3600:
+        row.last_used_at = now
+    return row.user
+
+
+def revoke_tokens(user: User, *, now: datetime, token_id: int | None = None) -> int:
+    stmt = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if token_id is not None:
+        stmt = stmt.where(ApiToken.id == token_id)
+    return db.session.execute(stmt.values(revoked_at=now)).rowcount
+
+
+def list_users(*, query: str = "") -> list[User]:
+    stmt = sa.select(User).order_by(User.role, User.username)
+    if query:
+        stmt = stmt.where(sa.func.lower(User.username).contains(query.lower(), autoescape=True))
+    return list(db.session.scalars(stmt))
+

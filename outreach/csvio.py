@@ -1,0 +1,108 @@
+"""The one CSV reader: UTF-8 with or without BOM, comma or semicolon, Vietnamese or English
+headers, rows streamed with their line numbers so every error can point at its row."""
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from flask_babel import gettext as _
+
+from outreach.errors import ValidationError
+from outreach.text import clean, fold_key
+
+csv.field_size_limit(1_000_000)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    aliases: tuple[str, ...]  # header spellings, compared without diacritics, case or punctuation
+    required: bool = False
+
+
+def file_sha256(stream: BinaryIO) -> str:
+    """Hash a seekable binary stream and rewind it."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+def line_label(number: int) -> str:
+    return _("Line %(number)s", number=number)
+
+
+class RowErrors:
+    """Errors collected over a whole file, a line at a time; raised together at the end."""
+
+    LIMIT = 500  # enough to fix a file; a file that is all wrong needs one message, not 100,000
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.count = 0
+
+    def add(self, line: int, message: str) -> None:
+        self.count += 1
+        if len(self.errors) < self.LIMIT:
+            self.errors.setdefault(line_label(line), []).append(str(message))
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            errors = dict(self.errors)
+            if self.count > sum(len(v) for v in errors.values()):
+                errors[""] = [_("…and %(more)s more errors.", more=self.count - sum(len(v) for v in errors.values()))]
+            raise ValidationError(errors)
+
+
+class CsvRows:
+    """Iterate ``(line_number, {column: value})`` over a CSV file, after checking its header."""
+
+    def __init__(self, stream: BinaryIO, columns: list[Column]):
+        self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        try:
+            first = self._text.readline()
+        except UnicodeDecodeError as exc:
+            raise ValidationError({line_label(1): [_("The file is not UTF-8 text. Save it as “CSV UTF-8”.")]}) from exc
+        if not first.strip():
+            raise ValidationError({line_label(1): [_("The file is empty: the first line must name the columns.")]})
+        self.delimiter = ";" if first.count(";") > first.count(",") else ","
+        header = next(csv.reader([first], delimiter=self.delimiter))
+        self.columns = self._match_header(header, columns)
+        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+
+    @staticmethod
+    def _match_header(header: list[str], columns: list[Column]) -> dict[str, int]:
+        by_alias = {fold_key(alias): col.name for col in columns for alias in (col.name, *col.aliases)}
+        found: dict[str, int] = {}
+        for index, title in enumerate(header):
+            name = by_alias.get(fold_key(title))
+            if name is not None and name not in found:
+                found[name] = index
+        missing = [col for col in columns if col.required and col.name not in found]
+        if missing:
+            expected = "; ".join(f"{col.aliases[0]} ({col.name})" for col in missing)
+            found_text = ", ".join(h.strip() for h in header)
+            raise ValidationError(
+                {line_label(1): [_("Missing column(s): %(columns)s. Found: %(found)s.", columns=expected, found=found_text)]}
+            )
+        return found
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        line = 1
+        try:
+            for cells in self._reader:
+                line = self._reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                yield line, {name: clean(cells[i]) if i < len(cells) else "" for name, i in self.columns.items()}
+        except UnicodeDecodeError as exc:
+            raise ValidationError({line_label(line + 1): [_("This line is not UTF-8 text. Save the file as “CSV UTF-8”.")]}) from exc
+        except csv.Error as exc:
+            raise ValidationError({line_label(line + 1): [_("Unreadable CSV: %(error)s", error=str(exc))]}) from exc

@@ -1,0 +1,31 @@
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from outreach.demo.seed import PASSWORD, is_empty, seed_demo
+from outreach.extensions import db
+from outreach.types import utcnow
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has users.")
+def seed(if_empty: bool) -> None:
+    """Build the Tuyên Quang demo (real units, invented villages, households and users)."""
+    if not is_empty():
+        if if_empty:
+            click.echo("Database already has data; demo not seeded.")
+            return
+        click.echo("The database already has users: the demo only goes into an empty database.", err=True)
+        sys.exit(2)
+    summary = seed_demo(now=utcnow())
+    db.session.commit()
+    click.echo(
+        f"Demo: Tuyên Quang, {summary.districts} districts, {summary.communes} communes, "
+        f"{summary.villages} villages, {summary.households} households."
+    )
+    click.echo(f"Logins (password for all: {PASSWORD}):")
+    for username, role, unit in summary.users:
+        click.echo(f"  {username:<22} {role:<7} {unit}")

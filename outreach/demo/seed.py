@@ -1,0 +1,152 @@
+"""The Tuyên Quang demo: real legacy units (7 districts, 137 communes), invented villages,
+households and one user per role. The same seed gives the same demo every time."""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from outreach.auth.models import Role, User
+from outreach.auth.services import create_user
+from outreach.extensions import db
+from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
+from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose
+from outreach.geo.units import import_units
+from outreach.text import fold
+
+PASSWORD = "demo-2026"
+SEED = 2026
+
+# Communes named in the field notes; they get households, the others only villages.
+HOUSEHOLD_COMMUNES = ("02216", "02524", "02200", "02383", "02368", "02284")
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Hà", "Nông", "Ma", "Triệu", "Bàn", "Lý", "Đặng",
+          "Quan", "Lộc", "Phùng", "Chu", "Vũ", "Đỗ", "Mạc", "Hứa"]
+MIDDLE_M = ["Văn", "Đức", "Minh", "Hữu", "Quang", "Xuân", "Tiến"]
+MIDDLE_F = ["Thị", "Thị", "Ngọc", "Thanh", "Thu", "Hồng"]
+GIVEN_M = ["An", "Bình", "Cường", "Dũng", "Hải", "Hùng", "Khánh", "Long", "Nam", "Quân", "Sơn", "Thắng",
+           "Tuấn", "Trường", "Vinh", "Phúc", "Lâm", "Chiến", "Thành", "Toàn"]
+GIVEN_F = ["Lan", "Mai", "Nga", "Phương", "Yến", "Hạnh", "Hoa", "Hương", "Liên", "Thảo", "Dung", "Hà",
+           "Nhung", "Vân", "Tuyết", "Xuân"]
+VILLAGE_NAMES = ["Bản Pài", "Nà Khà", "Khuổi Phầy", "Phiêng Luông", "Nà Mụ", "Bó Củng", "Đồng Mới", "Tân Lập",
+                 "Tân Thành", "Làng Chùa", "Đồng Cướm", "Cầu Cả", "Nà Lá", "Pác Cáp", "Khuôn Hẻo", "Nặm Đíp",
+                 "Nà Héc", "Bản Tấng", "Thác Lăn", "Đồng Vàng", "Cao Phạ", "Làng Mới", "Bình Man", "Nà Tông",
+                 "Nà Lung", "Khuổi Củng", "Phai Tre", "Đèo Gianh", "Nà Ta", "Tiền Phong", "Hưng Thành", "Kim Quan"]
+STREETS = ["ngõ 12", "ngõ 34", "ngách 5", "đường Lê Lợi", "đường 17/8", "đường Tân Trào", "xóm Trên", "xóm Dưới",
+           "cạnh nhà văn hoá", "gần trường tiểu học"]
+HIGHLAND = ("071", "072")  # Lâm Bình, Na Hang: "bản" are common
+
+
+@dataclass
+class DemoSummary:
+    districts: int
+    communes: int
+    villages: int
+    households: int
+    users: list[tuple[str, str, str]]
+
+
+def _name(rng: random.Random) -> str:
+    if rng.random() < 0.7:
+        return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE_M)} {rng.choice(GIVEN_M)}"
+    return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE_F)} {rng.choice(GIVEN_F)}"
+
+
+def _point(rng: random.Random, unit: AdminUnit) -> tuple[float | None, float | None]:
+    if not unit.has_bounds:
+        return unit.lat, unit.lon
+    # Keep away from the edges of the box, where it may leave the commune.
+    dy, dx = (unit.north - unit.south) * 0.2, (unit.east - unit.west) * 0.2
+    return (round(rng.uniform(unit.south + dy, unit.north - dy), 6), round(rng.uniform(unit.west + dx, unit.east - dx), 6))
+
+
+def is_empty() -> bool:
+    return db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def seed_demo(*, now: datetime) -> DemoSummary:
+    """Build the demo in the current transaction (the caller commits)."""
+    rng = random.Random(SEED)
+    import_units("legacy", "Tuyên Quang")
+    province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.dataset == "legacy", AdminUnit.code == "08"))
+    communes = list(
+        db.session.scalars(
+            sa.select(AdminUnit)
+            .where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.COMMUNE)
+            .order_by(AdminUnit.code)
+        )
+    )
+    village_rows = []
+    for commune in communes:
+        district_code = commune.path.split("/")[2]
+        if commune.kind == "Phường" or commune.kind == "Thị trấn":
+            names = [("Tổ dân phố", str(n)) for n in range(1, rng.randint(8, 16) + 1)]
+        else:
+            kind = "Bản" if district_code in HIGHLAND and rng.random() < 0.5 else "Thôn"
+            names = [(kind, n) for n in rng.sample(VILLAGE_NAMES, rng.randint(7, 16))]
+        for number, (kind, short) in enumerate(names, start=1):
+            code = f"{commune.code}-{number:03d}"
+            lat, lon = _point(rng, commune)
+            village_rows.append({
+                "dataset": "legacy", "code": code, "level": Level.VILLAGE, "kind": kind,
+                "name": f"{kind} {short}", "short_name": short, "name_folded": f"{fold(kind + ' ' + short)} | {fold(short)}",
+                "parent_id": commune.id, "path": f"{commune.path}{code}/", "lat": lat, "lon": lon,
+                "created_at": now, "updated_at": now,
+            })
+    db.session.execute(sa.insert(AdminUnit), village_rows)
+
+    by_code = {c.code: c for c in communes}
+    leader_of = {}
+    users = []
+
+    def add_user(username: str, role: Role, unit: AdminUnit | None, full_name: str) -> User:
+        user = create_user(None, username, role=role, unit=unit, password=PASSWORD, full_name=full_name, now=now)
+        users.append((username, role.value, unit.name if unit else "—"))
+        return user
+
+    add_user("admin", Role.ADMIN, None, "Quản trị hệ thống")
+    add_user("canbo.tinh", Role.STAFF, province, "Cán bộ Sở Thông tin và Truyền thông")
+    hamyen = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.dataset == "legacy", AdminUnit.code == "074"))
+    add_user("canbo.hamyen", Role.STAFF, hamyen, "Cán bộ huyện Hàm Yên")
+    leader_of["02216"] = add_user("lanhdao.tanha", Role.LEADER, by_code["02216"], "Chủ tịch UBND phường Tân Hà")
+    leader_of["02383"] = add_user("lanhdao.minhkhuong", Role.LEADER, by_code["02383"], "Chủ tịch UBND xã Minh Khương")
+    tanha_villages = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == by_code["02216"].id).order_by(AdminUnit.code)))
+    add_user("thanhvien.tanha", Role.MEMBER, tanha_villages[0], "Đoàn viên tổ công nghệ số")
+
+    villages = list(
+        db.session.scalars(
+            sa.select(AdminUnit)
+            .where(AdminUnit.level == Level.VILLAGE, AdminUnit.parent_id.in_([by_code[c].id for c in HOUSEHOLD_COMMUNES]))
+            .order_by(AdminUnit.code)
+        )
+    )
+    households = 0
+    for village in villages:
+        collector = leader_of.get(village.parent.code)
+        for _n in range(rng.randint(35, 110)):
+            household = Household(
+                village_id=village.id,
+                head_name=(head := _name(rng)),
+                head_name_folded=fold(head),
+                address=f"{rng.randint(1, 250)} {rng.choice(STREETS)}, {village.name}",
+                members=rng.choice([1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 7]),
+                created_at=now,
+                updated_at=now,
+                created_by_id=collector.id if collector else None,
+            )
+            if rng.random() < 0.75:
+                household.lat, household.lon = (round(village.lat + rng.gauss(0, 0.003), 6), round(village.lon + rng.gauss(0, 0.003), 6))
+            if rng.random() < 0.7:
+                household.phone = f"+84{rng.choice('35789')}{rng.randrange(10**8):08d}"
+                purposes = [Purpose.STORE_PHONE] + ([Purpose.RECEIVE_SMS] if rng.random() < 0.75 else [])
+                for purpose in purposes:
+                    household.consents.append(Consent(
+                        purpose=purpose, text_version=CONSENT_VERSION, text=CONSENT_TEXTS[purpose], method="in_person",
+                        collected_by_id=collector.id if collector else None, collected_at=now,
+                    ))
+            db.session.add(household)
+            households += 1
+    db.session.flush()
+    districts = db.session.scalar(sa.select(sa.func.count()).where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.DISTRICT))
+    return DemoSummary(districts=districts, communes=len(communes), villages=len(village_rows), households=households, users=users)

@@ -1,0 +1,1 @@
+"""Administrative units (a tree), villages, households and consent."""

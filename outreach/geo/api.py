@@ -1,0 +1,115 @@
+"""The JSON API for households and units. A bearer token, or the session cookie with the CSRF header."""
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from outreach.auth.scope import get_household, get_unit
+from outreach.errors import ValidationError
+from outreach.extensions import csrf, db
+from outreach.geo import services
+from outreach.geo.models import AdminUnit, Household, Purpose
+from outreach.types import utcnow
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(api_bp)
+
+
+@api_bp.before_request
+def authenticate():
+    if not current_user.is_authenticated:
+        return jsonify({"error": "unauthorized", "message": "Log in, or send Authorization: Bearer <token>."}), 401
+    # A browser session must prove the request came from our pages; a bearer token already does.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get("Authorization", "").startswith("Bearer "):
+        csrf.protect()
+    return None
+
+
+def unit_json(unit: AdminUnit) -> dict:
+    return {
+        "id": unit.id, "code": unit.code, "dataset": unit.dataset, "level": unit.level, "kind": unit.kind,
+        "name": unit.name, "parent_id": unit.parent_id, "lat": unit.lat, "lon": unit.lon,
+    }
+
+
+def household_json(household: Household) -> dict:
+    return {
+        "id": household.id,
+        "village_id": household.village_id,
+        "village": household.village.name,
+        "head_name": household.head_name,
+        "address": household.address,
+        "phone": household.phone,
+        "members": household.members,
+        "lat": household.lat,
+        "lon": household.lon,
+        "notes": household.notes,
+        "consent": {p.value: household.active_consent(p) is not None for p in Purpose},
+        "updated_at": household.updated_at.isoformat(),
+    }
+
+
+def _number(body: dict, name: str) -> float | None:
+    value = body.get(name)
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    raise ValidationError({name: ["must be a number"]})
+
+
+def _validation(exc: ValidationError):
+    return jsonify({"error": "invalid", "errors": {k: [str(m) for m in v] for k, v in exc.errors.items()}}), 422
+
+
+@api_bp.get("/me")
+def me():
+    unit = current_user.scope_unit
+    return jsonify({"username": current_user.username, "role": current_user.role, "unit": unit_json(unit) if unit else None})
+
+
+@api_bp.get("/units")
+def units():
+    return jsonify({"units": [unit_json(u) for u in services.search_units(current_user, request.args.get("q", ""), level=request.args.get("level"))]})
+
+
+@api_bp.get("/units/<int:unit_id>")
+def unit(unit_id: int):
+    found = get_unit(current_user, unit_id)
+    return jsonify(unit_json(found) | {"children": [unit_json(u) | {"households": n} for u, n in services.child_units(current_user, found)]})
+
+
+@api_bp.get("/households")
+def households():
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = services.list_households(
+        current_user, query=request.args.get("q", ""), village_id=request.args.get("village_id", type=int), page=page, per_page=100
+    )
+    return jsonify({"total": total, "page": page, "households": [household_json(h) for h in rows]})
+
+
+@api_bp.get("/households/<int:household_id>")
+def household(household_id: int):
+    return jsonify(household_json(get_household(current_user, household_id)))
+
+
+@api_bp.post("/households")
+def create_household():
+    body = request.get_json(silent=True) or {}
+    try:
+        data = services.HouseholdInput(
+            village_id=body.get("village_id"),
+            head_name=str(body.get("head_name", "")),
+            address=str(body.get("address", "")),
+            phone=str(body.get("phone") or ""),
+            members=body.get("members", 1) if isinstance(body.get("members", 1), int) else None,
+            lat=_number(body, "lat"),
+            lon=_number(body, "lon"),
+            notes=str(body.get("notes", "")),
+            consent_store_phone=body.get("consent_store_phone") is True,
+            consent_sms=body.get("consent_sms") is True,
+        )
+        created = services.create_household(current_user, data, now=utcnow(), confirm_duplicate=body.get("confirm_duplicate") is True)
+    except ValidationError as exc:
+        return _validation(exc)
+    except services.DuplicateWarning as warning:
+        return jsonify({"error": "possible_duplicate", "candidates": [household_json(h) for h in warning.candidates]}), 409
+    db.session.commit()
+    return jsonify(household_json(created)), 201

@@ -1,0 +1,66 @@
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from outreach.errors import ValidationError
+from outreach.extensions import db
+from outreach.geo.imports import import_households, import_villages
+from outreach.geo.units import import_units
+from outreach.types import utcnow
+
+geo_cli = AppGroup("geo", help="Administrative units and villages.")
+households_cli = AppGroup("households", help="Household registry.")
+
+
+def _report(exc: ValidationError) -> None:
+    db.session.rollback()
+    click.echo("Nothing was imported / Không có gì được nhập:", err=True)
+    for where, messages in exc.errors.items():
+        for message in messages:
+            click.echo(f"  {where}: {message}" if where else f"  {message}", err=True)
+    sys.exit(2)
+
+
+@geo_cli.command("import-units")
+@click.option("--province", help="Only this province (name without diacritics is fine, or its code).")
+@click.option("--dataset", type=click.Choice(["2025", "legacy"]), default="2025", show_default=True)
+def import_units_command(province: str | None, dataset: str) -> None:
+    """Load official units, names, codes, centroids and bounds from vietnamadminunits."""
+    try:
+        stats = import_units(dataset, province)
+    except ValidationError as exc:
+        _report(exc)
+    db.session.commit()
+    created = ", ".join(f"{n} {level}" for level, n in stats.created.items() if n) or "0"
+    updated = ", ".join(f"{n} {level}" for level, n in stats.updated.items() if n) or "0"
+    click.echo(f"Dataset {dataset}: created {created}; updated {updated}; unchanged {stats.unchanged}.")
+
+
+@geo_cli.command("import-villages")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dataset", type=click.Choice(["2025", "legacy"]), help="Dataset of the commune codes, when a code is in both.")
+def import_villages_command(path: Path, dataset: str | None) -> None:
+    """Create or update villages from a CSV (commune code, name, kind, latitude, longitude)."""
+    with path.open("rb") as stream:
+        try:
+            result = import_villages(None, stream, path.name, now=utcnow(), dataset=dataset)
+        except ValidationError as exc:
+            _report(exc)
+    db.session.commit()
+    click.echo(f"{result.rows} rows: {result.created} villages created, {result.updated} updated.")
+
+
+@households_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dataset", type=click.Choice(["2025", "legacy"]), help="Dataset of the commune codes, when a code is in both.")
+def import_households_command(path: Path, dataset: str | None) -> None:
+    """Import households from a CSV; nothing is imported unless every row is good."""
+    with path.open("rb") as stream:
+        try:
+            result = import_households(None, stream, path.name, now=utcnow(), dataset=dataset)
+        except ValidationError as exc:
+            _report(exc)
+    db.session.commit()
+    click.echo(f"Imported {result.created} households from {path.name}.")

@@ -1,0 +1,299 @@
+"""CSV imports of villages and households: a file lands whole or not at all.
+
+Rows are streamed and checked one by one; good rows are inserted in chunks inside the
+caller's transaction. At the end, if any row was bad, every error is raised together and
+the caller rolls back, so nothing of the file stays.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from outreach.audit.models import ImportBatch
+from outreach.audit.services import record_event
+from outreach.auth.models import Role, User
+from outreach.auth.scope import require_role, unit_in_scope
+from outreach.csvio import Column, CsvRows, RowErrors, file_sha256
+from outreach.errors import ValidationError
+from outreach.extensions import db
+from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
+from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose
+from outreach.geo.services import (
+    HouseholdInput,
+    VillageInput,
+    check_village,
+    find_village,
+    save_village,
+    validate_household,
+)
+from outreach.text import clean, fold
+
+_YES = {"1", "x", "yes", "y", "true", "co", "dong y", "da dong y", "ok"}
+_NO = {"", "0", "no", "n", "false", "khong", "khong dong y"}
+
+COMMUNE = Column("commune_code", ("mã xã", "ma xa", "mã đơn vị", "commune code", "commune", "xã", "xa"), required=True)
+DATASET = Column("dataset", ("bộ dữ liệu", "phiên bản", "dataset version"))
+
+HOUSEHOLD_COLUMNS = [
+    COMMUNE,
+    DATASET,
+    Column("village", ("thôn", "thôn/bản", "thôn, bản, tổ dân phố", "thôn bản", "village name"), required=True),
+    Column("head_name", ("họ tên chủ hộ", "chủ hộ", "tên chủ hộ", "head of household", "head"), required=True),
+    Column("address", ("địa chỉ", "dia chi")),
+    Column("phone", ("số điện thoại", "điện thoại", "sđt", "sdt", "phone number", "mobile")),
+    Column("members", ("số nhân khẩu", "nhân khẩu", "số thành viên", "số người", "household members")),
+    Column("lat", ("vĩ độ", "latitude")),
+    Column("lon", ("kinh độ", "longitude", "lng")),
+    Column("notes", ("ghi chú", "note")),
+    Column("consent_phone", ("đồng ý lưu số điện thoại", "đồng ý lưu sđt", "consent to store phone", "consent phone")),
+    Column("consent_sms", ("đồng ý nhận sms", "đồng ý nhận tin nhắn", "consent to sms", "consent sms")),
+]
+
+VILLAGE_COLUMNS = [
+    COMMUNE,
+    DATASET,
+    Column("name", ("tên thôn", "thôn", "tên", "village", "village name"), required=True),
+    Column("kind", ("loại", "loại thôn", "type")),
+    Column("lat", ("vĩ độ", "latitude")),
+    Column("lon", ("kinh độ", "longitude", "lng")),
+]
+
+CHUNK = 2000
+
+
+@dataclass
+class ImportResult:
+    batch: ImportBatch | None
+    rows: int
+    created: int = 0
+    updated: int = 0
+
+
+class _Communes:
+    """Commune lookup by code within the actor's scope, cached; a code in both datasets needs the dataset."""
+
+    def __init__(self, actor: User | None, dataset: str | None):
+        self.actor, self.dataset, self.cache = actor, dataset, {}
+
+    def get(self, code: str, dataset: str) -> AdminUnit | str:
+        key = (code, dataset or self.dataset or "")
+        if key not in self.cache:
+            stmt = sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.level == Level.COMMUNE)
+            if key[1]:
+                stmt = stmt.where(AdminUnit.dataset == key[1])
+            if self.actor is not None:
+                stmt = stmt.where(unit_in_scope(self.actor))
+            found = list(db.session.scalars(stmt))
+            if not found:
+                self.cache[key] = _("no commune with code “%(code)s” in your area", code=code)
+            elif len(found) > 1:
+                self.cache[key] = _("commune code “%(code)s” exists in both datasets: add a “dataset” column (2025 or legacy)", code=code)
+            else:
+                self.cache[key] = found[0]
+        return self.cache[key]
+
+
+def _number(value: str, *, integer: bool = False) -> float | int | None:
+    if value == "":
+        return None
+    value = value.replace(",", ".") if not integer else value
+    return int(value) if integer else float(value)
+
+
+def _yes(value: str) -> bool | None:
+    folded = fold(value)
+    if folded in _YES:
+        return True
+    if folded in _NO:
+        return False
+    return None
+
+
+def _start_batch(actor: User | None, kind: str, stream: BinaryIO, filename: str, now: datetime) -> ImportBatch:
+    sha = file_sha256(stream)
+    previous = db.session.scalar(sa.select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == sha))
+    if previous is not None:
+        when = previous.created_at.strftime("%d/%m/%Y %H:%M")
+        raise ValidationError({"file": [_("This file was already imported (%(name)s, %(when)s UTC); nothing was changed.", name=previous.filename, when=when)]})
+    batch = ImportBatch(kind=kind, filename=filename[:255], sha256=sha, created_at=now, created_by_id=actor.id if actor else None)
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def import_households(actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None) -> ImportResult:
+    """Import households from CSV. ``actor`` None means the command line (whole country in scope).
+
+    The consent columns record consent collected on paper; a phone without it is refused.
+    """
+    if actor is not None:
+        require_role(actor, Role.LEADER)
+    batch = _start_batch(actor, "households", stream, filename, now)
+    rows = CsvRows(stream, HOUSEHOLD_COLUMNS)
+    errors = RowErrors()
+    communes = _Communes(actor, dataset)
+    villages: dict[tuple[int, str], int | None] = {}
+    pending: list[tuple[dict, list[str]]] = []
+    count = 0
+    actor_id = actor.id if actor else None
+
+    for line, row in rows:
+        count += 1
+        commune = communes.get(row["commune_code"], row.get("dataset", ""))
+        if isinstance(commune, str):
+            errors.add(line, commune)
+            continue
+        vkey = (commune.id, fold(row["village"]))
+        if vkey not in villages:
+            villages[vkey] = db.session.scalar(
+                sa.select(AdminUnit.id).where(
+                    AdminUnit.parent_id == commune.id,
+                    AdminUnit.level == Level.VILLAGE,
+                    AdminUnit.name_folded.endswith(f"| {vkey[1]}", autoescape=True),
+                )
+            )
+        village_id = villages[vkey]
+        if village_id is None:
+            errors.add(line, _("%(commune)s has no village “%(village)s”: add it first.", commune=commune.name, village=row["village"]))
+            continue
+        consent_phone, consent_sms = _yes(row.get("consent_phone", "")), _yes(row.get("consent_sms", ""))
+        if consent_phone is None or consent_sms is None:
+            errors.add(line, _("consent columns take “có” or “không” (yes/no)"))
+            continue
+        try:
+            members = _number(row.get("members", ""), integer=True)
+            lat, lon = _number(row.get("lat", "")), _number(row.get("lon", ""))
+        except ValueError:
+            errors.add(line, _("members, latitude and longitude must be numbers"))
+            continue
+        data = HouseholdInput(
+            village_id=village_id,
+            head_name=row["head_name"],
+            address=row.get("address", ""),
+            phone=row.get("phone", ""),
+            members=1 if members is None else members,
+            lat=lat,
+            lon=lon,
+            notes=row.get("notes", ""),
+            consent_store_phone=consent_phone,
+            consent_sms=consent_sms,
+        )
+        field_errors, phone = validate_household(data)
+        if field_errors:
+            for messages in field_errors.values():
+                for message in messages:
+                    errors.add(line, message)
+            continue
+        if errors:
+            continue  # the file will be refused; keep checking, stop writing
+        purposes = [Purpose.STORE_PHONE] if phone else []
+        if phone and consent_sms:
+            purposes.append(Purpose.RECEIVE_SMS)
+        pending.append((
+            {
+                "village_id": village_id,
+                "head_name": clean(data.head_name),
+                "head_name_folded": fold(data.head_name),
+                "address": clean(data.address),
+                "phone": phone,
+                "members": data.members,
+                "lat": lat,
+                "lon": lon,
+                "notes": clean(data.notes),
+                "created_at": now,
+                "updated_at": now,
+                "created_by_id": actor_id,
+                "import_batch_id": batch.id,
+            },
+            purposes,
+        ))
+        if len(pending) >= CHUNK:
+            _insert_households(pending, actor_id, now)
+            pending = []
+
+    if count == 0:
+        errors.add(2, _("The file has no rows under its header."))
+    errors.raise_if_any()
+    if pending:
+        _insert_households(pending, actor_id, now)
+    batch.rows = count
+    record_event(actor, "households.import", target=batch, detail={"file": filename, "rows": count}, now=now)
+    db.session.flush()
+    return ImportResult(batch=batch, rows=count, created=count)
+
+
+def _insert_households(pending: list[tuple[dict, list[str]]], actor_id: int | None, now: datetime) -> None:
+    table = Household.__table__
+    insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = db.session.execute(insert, [row for row, _purposes in pending]).scalars().all()
+    consents = [
+        {
+            "household_id": household_id,
+            "purpose": purpose.value,
+            "text_version": CONSENT_VERSION,
+            "text": CONSENT_TEXTS[purpose],
+            "method": "paper_import",
+            "collected_by_id": actor_id,
+            "collected_at": now,
+        }
+        for household_id, (_row, purposes) in zip(ids, pending, strict=True)
+        for purpose in purposes
+    ]
+    if consents:
+        db.session.execute(sa.insert(Consent.__table__), consents)
+
+
+def import_villages(actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None) -> ImportResult:
+    """Create or update villages from CSV (matched by commune and name, so re-running never duplicates)."""
+    if actor is not None:
+        require_role(actor, Role.LEADER)
+    system = actor or User(role=Role.ADMIN, username="system")  # the CLI acts with the whole country in scope
+    rows = CsvRows(stream, VILLAGE_COLUMNS)
+    errors = RowErrors()
+    communes = _Communes(actor, dataset)
+    created = updated = count = 0
+    seen: set[tuple[int, str]] = set()
+    for line, row in rows:
+        count += 1
+        commune = communes.get(row["commune_code"], row.get("dataset", ""))
+        if isinstance(commune, str):
+            errors.add(line, commune)
+            continue
+        kind = next((k for k in VILLAGE_KINDS if fold(k) == fold(row.get("kind", ""))), None) if row.get("kind") else "Thôn"
+        try:
+            lat, lon = _number(row.get("lat", "")), _number(row.get("lon", ""))
+        except ValueError:
+            errors.add(line, _("latitude and longitude must be numbers"))
+            continue
+        if kind is None:
+            errors.add(line, _("kind “%(kind)s” is not one of: %(kinds)s", kind=row["kind"], kinds=", ".join(VILLAGE_KINDS)))
+            continue
+        data = VillageInput(name=row["name"], kind=kind, lat=lat, lon=lon)
+        key = (commune.id, fold(data.name))
+        if key in seen:
+            errors.add(line, _("“%(name)s” appears twice for %(commune)s", name=data.name, commune=commune.name))
+            continue
+        seen.add(key)
+        problems = check_village(commune, data)
+        if problems:
+            for messages in problems.values():
+                for message in messages:
+                    errors.add(line, message)
+            continue
+        if errors:
+            continue
+        existing = find_village(commune, data.name)
+        save_village(system, commune, data, village=existing)
+        if existing is None:
+            created += 1
+        else:
+            updated += 1
+    if count == 0:
+        errors.add(2, _("The file has no rows under its header."))
+    errors.raise_if_any()
+    record_event(actor, "villages.import", detail={"file": filename, "rows": count, "created": created, "updated": updated}, now=now)
+    db.session.flush()
+    return ImportResult(batch=None, rows=count, created=created, updated=updated)

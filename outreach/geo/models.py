@@ -1,0 +1,145 @@
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from outreach.extensions import db
+from outreach.types import UTCDateTime, utcnow
+
+
+class Level(StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+    VILLAGE = "village"
+
+
+DATASETS = ("2025", "legacy")
+VILLAGE_KINDS = ("Thôn", "Bản", "Tổ dân phố", "Xóm", "Khu phố", "Làng", "Ấp", "Buôn")
+
+
+class AdminUnit(db.Model):
+    """A node of the administrative tree. A code is unique only together with its dataset.
+
+    ``path`` lists the codes from the province down ("legacy/08/070/02216/"), so a
+    subtree is one indexed prefix match on every database.
+    """
+
+    __tablename__ = "admin_unit"
+    __table_args__ = (
+        sa.UniqueConstraint("dataset", "code"),
+        sa.CheckConstraint("dataset in ('2025', 'legacy')", name="dataset"),
+        sa.CheckConstraint("level in ('province', 'district', 'commune', 'village')", name="level"),
+        sa.CheckConstraint("(level = 'province') = (parent_id is null)", name="root_is_province"),
+        sa.Index("ix_admin_unit_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset: Mapped[str] = mapped_column(sa.String(8))
+    code: Mapped[str] = mapped_column(sa.String(20))
+    level: Mapped[str] = mapped_column(sa.String(10))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="")
+    name: Mapped[str] = mapped_column(sa.String(120))
+    short_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    name_folded: Mapped[str] = mapped_column(sa.String(250), index=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
+    path: Mapped[str] = mapped_column(sa.String(160))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    south: Mapped[float | None]
+    west: Mapped[float | None]
+    north: Mapped[float | None]
+    east: Mapped[float | None]
+    boundary_geojson: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    parent: Mapped["AdminUnit | None"] = relationship(remote_side=[id], lazy="joined", join_depth=3)
+    households: WriteOnlyMapped["Household"] = relationship(back_populates="village")
+
+    @property
+    def has_bounds(self) -> bool:
+        return None not in (self.south, self.west, self.north, self.east)
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.has_bounds and self.south <= lat <= self.north and self.west <= lon <= self.east
+
+    def ancestors(self) -> list["AdminUnit"]:
+        chain, unit = [], self.parent
+        while unit is not None:
+            chain.append(unit)
+            unit = unit.parent
+        return list(reversed(chain))
+
+    def __repr__(self) -> str:
+        return f"<AdminUnit {self.dataset}:{self.code} {self.name}>"
+
+
+class Household(db.Model):
+    """A household of a village. After erasure only the row (for anonymous counts) remains."""
+
+    __tablename__ = "household"
+    __table_args__ = (sa.CheckConstraint("members >= 0", name="members_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
+    head_name: Mapped[str] = mapped_column(sa.String(120))
+    head_name_folded: Mapped[str] = mapped_column(sa.String(120), index=True)
+    address: Mapped[str] = mapped_column(sa.String(255), default="")
+    phone: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    members: Mapped[int] = mapped_column(default=1)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    import_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batch.id", ondelete="SET NULL"))
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    village: Mapped[AdminUnit] = relationship(back_populates="households", lazy="joined")
+    consents: Mapped[list["Consent"]] = relationship(
+        back_populates="household", order_by="Consent.collected_at", cascade="all, delete-orphan"
+    )
+
+    def active_consent(self, purpose: str) -> "Consent | None":
+        for consent in reversed(self.consents):
+            if consent.purpose == purpose and consent.withdrawn_at is None:
+                return consent
+        return None
+
+    @property
+    def may_receive_sms(self) -> bool:
+        return (
+            self.erased_at is None
+            and self.phone is not None
+            and self.active_consent(Purpose.STORE_PHONE) is not None
+            and self.active_consent(Purpose.RECEIVE_SMS) is not None
+        )
+
+
+class Purpose(StrEnum):
+    STORE_PHONE = "store_phone"
+    RECEIVE_SMS = "receive_sms"
+
+
+class Consent(db.Model):
+    """Consent for one purpose: who collected it, when, and the exact text the resident agreed to."""
+
+    __tablename__ = "consent"
+    __table_args__ = (sa.CheckConstraint("purpose in ('store_phone', 'receive_sms')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    text_version: Mapped[str] = mapped_column(sa.String(20))
+    text: Mapped[str] = mapped_column(sa.Text)
+    method: Mapped[str] = mapped_column(sa.String(20), default="in_person")
+    collected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    household: Mapped[Household] = relationship(back_populates="consents")
+    collected_by = relationship("User", foreign_keys=[collected_by_id])

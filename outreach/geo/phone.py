@@ -1,0 +1,47 @@
+"""The one phone normalizer: Vietnamese mobile numbers to E.164."""
+
+import re
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+
+_SEPARATORS = re.compile(r"[\s.\-()]")
+# 10 digits 0[35789]xxxxxxxx, i.e. +84 followed by 9 digits starting 3, 5, 7, 8 or 9.
+_VN_MOBILE = re.compile(r"^\+84[35789]\d{8}$")
+
+PHONE_HELP = _l("10 digits starting with 03, 05, 07, 08 or 09, or +84 followed by the 9 digits after the 0.")
+
+
+class PhoneError(ValueError):
+    pass
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Return the E.164 form (+84912345678) of a Vietnamese mobile number, ``None`` if blank.
+
+    Accepts 0912345678, +84912345678, 84912345678 and the same with spaces, dots or dashes.
+    Raises ``PhoneError`` with a message for the user otherwise.
+    """
+    if raw is None or not str(raw).strip():
+        return None
+    compact = _SEPARATORS.sub("", str(raw).strip())
+    if compact.startswith("0084"):
+        compact = "+" + compact[2:]
+    elif compact.startswith("84") and len(compact) == 11:
+        compact = "+" + compact
+    try:
+        number = phonenumbers.parse(compact, "VN")
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneError(_l("“%(raw)s” is not a phone number: %(help)s", raw=raw, help=PHONE_HELP)) from exc
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not (_VN_MOBILE.match(e164) and phonenumbers.is_valid_number(number)):
+        raise PhoneError(_l("“%(raw)s” is not a Vietnamese mobile number: %(help)s", raw=raw, help=PHONE_HELP))
+    return e164
+
+
+def display_phone(e164: str | None) -> str:
+    """The national form people read and dial: 0912 345 678."""
+    if not e164:
+        return ""
+    national = "0" + e164[3:]
+    return f"{national[:4]} {national[4:7]} {national[7:]}"

@@ -1,0 +1,248 @@
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from outreach.auth.models import Role
+from outreach.auth.scope import get_household, get_unit, require_role
+from outreach.errors import ValidationError
+from outreach.extensions import db
+from outreach.geo import services
+from outreach.geo.forms import EraseForm, HouseholdForm, ImportForm, VillageForm
+from outreach.geo.imports import import_households, import_villages
+from outreach.geo.models import Level, Purpose
+from outreach.geo.phone import display_phone
+from outreach.types import utcnow
+
+geo_bp = Blueprint("geo", __name__)
+
+
+@geo_bp.before_request
+@login_required
+def logged_in():
+    pass
+
+
+def _show_errors(form, exc: ValidationError) -> None:
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None and name:
+            field.errors = list(field.errors) + [str(m) for m in messages]
+        else:
+            for message in messages:
+                flash(f"{name}: {message}" if name else str(message), "error")
+
+
+def _float(value) -> float | None:
+    return float(value) if value is not None else None
+
+
+# --- units and villages ----------------------------------------------------------------------
+
+
+@geo_bp.get("/units")
+def units():
+    query = request.args.get("q", "").strip()
+    results = services.search_units(current_user, query) if query else None
+    return render_template("geo/units.html", query=query, results=results, roots=services.root_units(current_user))
+
+
+@geo_bp.get("/units/<int:unit_id>")
+def unit(unit_id: int):
+    unit = get_unit(current_user, unit_id)
+    form = None
+    if unit.level == Level.COMMUNE and current_user.role in (Role.ADMIN, Role.LEADER):
+        form = VillageForm()
+    return render_template("geo/unit.html", unit=unit, children=services.child_units(current_user, unit), form=form)
+
+
+@geo_bp.post("/units/<int:unit_id>/villages")
+def add_village(unit_id: int):
+    commune = get_unit(current_user, unit_id)
+    form = VillageForm()
+    if form.validate_on_submit():
+        data = services.VillageInput(form.name.data, form.kind.data, _float(form.lat.data), _float(form.lon.data))
+        try:
+            village = services.save_village(current_user, commune, data)
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Village %(name)s added.", name=village.name), "success")
+            return redirect(url_for("geo.unit", unit_id=commune.id))
+    return render_template("geo/unit.html", unit=commune, children=services.child_units(current_user, commune), form=form), 400
+
+
+@geo_bp.route("/villages/<int:village_id>/edit", methods=["GET", "POST"])
+def edit_village(village_id: int):
+    village = services.get_village(current_user, village_id)
+    require_role(current_user, Role.LEADER)
+    form = VillageForm(obj=None)
+    if request.method == "GET":
+        form.name.data, form.kind.data, form.lat.data, form.lon.data = village.short_name, village.kind, village.lat, village.lon
+    if form.validate_on_submit():
+        data = services.VillageInput(form.name.data, form.kind.data, _float(form.lat.data), _float(form.lon.data))
+        try:
+            services.save_village(current_user, village.parent, data, village=village)
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("geo.unit", unit_id=village.parent_id))
+    return render_template("geo/village_edit.html", village=village, form=form)
+
+
+# --- households ------------------------------------------------------------------------------
+
+
+def _household_form(form: HouseholdForm) -> None:
+    form.village_id.choices = [(0, _("— choose —"))] + [(v.id, f"{v.name} ({v.parent.short_name})") for v in services.village_choices(current_user)]
+
+
+def _household_input(form: HouseholdForm) -> services.HouseholdInput:
+    return services.HouseholdInput(
+        village_id=form.village_id.data or None,
+        head_name=form.head_name.data or "",
+        address=form.address.data or "",
+        phone=form.phone.data or "",
+        members=form.members.data,
+        lat=_float(form.lat.data),
+        lon=_float(form.lon.data),
+        notes=form.notes.data or "",
+        consent_store_phone=form.consent_store_phone.data,
+        consent_sms=form.consent_sms.data,
+    )
+
+
+@geo_bp.get("/households")
+def households():
+    page = max(request.args.get("page", 1, type=int), 1)
+    village_id = request.args.get("village", type=int)
+    query = request.args.get("q", "")
+    rows, total = services.list_households(current_user, query=query, village_id=village_id, page=page)
+    return render_template(
+        "geo/households.html", households=rows, total=total, page=page, query=query,
+        village_id=village_id, villages=services.village_choices(current_user), per_page=50,
+    )
+
+
+@geo_bp.route("/households/new", methods=["GET", "POST"])
+def new_household():
+    require_role(current_user, Role.LEADER, Role.MEMBER)
+    form = HouseholdForm()
+    _household_form(form)
+    if request.method == "GET" and request.args.get("village", type=int):
+        form.village_id.data = request.args.get("village", type=int)
+    duplicates = []
+    if form.validate_on_submit():
+        try:
+            household = services.create_household(current_user, _household_input(form), now=utcnow(), confirm_duplicate=form.confirm_duplicate.data)
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        except services.DuplicateWarning as warning:
+            duplicates = warning.candidates
+        else:
+            db.session.commit()
+            flash(_("Household of %(name)s saved.", name=household.head_name), "success")
+            return redirect(url_for("geo.household", household_id=household.id))
+    return render_template("geo/household_form.html", form=form, duplicates=duplicates, household=None)
+
+
+@geo_bp.get("/households/<int:household_id>")
+def household(household_id: int):
+    household = get_household(current_user, household_id)
+    return render_template("geo/household.html", household=household, erase_form=EraseForm(), Purpose=Purpose)
+
+
+@geo_bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
+def edit_household(household_id: int):
+    household = get_household(current_user, household_id)
+    require_role(current_user, Role.LEADER)
+    form = HouseholdForm(obj=household if request.method == "GET" else None)
+    _household_form(form)
+    if request.method == "GET":
+        form.phone.data = display_phone(household.phone)
+    duplicates = []
+    if form.validate_on_submit():
+        try:
+            services.update_household(current_user, household.id, _household_input(form), now=utcnow(), confirm_duplicate=form.confirm_duplicate.data)
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        except services.DuplicateWarning as warning:
+            duplicates = warning.candidates
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("geo.household", household_id=household.id))
+    return render_template("geo/household_form.html", form=form, duplicates=duplicates, household=household)
+
+
+@geo_bp.post("/households/<int:household_id>/consent/<purpose>/withdraw")
+def withdraw_consent(household_id: int, purpose: str):
+    services.withdraw_consent(current_user, household_id, purpose, now=utcnow())
+    db.session.commit()
+    if purpose == Purpose.STORE_PHONE:
+        flash(_("Consent withdrawn: the phone number is deleted and no SMS will be sent."), "success")
+    else:
+        flash(_("Consent withdrawn: no SMS will be sent to this household."), "success")
+    return redirect(url_for("geo.household", household_id=household_id))
+
+
+@geo_bp.post("/households/<int:household_id>/consent/<purpose>/grant")
+def grant_consent(household_id: int, purpose: str):
+    try:
+        services.grant_consent(current_user, household_id, purpose, now=utcnow())
+    except ValidationError as exc:
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(str(message), "error")
+    else:
+        db.session.commit()
+        flash(_("Consent recorded."), "success")
+    return redirect(url_for("geo.household", household_id=household_id))
+
+
+@geo_bp.get("/households/<int:household_id>/export")
+def export_household(household_id: int):
+    data = services.export_household(current_user, household_id, now=utcnow())
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return Response(
+        body, mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=household-{household_id}.json"},
+    )
+
+
+@geo_bp.post("/households/<int:household_id>/erase")
+def erase_household(household_id: int):
+    household = get_household(current_user, household_id)
+    form = EraseForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the box to confirm the erasure."), "error")
+        return redirect(url_for("geo.household", household_id=household_id))
+    village_id = household.village_id
+    services.erase_household(current_user, household_id, now=utcnow())
+    db.session.commit()
+    flash(_("The household's personal data is erased. Only an anonymous count remains."), "success")
+    return redirect(url_for("geo.households", village=village_id))
+
+
+@geo_bp.route("/imports", methods=["GET", "POST"])
+def imports():
+    require_role(current_user, Role.LEADER)
+    form = ImportForm()
+    errors, result = None, None
+    if form.validate_on_submit():
+        upload = form.file.data
+        importer = import_households if form.kind.data == "households" else import_villages
+        try:
+            result = importer(current_user, upload.stream, upload.filename or "upload.csv", now=utcnow())
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            db.session.commit()
+    return render_template("geo/imports.html", form=form, errors=errors, result=result), 400 if errors else 200
+

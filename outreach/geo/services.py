@@ -1,0 +1,426 @@
+"""Villages, households and consent. Every read goes through ``outreach.auth.scope``."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from outreach.audit.services import record_event
+from outreach.auth.models import Role, User
+from outreach.auth.scope import get_household, households_in_scope, manageable_commune, require_role, unit_in_scope
+from outreach.errors import Forbidden, NotFound, ValidationError
+from outreach.extensions import db
+from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
+from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose
+from outreach.geo.phone import PhoneError, normalize_phone
+from outreach.text import clean, fold
+
+# --- units -----------------------------------------------------------------------------------
+
+
+def search_units(actor: User, query: str, *, level: str | None = None, limit: int = 30) -> list[AdminUnit]:
+    """Units in scope whose name contains the query, ignoring diacritics and case."""
+    stmt = sa.select(AdminUnit).where(unit_in_scope(actor))
+    for word in fold(query).split():
+        stmt = stmt.where(AdminUnit.name_folded.contains(word, autoescape=True))
+    if level:
+        stmt = stmt.where(AdminUnit.level == level)
+    order = sa.case({Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}, value=AdminUnit.level, else_=3)
+    return list(db.session.scalars(stmt.order_by(order, AdminUnit.name).limit(limit)))
+
+
+def child_units(actor: User, unit: AdminUnit) -> list[tuple[AdminUnit, int]]:
+    """The children of a unit in scope, each with its number of households (not erased)."""
+    village = sa.orm.aliased(AdminUnit)
+    counts = (
+        sa.select(sa.func.count(Household.id))
+        .join(village, Household.village_id == village.id)
+        .where(village.path.startswith(AdminUnit.path, autoescape=False), Household.erased_at.is_(None))
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(AdminUnit, counts)
+        .where(AdminUnit.parent_id == unit.id, unit_in_scope(actor))
+        .order_by(AdminUnit.name)
+    )
+    return [(u, n) for u, n in rows]
+
+
+def root_units(actor: User) -> list[AdminUnit]:
+    """Where browsing starts: the actor's own unit, or every province for an admin."""
+    if actor.role != Role.ADMIN:
+        return [actor.scope_unit]
+    return list(
+        db.session.scalars(
+            sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE).order_by(AdminUnit.dataset, AdminUnit.name)
+        )
+    )
+
+
+# --- villages --------------------------------------------------------------------------------
+
+
+@dataclass
+class VillageInput:
+    name: str
+    kind: str = "Thôn"
+    lat: float | None = None
+    lon: float | None = None
+
+
+def check_village(commune: AdminUnit, data: VillageInput) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not clean(data.name):
+        errors.setdefault("name", []).append(_("Enter the village name."))
+    if data.kind not in VILLAGE_KINDS:
+        errors.setdefault("kind", []).append(_("Choose one of: %(kinds)s.", kinds=", ".join(VILLAGE_KINDS)))
+    if (data.lat is None) != (data.lon is None):
+        errors.setdefault("lat", []).append(_("Give both latitude and longitude, or neither."))
+    elif data.lat is not None:
+        if not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
+            errors.setdefault("lat", []).append(_("Latitude or longitude out of range."))
+        elif commune.has_bounds and not commune.contains(data.lat, data.lon):
+            errors.setdefault("lat", []).append(
+                _("This point (%(lat)s, %(lon)s) is outside %(commune)s.", lat=data.lat, lon=data.lon, commune=commune.name)
+            )
+    return errors
+
+
+def _next_village_code(commune: AdminUnit) -> str:
+    codes = db.session.scalars(
+        sa.select(AdminUnit.code).where(AdminUnit.parent_id == commune.id, AdminUnit.level == Level.VILLAGE)
+    ).all()
+    numbers = [int(c.rsplit("-", 1)[1]) for c in codes if "-" in c and c.rsplit("-", 1)[1].isdigit()]
+    return f"{commune.code}-{max(numbers, default=0) + 1:03d}"
+
+
+def find_village(commune: AdminUnit, name: str) -> AdminUnit | None:
+    return db.session.scalar(
+        sa.select(AdminUnit).where(
+            AdminUnit.parent_id == commune.id,
+            AdminUnit.level == Level.VILLAGE,
+            AdminUnit.name_folded.endswith(f"| {fold(name)}", autoescape=True),
+        )
+    )
+
+
+def save_village(actor: User, commune: AdminUnit, data: VillageInput, *, village: AdminUnit | None = None) -> AdminUnit:
+    """Create a village of a commune (or update ``village``); a second village of the same name is refused."""
+    commune = manageable_commune(actor, commune)
+    data.name = clean(data.name)
+    errors = check_village(commune, data)
+    same = find_village(commune, data.name) if data.name else None
+    if same is not None and same is not village:
+        errors.setdefault("name", []).append(_("%(commune)s already has a village called “%(name)s”.", commune=commune.name, name=same.short_name))
+    if errors:
+        raise ValidationError(errors)
+    if village is None:
+        code = _next_village_code(commune)
+        village = AdminUnit(
+            dataset=commune.dataset, code=code, level=Level.VILLAGE, parent_id=commune.id, path=f"{commune.path}{code}/"
+        )
+        db.session.add(village)
+    village.kind = data.kind
+    village.short_name = data.name
+    village.name = f"{data.kind} {data.name}"
+    village.name_folded = f"{fold(village.name)} | {fold(data.name)}"
+    village.lat, village.lon = data.lat, data.lon
+    db.session.flush()
+    return village
+
+
+# --- households ------------------------------------------------------------------------------
+
+
+@dataclass
+class HouseholdInput:
+    village_id: int | None
+    head_name: str
+    address: str = ""
+    phone: str = ""
+    members: int | None = 1
+    lat: float | None = None
+    lon: float | None = None
+    notes: str = ""
+    consent_store_phone: bool = False
+    consent_sms: bool = False
+
+
+def validate_household(data: HouseholdInput) -> tuple[dict[str, list[str]], str | None]:
+    """Field errors, and the phone in E.164. Shared by the form, the API and the CSV import."""
+    errors: dict[str, list[str]] = {}
+    phone = None
+    if not clean(data.head_name):
+        errors["head_name"] = [_("Enter the name of the head of household.")]
+    elif len(clean(data.head_name)) > 120:
+        errors["head_name"] = [_("The name is too long (at most 120 characters).")]
+    try:
+        phone = normalize_phone(data.phone)
+    except PhoneError as exc:
+        errors["phone"] = [str(exc.args[0])]
+    if phone and not data.consent_store_phone:
+        errors.setdefault("phone", []).append(
+            _("A phone number can only be kept with the resident's consent: tick “agrees to store the phone number”, or leave the number out.")
+        )
+    if data.consent_sms and not phone:
+        errors.setdefault("consent_sms", []).append(_("SMS consent needs a phone number."))
+    if data.members is None or not (0 <= data.members <= 100):
+        errors["members"] = [_("Number of members must be a whole number from 0 to 100.")]
+    if (data.lat is None) != (data.lon is None):
+        errors["lat"] = [_("Give both latitude and longitude, or neither.")]
+    elif data.lat is not None and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
+        errors["lat"] = [_("Latitude or longitude out of range.")]
+    return errors, phone
+
+
+def possible_duplicates(actor: User, village_id: int, head_name: str, phone: str | None, *, exclude_id: int | None = None) -> list[Household]:
+    """Households in scope with the same phone, or the same head name (without diacritics) in the same village."""
+    same = Household.head_name_folded == fold(head_name)
+    condition = sa.and_(Household.village_id == village_id, same)
+    if phone:
+        condition = sa.or_(condition, Household.phone == phone)
+    stmt = households_in_scope(actor).where(condition)
+    if exclude_id is not None:
+        stmt = stmt.where(Household.id != exclude_id)
+    return list(db.session.scalars(stmt.limit(10)))
+
+
+class DuplicateWarning(Exception):
+    def __init__(self, candidates: list[Household]):
+        self.candidates = candidates
+        super().__init__(f"{len(candidates)} possible duplicate(s)")
+
+
+def _village_for_write(actor: User, village_id: int | None) -> AdminUnit:
+    if village_id is None:
+        raise ValidationError({"village_id": [_("Choose the village.")]})
+    village = db.session.scalar(
+        sa.select(AdminUnit).where(AdminUnit.id == village_id, AdminUnit.level == Level.VILLAGE, unit_in_scope(actor))
+    )
+    if village is None:
+        raise ValidationError({"village_id": [_("Choose a village of your commune.")]})
+    return village
+
+
+def _grant(household: Household, purpose: Purpose, actor: User | None, now: datetime, method: str) -> None:
+    if household.active_consent(purpose) is None:
+        household.consents.append(
+            Consent(
+                purpose=purpose,
+                text_version=CONSENT_VERSION,
+                text=CONSENT_TEXTS[purpose],
+                method=method,
+                collected_by_id=actor.id if actor else None,
+                collected_at=now,
+            )
+        )
+
+
+def create_household(actor: User, data: HouseholdInput, *, now: datetime, confirm_duplicate: bool = False) -> Household:
+    """Register a household, with the consents the resident gave. Leaders, admins and members in the field."""
+    require_role(actor, Role.LEADER, Role.MEMBER)
+    errors, phone = validate_household(data)
+    try:
+        village = _village_for_write(actor, data.village_id)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        village = None
+    if errors:
+        raise ValidationError(errors)
+    if not confirm_duplicate:
+        candidates = possible_duplicates(actor, village.id, data.head_name, phone)
+        if candidates:
+            raise DuplicateWarning(candidates)
+    household = Household(
+        village=village,
+        head_name=clean(data.head_name),
+        head_name_folded=fold(data.head_name),
+        address=clean(data.address),
+        phone=phone,
+        members=data.members,
+        lat=data.lat,
+        lon=data.lon,
+        notes=clean(data.notes),
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(household)
+    if phone and data.consent_store_phone:
+        _grant(household, Purpose.STORE_PHONE, actor, now, "in_person")
+        if data.consent_sms:
+            _grant(household, Purpose.RECEIVE_SMS, actor, now, "in_person")
+    db.session.flush()
+    return household
+
+
+def update_household(actor: User, household_id: int, data: HouseholdInput, *, now: datetime, confirm_duplicate: bool = False) -> Household:
+    """Change a household's details. Consent is granted here and withdrawn with ``withdraw_consent``."""
+    require_role(actor, Role.LEADER)
+    household = get_household(actor, household_id)
+    errors, phone = validate_household(data)
+    if phone and not data.consent_store_phone and household.active_consent(Purpose.STORE_PHONE):
+        errors.pop("phone", None)  # consent already on record
+    try:
+        village = _village_for_write(actor, data.village_id)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        village = None
+    if errors:
+        raise ValidationError(errors)
+    if not confirm_duplicate:
+        candidates = possible_duplicates(actor, village.id, data.head_name, phone, exclude_id=household.id)
+        if candidates:
+            raise DuplicateWarning(candidates)
+    household.village = village
+    household.head_name = clean(data.head_name)
+    household.head_name_folded = fold(data.head_name)
+    household.address = clean(data.address)
+    household.phone = phone
+    household.members = data.members
+    household.lat, household.lon = data.lat, data.lon
+    household.notes = clean(data.notes)
+    household.updated_at = now
+    if phone:
+        if data.consent_store_phone:
+            _grant(household, Purpose.STORE_PHONE, actor, now, "in_person")
+        if data.consent_sms:
+            _grant(household, Purpose.RECEIVE_SMS, actor, now, "in_person")
+    else:
+        _withdraw(household, Purpose.STORE_PHONE, actor, now)
+    db.session.flush()
+    return household
+
+
+def _withdraw(household: Household, purpose: Purpose, actor: User | None, now: datetime) -> bool:
+    changed = False
+    # No phone means no SMS: withdrawing the phone withdraws SMS too, and forgets the number.
+    purposes = (Purpose.STORE_PHONE, Purpose.RECEIVE_SMS) if purpose == Purpose.STORE_PHONE else (purpose,)
+    for consent in household.consents:
+        if consent.purpose in purposes and consent.withdrawn_at is None:
+            consent.withdrawn_at = now
+            consent.withdrawn_by_id = actor.id if actor else None
+            changed = True
+    if purpose == Purpose.STORE_PHONE and household.phone:
+        household.phone = None
+        changed = True
+    return changed
+
+
+def withdraw_consent(actor: User, household_id: int, purpose: str, *, now: datetime) -> Household:
+    """One click: the resident no longer agrees. Withdrawing the phone consent also deletes the number."""
+    require_role(actor, Role.LEADER, Role.MEMBER)
+    if purpose not in set(Purpose):
+        raise ValidationError({"purpose": [_("Unknown consent purpose.")]})
+    household = get_household(actor, household_id)
+    if _withdraw(household, Purpose(purpose), actor, now):
+        household.updated_at = now
+        record_event(actor, "consent.withdraw", target=household, detail={"purpose": purpose}, now=now)
+    db.session.flush()
+    return household
+
+
+def grant_consent(actor: User, household_id: int, purpose: str, *, now: datetime) -> Household:
+    """Record consent the resident has just given (read to them from the current text)."""
+    require_role(actor, Role.LEADER, Role.MEMBER)
+    household = get_household(actor, household_id)
+    if purpose == Purpose.RECEIVE_SMS and not (household.phone and household.active_consent(Purpose.STORE_PHONE)):
+        raise ValidationError({"purpose": [_("SMS consent needs a phone number kept with consent.")]})
+    if purpose not in set(Purpose):
+        raise ValidationError({"purpose": [_("Unknown consent purpose.")]})
+    _grant(household, Purpose(purpose), actor, now, "in_person")
+    household.updated_at = now
+    db.session.flush()
+    return household
+
+
+def list_households(actor: User, *, query: str = "", village_id: int | None = None, unit: AdminUnit | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Household], int]:
+    """Households in scope matching a search (name, address or phone, without diacritics)."""
+    stmt = households_in_scope(actor)
+    if unit is not None:
+        stmt = stmt.where(AdminUnit.path.startswith(unit.path, autoescape=True))
+    if village_id is not None:
+        stmt = stmt.where(Household.village_id == village_id)
+    for word in fold(query).split():
+        digits = "".join(ch for ch in word if ch.isdigit())
+        conditions = [Household.head_name_folded.contains(word, autoescape=True), sa.func.lower(Household.address).contains(word, autoescape=True)]
+        if len(digits) >= 3 and digits == word:
+            conditions.append(Household.phone.contains(digits.lstrip("0"), autoescape=True))
+        stmt = stmt.where(sa.or_(*conditions))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(AdminUnit.name, Household.head_name_folded, Household.id).limit(per_page).offset((page - 1) * per_page))
+    return list(rows), total
+
+
+def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
+    """Everything held about one household, for the resident who asks (and an audit entry)."""
+    require_role(actor, Role.LEADER)
+    household = get_household(actor, household_id)
+    record_event(actor, "household.export", target=household, now=now)
+    village = household.village
+    return {
+        "exported_at": now.isoformat(),
+        "household": {
+            "id": household.id,
+            "head_name": household.head_name,
+            "address": household.address,
+            "phone": household.phone,
+            "members": household.members,
+            "location": {"lat": household.lat, "lon": household.lon} if household.lat is not None else None,
+            "notes": household.notes,
+            "village": village.name,
+            "commune": " / ".join(u.name for u in village.ancestors()),
+            "created_at": household.created_at.isoformat(),
+            "updated_at": household.updated_at.isoformat(),
+        },
+        "consents": [
+            {
+                "purpose": c.purpose,
+                "text_version": c.text_version,
+                "text": c.text,
+                "method": c.method,
+                "collected_at": c.collected_at.isoformat(),
+                "collected_by": c.collected_by.full_name or c.collected_by.username if c.collected_by else None,
+                "withdrawn_at": c.withdrawn_at.isoformat() if c.withdrawn_at else None,
+            }
+            for c in household.consents
+        ],
+    }
+
+
+def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
+    """Erase a resident's data on request: the row stays only as an anonymous count in its village."""
+    require_role(actor, Role.LEADER)
+    household = get_household(actor, household_id)
+    household.head_name = ""
+    household.head_name_folded = ""
+    household.address = ""
+    household.phone = None
+    household.lat = household.lon = None
+    household.notes = ""
+    household.erased_at = now
+    household.updated_at = now
+    household.consents.clear()  # the consent texts name nobody, but the link to the household goes
+    record_event(actor, "household.erase", target=household, detail={"village_id": household.village_id}, now=now)
+    db.session.flush()
+
+
+def village_choices(actor: User) -> list[AdminUnit]:
+    """Villages the actor may put households in."""
+    if actor.role == Role.STAFF:
+        raise Forbidden(actor.role)
+    return list(
+        db.session.scalars(
+            sa.select(AdminUnit).where(AdminUnit.level == Level.VILLAGE, unit_in_scope(actor)).order_by(AdminUnit.path).limit(2000)
+        )
+    )
+
+
+def get_village(actor: User, village_id: int) -> AdminUnit:
+    village = db.session.scalar(
+        sa.select(AdminUnit).where(AdminUnit.id == village_id, AdminUnit.level == Level.VILLAGE, unit_in_scope(actor))
+    )
+    if village is None:
+        raise NotFound(village_id)
+    return village

@@ -1,0 +1,127 @@
+"""What every request shares: who is logged in, language, dates, security headers, error pages."""
+
+from datetime import date, datetime
+
+from flask import Flask, jsonify, render_template, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from outreach.auth.models import User
+from outreach.auth.services import user_for_token
+from outreach.errors import Forbidden, NotFound
+from outreach.extensions import db, login_manager
+from outreach.geo.phone import display_phone
+from outreach.types import utcnow
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "staff": _l("District/province staff"),
+    "leader": _l("Commune leader"),
+    "member": _l("Team member"),
+}
+LEVEL_LABELS = {
+    "province": _l("Province"),
+    "district": _l("District"),
+    "commune": _l("Commune"),
+    "village": _l("Village"),
+}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.request_loader
+def load_user_from_token(req) -> User | None:
+    header = req.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return user_for_token(header[7:].strip(), now=utcnow())
+    return None
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _error(status: int, title: str, message: str):
+    if _wants_json():
+        return jsonify({"error": title, "message": message}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = app.config["SESSION_PROTECTION"]
+
+    @app.template_filter("d")
+    def format_day(value: date | datetime | None) -> str:
+        """dd/mm/yyyy in every language (the way Vietnamese forms write dates)."""
+        if value is None:
+            return ""
+        return format_date(value, "dd/MM/yyyy")
+
+    @app.template_filter("dt")
+    def format_moment(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        return format_datetime(value, "dd/MM/yyyy HH:mm")
+
+    app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.filters["n"] = format_decimal  # 170.531 in Vietnamese, 170,531 in English
+    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS)
+
+    @app.context_processor
+    def language():
+        return {"lang": str(get_locale() or "vi"), "current_user": current_user}
+
+    @app.before_request
+    def keep_language_choice():
+        chosen = request.args.get("lang")
+        if chosen in ("vi", "en"):
+            session["lang"] = chosen
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(404)
+    def not_found(_exc):
+        return _error(404, _("Not found"), _("This page or record does not exist, or is outside your area."))
+
+    @app.errorhandler(Forbidden)
+    @app.errorhandler(403)
+    def forbidden(_exc):
+        return _error(403, _("Not allowed"), _("Your role cannot do this. Ask your commune leader or administrator."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_exc):
+        return _error(400, _("Form expired"), _("The form was too old or incomplete. Go back, reload the page and try again."))
+
+    @app.errorhandler(413)
+    def too_large(_exc):
+        return _error(413, _("File too large"), _("The file is larger than the limit of %(mb)s MB.", mb=app.config["MAX_CONTENT_LENGTH"] // 2**20))
+
+    @app.errorhandler(429)
+    def too_many(_exc):
+        return _error(
+            429,
+            _("Too many attempts"),
+            _("Too many login attempts from this device. Wait a few minutes, then try again; if you forgot your password, ask your commune leader or administrator."),
+        )
+
+    @app.teardown_request
+    def rollback_unfinished(exc):
+        if exc is not None:
+            db.session.rollback()

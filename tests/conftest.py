@@ -1,0 +1,167 @@
+"""Fixtures: one migrated database per run (SQLite file, or TEST_DATABASE_URL), emptied after
+every test; small factories for units, users and households; a login helper."""
+
+import os
+import re
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from config import TestConfig
+from outreach import create_app
+from outreach.auth.models import Role, User
+from outreach.extensions import db, limiter
+from outreach.geo.models import AdminUnit, Household, Level
+from outreach.geo.services import HouseholdInput, create_household
+from outreach.text import fold
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+PASSWORD = "correct-horse-1"
+
+
+def pytest_report_header(config):
+    return f"database: {_database_url().split('@')[-1]}"
+
+
+def _database_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or ""
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = _database_url()
+    if url:
+        engine = sa.create_engine(TestConfig.SQLALCHEMY_DATABASE_URI)
+        try:
+            with engine.begin() as conn:
+                # A clean schema for the run: migrations are the only way tables are made.
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        except sa.exc.OperationalError as exc:
+            pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}", returncode=3)
+        engine.dispose()
+        uri = TestConfig.SQLALCHEMY_DATABASE_URI
+    else:
+        uri = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = uri
+
+    app = create_app(Config)
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clean_db(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(sa.text(f'DELETE FROM "{table}"'))
+        limiter.reset()
+
+
+@pytest.fixture
+def is_postgres(app):
+    return db.engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- factories -------------------------------------------------------------------------------
+
+
+def make_unit(level: str, code: str, name: str, parent: AdminUnit | None = None, *, dataset: str = "legacy",
+              bounds: tuple[float, float, float, float] | None = None) -> AdminUnit:
+    kind, _, short = name.partition(" ") if level != Level.VILLAGE else ("Thôn", "", name.removeprefix("Thôn "))
+    unit = AdminUnit(
+        dataset=dataset, code=code, level=level, kind=kind, name=name, short_name=short or name,
+        name_folded=f"{fold(name)} | {fold(short or name)}", parent=parent,
+        path=f"{parent.path if parent else dataset + '/'}{code}/",
+    )
+    if bounds:
+        unit.south, unit.west, unit.north, unit.east = bounds
+        unit.lat, unit.lon = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+@pytest.fixture
+def geo(app):
+    """Two communes in one district, a third in another district, each with villages."""
+    province = make_unit(Level.PROVINCE, "08", "Tỉnh Tuyên Quang")
+    city = make_unit(Level.DISTRICT, "070", "Thành phố Tuyên Quang", province)
+    hamyen = make_unit(Level.DISTRICT, "074", "Huyện Hàm Yên", province)
+    tanha = make_unit(Level.COMMUNE, "02216", "Phường Tân Hà", city, bounds=(21.82, 105.18, 21.85, 105.21))
+    doican = make_unit(Level.COMMUNE, "02524", "Phường Đội Cấn", city)
+    minhkhuong = make_unit(Level.COMMUNE, "02383", "Xã Minh Khương", hamyen)
+    units = {
+        "province": province, "city": city, "hamyen": hamyen,
+        "tanha": tanha, "doican": doican, "minhkhuong": minhkhuong,
+        "tanha_v1": make_unit(Level.VILLAGE, "02216-001", "Thôn Phú Bình", tanha),
+        "tanha_v2": make_unit(Level.VILLAGE, "02216-002", "Thôn Tân Hà", tanha),
+        "doican_v1": make_unit(Level.VILLAGE, "02524-001", "Thôn Đồng Mới", doican),
+        "minhkhuong_v1": make_unit(Level.VILLAGE, "02383-001", "Thôn Nà Khà", minhkhuong),
+    }
+    db.session.commit()
+    return units
+
+
+def make_user(username: str, role: Role, unit: AdminUnit | None, password: str = PASSWORD) -> User:
+    user = User(username=username, role=role, scope_unit=unit, full_name=username.title())
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_household(actor: User, village: AdminUnit, head_name: str = "Nguyễn Văn An", **fields) -> Household:
+    data = HouseholdInput(village_id=village.id, head_name=head_name, **fields)
+    if data.phone:
+        data.consent_store_phone = fields.get("consent_store_phone", True)
+    household = create_household(actor, data, now=NOW, confirm_duplicate=True)
+    db.session.commit()
+    return household
+
+
+@pytest.fixture
+def users(geo):
+    return {
+        "admin": make_user("admin", Role.ADMIN, None),
+        "staff": make_user("staff.city", Role.STAFF, geo["city"]),
+        "leader": make_user("leader.tanha", Role.LEADER, geo["tanha"]),
+        "leader_other": make_user("leader.minhkhuong", Role.LEADER, geo["minhkhuong"]),
+        "member": make_user("member.tanha", Role.MEMBER, geo["tanha_v1"]),
+    }
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
