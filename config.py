@@ -50,6 +50,7 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_DAYS", "30")))
     PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_DAYS", "7")))
 
+    PASSWORD_HASH_METHOD = "scrypt"
     WTF_CSRF_TIME_LIMIT = None  # a form opened before a walk still posts after it
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "32")) * 1024 * 1024
 
@@ -70,6 +71,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'test.db'}", "TEST_DATABASE_URL")
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = True
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests; production keeps scrypt
 
 
 class ProductionConfig(Config):

@@ -3,7 +3,6 @@ headers, rows streamed with their line numbers so every error can point at its r
 
 import csv
 import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -61,21 +60,37 @@ class RowErrors:
             raise ValidationError(errors)
 
 
+class _NotUtf8(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
+    """Decode line by line, so a bad byte is reported on its own physical line."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _NotUtf8(number) from exc
+
+
 class CsvRows:
     """Iterate ``(line_number, {column: value})`` over a CSV file, after checking its header."""
 
     def __init__(self, stream: BinaryIO, columns: list[Column]):
-        self._text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        self._lines = _decoded_lines(stream)
         try:
-            first = self._text.readline()
-        except UnicodeDecodeError as exc:
+            first = next(self._lines, "")
+        except _NotUtf8 as exc:
             raise ValidationError({line_label(1): [_("The file is not UTF-8 text. Save it as “CSV UTF-8”.")]}) from exc
         if not first.strip():
             raise ValidationError({line_label(1): [_("The file is empty: the first line must name the columns.")]})
         self.delimiter = ";" if first.count(";") > first.count(",") else ","
         header = next(csv.reader([first], delimiter=self.delimiter))
         self.columns = self._match_header(header, columns)
-        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        self._reader = csv.reader(self._lines, delimiter=self.delimiter)
 
     @staticmethod
     def _match_header(header: list[str], columns: list[Column]) -> dict[str, int]:
@@ -98,11 +113,11 @@ class CsvRows:
         line = 1
         try:
             for cells in self._reader:
-                line = self._reader.line_num
+                line = self._reader.line_num + 1  # the header was line 1
                 if not any(c.strip() for c in cells):
                     continue
                 yield line, {name: clean(cells[i]) if i < len(cells) else "" for name, i in self.columns.items()}
-        except UnicodeDecodeError as exc:
-            raise ValidationError({line_label(line + 1): [_("This line is not UTF-8 text. Save the file as “CSV UTF-8”.")]}) from exc
+        except _NotUtf8 as exc:
+            raise ValidationError({line_label(exc.line): [_("This line is not UTF-8 text. Save the file as “CSV UTF-8”.")]}) from exc
         except csv.Error as exc:
             raise ValidationError({line_label(line + 1): [_("Unreadable CSV: %(error)s", error=str(exc))]}) from exc

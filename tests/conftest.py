@@ -1,12 +1,14 @@
 """Fixtures: one migrated database per run (SQLite file, or TEST_DATABASE_URL), emptied after
 every test; small factories for units, users and households; a login helper."""
 
+import contextvars
 import os
 import re
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from config import TestConfig
@@ -76,8 +78,17 @@ def is_postgres(app):
     return db.engine.dialect.name == "postgresql"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (and so its own ``g`` and database session), as in
+    production, even though the test itself runs inside an app context."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

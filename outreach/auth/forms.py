@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -11,10 +11,10 @@ class LoginForm(FlaskForm):
 
 
 ROLE_CHOICES = [
-    ("member", _l("Team member")),
-    ("leader", _l("Commune leader")),
-    ("staff", _l("District/province staff")),
-    ("admin", _l("Administrator")),
+    SelectChoice("member", _l("Team member")),
+    SelectChoice("leader", _l("Commune leader")),
+    SelectChoice("staff", _l("District/province staff")),
+    SelectChoice("admin", _l("Administrator")),
 ]
 
 

@@ -2,6 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -39,7 +40,7 @@ class User(UserMixin, db.Model):
     scope_unit: Mapped[AdminUnit | None] = relationship(lazy="joined")
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from outreach.geo.consent import CONSENT_TEXTS
@@ -31,13 +31,13 @@ class HouseholdForm(FlaskForm):
 
 class VillageForm(FlaskForm):
     name = StringField(_l("Village name"), validators=[DataRequired(message=_l("Enter the village name.")), Length(max=100)], description=_l("Without the kind, e.g. “Phú Bình”"))
-    kind = SelectField(_l("Kind"), choices=[(k, k) for k in VILLAGE_KINDS])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, k) for k in VILLAGE_KINDS])
     lat = DecimalField(_l("Latitude"), places=None, validators=[Optional()], render_kw={"inputmode": "decimal"})
     lon = DecimalField(_l("Longitude"), places=None, validators=[Optional()], render_kw={"inputmode": "decimal"})
 
 
 class ImportForm(FlaskForm):
-    kind = SelectField(_l("What the file holds"), choices=[("households", _l("Households")), ("villages", _l("Villages"))])
+    kind = SelectField(_l("What the file holds"), choices=[SelectChoice("households", _l("Households")), SelectChoice("villages", _l("Villages"))])
     file = FileField(_l("CSV file"), validators=[FileRequired(message=_l("Choose a CSV file.")), FileAllowed(["csv", "txt"], _l("Only .csv files."))])
 
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 _SEPARATORS = re.compile(r"[\s.\-()]")
 # 10 digits 0[35789]xxxxxxxx, i.e. +84 followed by 9 digits starting 3, 5, 7, 8 or 9.
+_DIGITS = re.compile(r"^\+?\d{6,15}$")
 _VN_MOBILE = re.compile(r"^\+84[35789]\d{8}$")
 
 PHONE_HELP = _l("10 digits starting with 03, 05, 07, 08 or 09, or +84 followed by the 9 digits after the 0.")
@@ -25,6 +26,8 @@ def normalize_phone(raw: str | None) -> str | None:
     if raw is None or not str(raw).strip():
         return None
     compact = _SEPARATORS.sub("", str(raw).strip())
+    if not _DIGITS.match(compact):  # phonenumbers would read letters as a keypad ("abc" -> 222)
+        raise PhoneError(_l("“%(raw)s” is not a phone number: %(help)s", raw=raw, help=PHONE_HELP))
     if compact.startswith("0084"):
         compact = "+" + compact[2:]
     elif compact.startswith("84") and len(compact) == 11:

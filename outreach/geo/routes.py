@@ -3,6 +3,7 @@ import json
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from outreach.auth.models import Role
 from outreach.auth.scope import get_household, get_unit, require_role
@@ -98,7 +99,9 @@ def edit_village(village_id: int):
 
 
 def _household_form(form: HouseholdForm) -> None:
-    form.village_id.choices = [(0, _("— choose —"))] + [(v.id, f"{v.name} ({v.parent.short_name})") for v in services.village_choices(current_user)]
+    form.village_id.choices = [SelectChoice(0, _("— choose —"))] + [
+        SelectChoice(v.id, f"{v.name} ({v.parent.short_name})") for v in services.village_choices(current_user)
+    ]
 
 
 def _household_input(form: HouseholdForm) -> services.HouseholdInput:
