@@ -105,7 +105,11 @@ class CsvRows:
             expected = "; ".join(f"{col.aliases[0]} ({col.name})" for col in missing)
             found_text = ", ".join(h.strip() for h in header)
             raise ValidationError(
-                {line_label(1): [_("Missing column(s): %(columns)s. Found: %(found)s.", columns=expected, found=found_text)]}
+                {
+                    line_label(1): [
+                        _("Missing column(s): %(columns)s. Found: %(found)s.", columns=expected, found=found_text)
+                    ]
+                }
             )
         return found
 
@@ -118,6 +122,8 @@ class CsvRows:
                     continue
                 yield line, {name: clean(cells[i]) if i < len(cells) else "" for name, i in self.columns.items()}
         except _NotUtf8 as exc:
-            raise ValidationError({line_label(exc.line): [_("This line is not UTF-8 text. Save the file as “CSV UTF-8”.")]}) from exc
+            raise ValidationError(
+                {line_label(exc.line): [_("This line is not UTF-8 text. Save the file as “CSV UTF-8”.")]}
+            ) from exc
         except csv.Error as exc:
             raise ValidationError({line_label(line + 1): [_("Unreadable CSV: %(error)s", error=str(exc))]}) from exc

@@ -16,4 +16,6 @@ class ValidationError(ValueError):
         if isinstance(errors, str):
             errors = {"": [errors]}
         self.errors = errors
-        super().__init__("; ".join(f"{k}: {' '.join(map(str, v))}" if k else " ".join(map(str, v)) for k, v in errors.items()))
+        super().__init__(
+            "; ".join(f"{k}: {' '.join(map(str, v))}" if k else " ".join(map(str, v)) for k, v in errors.items())
+        )

@@ -14,20 +14,8 @@ from outreach.auth.services import user_for_token
 from outreach.errors import Forbidden, NotFound
 from outreach.extensions import db, login_manager
 from outreach.geo.phone import display_phone
+from outreach.labels import ACTION_LABELS, DATASET_LABELS, LEVEL_LABELS, ROLE_LABELS
 from outreach.types import utcnow
-
-ROLE_LABELS = {
-    "admin": _l("Administrator"),
-    "staff": _l("District/province staff"),
-    "leader": _l("Commune leader"),
-    "member": _l("Team member"),
-}
-LEVEL_LABELS = {
-    "province": _l("Province"),
-    "district": _l("District"),
-    "commune": _l("Commune"),
-    "village": _l("Village"),
-}
 
 
 @login_manager.user_loader
@@ -74,7 +62,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["n"] = format_decimal  # 170.531 in Vietnamese, 170,531 in English
-    app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS)
+    app.jinja_env.globals.update(
+        ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, DATASET_LABELS=DATASET_LABELS, ACTION_LABELS=ACTION_LABELS
+    )
 
     @app.context_processor
     def language():
@@ -107,18 +97,26 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_exc):
-        return _error(400, _("Form expired"), _("The form was too old or incomplete. Go back, reload the page and try again."))
+        return _error(
+            400, _("Form expired"), _("The form was too old or incomplete. Go back, reload the page and try again.")
+        )
 
     @app.errorhandler(413)
     def too_large(_exc):
-        return _error(413, _("File too large"), _("The file is larger than the limit of %(mb)s MB.", mb=app.config["MAX_CONTENT_LENGTH"] // 2**20))
+        return _error(
+            413,
+            _("File too large"),
+            _("The file is larger than the limit of %(mb)s MB.", mb=app.config["MAX_CONTENT_LENGTH"] // 2**20),
+        )
 
     @app.errorhandler(429)
     def too_many(_exc):
         return _error(
             429,
             _("Too many attempts"),
-            _("Too many login attempts from this device. Wait a few minutes, then try again; if you forgot your password, ask your commune leader or administrator."),
+            _(
+                "Too many login attempts from this device. Wait a few minutes, then try again; if you forgot your password, ask your commune leader or administrator."  # noqa: E501
+            ),
         )
 
     @app.teardown_request

@@ -100,12 +100,25 @@ def runner(app):
 # --- factories -------------------------------------------------------------------------------
 
 
-def make_unit(level: str, code: str, name: str, parent: AdminUnit | None = None, *, dataset: str = "legacy",
-              bounds: tuple[float, float, float, float] | None = None) -> AdminUnit:
+def make_unit(
+    level: str,
+    code: str,
+    name: str,
+    parent: AdminUnit | None = None,
+    *,
+    dataset: str = "legacy",
+    bounds: tuple[float, float, float, float] | None = None,
+) -> AdminUnit:
     kind, _, short = name.partition(" ") if level != Level.VILLAGE else ("Thôn", "", name.removeprefix("Thôn "))
     unit = AdminUnit(
-        dataset=dataset, code=code, level=level, kind=kind, name=name, short_name=short or name,
-        name_folded=f"{fold(name)} | {fold(short or name)}", parent=parent,
+        dataset=dataset,
+        code=code,
+        level=level,
+        kind=kind,
+        name=name,
+        short_name=short or name,
+        name_folded=f"{fold(name)} | {fold(short or name)}",
+        parent=parent,
         path=f"{parent.path if parent else dataset + '/'}{code}/",
     )
     if bounds:
@@ -126,8 +139,12 @@ def geo(app):
     doican = make_unit(Level.COMMUNE, "02524", "Phường Đội Cấn", city)
     minhkhuong = make_unit(Level.COMMUNE, "02383", "Xã Minh Khương", hamyen)
     units = {
-        "province": province, "city": city, "hamyen": hamyen,
-        "tanha": tanha, "doican": doican, "minhkhuong": minhkhuong,
+        "province": province,
+        "city": city,
+        "hamyen": hamyen,
+        "tanha": tanha,
+        "doican": doican,
+        "minhkhuong": minhkhuong,
         "tanha_v1": make_unit(Level.VILLAGE, "02216-001", "Thôn Phú Bình", tanha),
         "tanha_v2": make_unit(Level.VILLAGE, "02216-002", "Thôn Tân Hà", tanha),
         "doican_v1": make_unit(Level.VILLAGE, "02524-001", "Thôn Đồng Mới", doican),
@@ -167,12 +184,16 @@ def users(geo):
 
 def csrf_token(client, url: str = "/login") -> str:
     page = client.get(url).get_data(as_text=True)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    )
     assert match, f"no CSRF token on {url}"
     return match.group(1)
 
 
 def login(client, username: str, password: str = PASSWORD):
-    response = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response

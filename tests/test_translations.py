@@ -18,7 +18,9 @@ PO_FILE = ROOT / "outreach" / "translations" / "vi" / "LC_MESSAGES" / "messages.
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 # %(name)s, %(num)d, %(ratio).1f ...: the name and the conversion must both survive translation.
 PLACEHOLDER = re.compile(r"%\(([^)]+)\)[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[a-zA-Z]")
-HINT = "Run `make extract-messages`, then translate the new entries in outreach/translations/vi/LC_MESSAGES/messages.po."
+HINT = (
+    "Run `make extract-messages`, then translate the new entries in outreach/translations/vi/LC_MESSAGES/messages.po."
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +54,12 @@ def test_catalog_is_vietnamese_with_one_plural_form(catalog):
 def test_every_message_is_translated_and_not_fuzzy(catalog):
     untranslated = [_ids(m)[0] for m in _messages(catalog) if not all(s and s.strip() for s in _strings(m))]
     fuzzy = [_ids(m)[0] for m in _messages(catalog) if m.fuzzy]
-    assert not untranslated, f"{len(untranslated)} message(s) without a Vietnamese translation:\n  " + "\n  ".join(untranslated)
-    assert not fuzzy, f"{len(fuzzy)} fuzzy message(s) (check the translation, then remove the fuzzy flag):\n  " + "\n  ".join(fuzzy)
+    assert not untranslated, f"{len(untranslated)} message(s) without a Vietnamese translation:\n  " + "\n  ".join(
+        untranslated
+    )
+    assert not fuzzy, (
+        f"{len(fuzzy)} fuzzy message(s) (check the translation, then remove the fuzzy flag):\n  " + "\n  ".join(fuzzy)
+    )
 
 
 def test_translations_keep_the_placeholders(catalog):
@@ -75,10 +81,17 @@ def test_every_source_string_is_in_the_catalog(catalog):
     with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f, filename="babel.cfg")
     missing: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
-    for filename, lineno, message, _comments, context in extract_from_dir(str(ROOT), method_map, options_map, keywords=KEYWORDS):
+    for filename, lineno, message, _comments, context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
         ids = tuple(message) if isinstance(message, (list, tuple)) else (message,)
         entry = catalog.get(ids[0], context=context)
         if entry is None or _ids(entry) != ids:
             missing.setdefault((context, ids), []).append(f"{filename}:{lineno}")
-    lines = [f"{' | '.join(ids)!r}{f' (context {ctx!r})' if ctx else ''}  ({', '.join(where)})" for (ctx, ids), where in missing.items()]
-    assert not missing, f"{len(missing)} source string(s) are not in the Vietnamese catalog. {HINT}\n  " + "\n  ".join(lines)
+    lines = [
+        f"{' | '.join(ids)!r}{f' (context {ctx!r})' if ctx else ''}  ({', '.join(where)})"
+        for (ctx, ids), where in missing.items()
+    ]
+    assert not missing, f"{len(missing)} source string(s) are not in the Vietnamese catalog. {HINT}\n  " + "\n  ".join(
+        lines
+    )

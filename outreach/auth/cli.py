@@ -2,10 +2,12 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from outreach.auth import services
 from outreach.errors import ValidationError
 from outreach.extensions import db
+from outreach.labels import ROLE_LABELS
 from outreach.types import utcnow
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -30,15 +32,17 @@ def create_user(username: str, role: str, unit_code: str | None, full_name: str,
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     try:
         unit = services.find_unit_by_code(unit_code) if unit_code else None
-        user = services.create_user(None, username, role=role, unit=unit, password=password, full_name=full_name, now=utcnow())
+        user = services.create_user(
+            None, username, role=role, unit=unit, password=password, full_name=full_name, now=utcnow()
+        )
     except ValidationError as exc:
         _fail(exc)
     db.session.commit()
-    where = f" in {user.scope_unit.name}" if user.scope_unit else ""
-    click.echo(f"Created {user.username} ({user.role}{where}).")
+    where = user.scope_unit.name if user.scope_unit else _("whole country")
+    click.echo(_("Created %(name)s (%(role)s, %(unit)s).", name=user.username, role=ROLE_LABELS[user.role], unit=where))
 
 
 @users_cli.command("token")
@@ -48,7 +52,7 @@ def make_token(username: str, label: str) -> None:
     """Print a new API token for USERNAME (shown once; only its hash is stored)."""
     user = db.session.scalar(db.select(services.User).where(services.User.username == username))
     if user is None or not user.active:
-        click.echo(f"No active user called {username!r}.", err=True)
+        click.echo(_("No active user called “%(name)s”.", name=username), err=True)
         sys.exit(2)
     token = services.issue_token(user, label=label, now=utcnow())
     db.session.commit()

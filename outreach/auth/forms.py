@@ -5,7 +5,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("User name"), validators=[DataRequired(message=_l("Enter your user name.")), Length(max=80)])
+    username = StringField(
+        _l("User name"), validators=[DataRequired(message=_l("Enter your user name.")), Length(max=80)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password."))])
     remember = BooleanField(_l("Stay logged in on this phone"))
 
@@ -22,8 +24,15 @@ class UserCreateForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(message=_l("Enter a user name.")), Length(max=80)])
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    unit_code = StringField(_l("Unit code"), validators=[Optional(), Length(max=40)], description=_l("Province, district, commune or village code, e.g. 02216 or legacy:02216."))
-    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter a password.")), Length(min=8, message=_l("At least 8 characters."))])
+    unit_code = StringField(
+        _l("Unit code"),
+        validators=[Optional(), Length(max=40)],
+        description=_l("Province, district, commune or village code, e.g. 02216 or legacy:02216."),
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter a password.")), Length(min=8, message=_l("At least 8 characters."))],
+    )
 
 
 class UserChangeForm(FlaskForm):

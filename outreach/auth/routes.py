@@ -99,8 +99,13 @@ def users():
         if unit is not False:
             try:
                 user = services.create_user(
-                    current_user, form.username.data, role=form.role.data, unit=unit,
-                    password=form.password.data, full_name=form.full_name.data or "", now=utcnow(),
+                    current_user,
+                    form.username.data,
+                    role=form.role.data,
+                    unit=unit,
+                    password=form.password.data,
+                    full_name=form.full_name.data or "",
+                    now=utcnow(),
                 )
             except ValidationError as exc:
                 _attach(form, exc)
@@ -122,7 +127,9 @@ def user_detail(user_id: int):
         unit = _unit_or_error(form)
         if unit is not False:
             try:
-                services.change_user(current_user, user.id, role=form.role.data, unit=unit, active=form.active.data, now=utcnow())
+                services.change_user(
+                    current_user, user.id, role=form.role.data, unit=unit, active=form.active.data, now=utcnow()
+                )
             except ValidationError as exc:
                 _attach(form, exc)
             else:

@@ -12,6 +12,7 @@ from outreach.auth.models import ApiToken, Role, User
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
+from outreach.labels import LEVEL_LABELS, ROLE_LABELS
 
 TOKEN_PREFIX = "otr_"
 MIN_PASSWORD = 8
@@ -48,25 +49,47 @@ def find_unit_by_code(code: str, dataset: str | None = None) -> AdminUnit:
         raise ValidationError({"unit": [_("No unit with code “%(code)s”.", code=code)]})
     if len(units) > 1:
         options = ", ".join(f"{u.dataset}:{u.code} ({u.name})" for u in units)
-        raise ValidationError({"unit": [_("Code “%(code)s” is in several datasets; write one of: %(options)s.", code=code, options=options)]})
+        raise ValidationError(
+            {
+                "unit": [
+                    _("Code “%(code)s” is in several datasets; write one of: %(options)s.", code=code, options=options)
+                ]
+            }
+        )
     return units[0]
 
 
 def _check_user(role: str, unit: AdminUnit | None, password: str | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if role not in set(Role):
-        errors["role"] = [_("Role must be one of: admin, staff, leader, member.")]
+        errors["role"] = [_("Choose a role: %(roles)s.", roles=", ".join(str(label) for label in ROLE_LABELS.values()))]
     elif role != Role.ADMIN:
         if unit is None:
             errors["unit"] = [_("Choose the unit this user works in.")]
         elif unit.level not in ROLE_LEVELS[Role(role)]:
-            errors["unit"] = [_("A %(role)s cannot be scoped to a %(level)s.", role=role, level=unit.level)]
+            errors["unit"] = [
+                _(
+                    "%(role)s cannot work at the level of %(unit)s; choose a unit of level: %(levels)s.",
+                    role=ROLE_LABELS[role],
+                    unit=unit.name,
+                    levels=", ".join(str(LEVEL_LABELS[lv]) for lv in ROLE_LEVELS[Role(role)]),
+                )
+            ]
     if password is not None and len(password) < MIN_PASSWORD:
         errors["password"] = [_("The password must have at least %(n)s characters.", n=MIN_PASSWORD)]
     return errors
 
 
-def create_user(actor: User | None, username: str, *, role: str, unit: AdminUnit | None, password: str, full_name: str = "", now: datetime) -> User:
+def create_user(
+    actor: User | None,
+    username: str,
+    *,
+    role: str,
+    unit: AdminUnit | None,
+    password: str,
+    full_name: str = "",
+    now: datetime,
+) -> User:
     """Create a user. ``actor`` None is the command line."""
     username = username.strip()
     errors = _check_user(role, unit, password)
@@ -76,7 +99,13 @@ def create_user(actor: User | None, username: str, *, role: str, unit: AdminUnit
         errors["username"] = [_("The user name “%(name)s” is taken.", name=username)]
     if errors:
         raise ValidationError(errors)
-    user = User(username=username, full_name=full_name.strip(), role=role, scope_unit=None if role == Role.ADMIN else unit, created_at=now)
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        role=role,
+        scope_unit=None if role == Role.ADMIN else unit,
+        created_at=now,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -84,7 +113,9 @@ def create_user(actor: User | None, username: str, *, role: str, unit: AdminUnit
     return user
 
 
-def change_user(actor: User | None, user_id: int, *, role: str, unit: AdminUnit | None, active: bool, now: datetime) -> User:
+def change_user(
+    actor: User | None, user_id: int, *, role: str, unit: AdminUnit | None, active: bool, now: datetime
+) -> User:
     """Change a user's role, scope or whether they can log in (each change audited)."""
     user = db.session.get(User, user_id)
     if user is None:
@@ -122,7 +153,9 @@ def _hash_token(token: str) -> str:
 def issue_token(user: User, *, label: str = "", now: datetime) -> str:
     """Make a new API token for ``user`` and return it; only its hash is kept, so show it once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, label=label[:80], token_hash=_hash_token(token), prefix=token[:10], created_at=now))
+    db.session.add(
+        ApiToken(user_id=user.id, label=label[:80], token_hash=_hash_token(token), prefix=token[:10], created_at=now)
+    )
     record_event(user, "token.create", target=user, detail={"label": label}, now=now)
     db.session.flush()
     return token
@@ -155,4 +188,3 @@ def list_users(*, query: str = "") -> list[User]:
     if query:
         stmt = stmt.where(sa.func.lower(User.username).contains(query.lower(), autoescape=True))
     return list(db.session.scalars(stmt))
-

@@ -2,6 +2,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from outreach.demo.seed import PASSWORD, is_empty, seed_demo
 from outreach.extensions import db
@@ -16,9 +17,9 @@ def seed(if_empty: bool) -> None:
     """Build the Tuyên Quang demo (real units, invented villages, households and users)."""
     if not is_empty():
         if if_empty:
-            click.echo("Database already has data; demo not seeded.")
+            click.echo(_("The database already has data; the demo was not added."))
             return
-        click.echo("The database already has users: the demo only goes into an empty database.", err=True)
+        click.echo(_("The database already has users: the demo only goes into an empty database."), err=True)
         sys.exit(2)
     summary = seed_demo(now=utcnow())
     db.session.commit()

@@ -21,20 +21,116 @@ SEED = 2026
 # Communes named in the field notes; they get households, the others only villages.
 HOUSEHOLD_COMMUNES = ("02216", "02524", "02200", "02383", "02368", "02284")
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Hà", "Nông", "Ma", "Triệu", "Bàn", "Lý", "Đặng",
-          "Quan", "Lộc", "Phùng", "Chu", "Vũ", "Đỗ", "Mạc", "Hứa"]
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Hà",
+    "Nông",
+    "Ma",
+    "Triệu",
+    "Bàn",
+    "Lý",
+    "Đặng",
+    "Quan",
+    "Lộc",
+    "Phùng",
+    "Chu",
+    "Vũ",
+    "Đỗ",
+    "Mạc",
+    "Hứa",
+]
 MIDDLE_M = ["Văn", "Đức", "Minh", "Hữu", "Quang", "Xuân", "Tiến"]
 MIDDLE_F = ["Thị", "Thị", "Ngọc", "Thanh", "Thu", "Hồng"]
-GIVEN_M = ["An", "Bình", "Cường", "Dũng", "Hải", "Hùng", "Khánh", "Long", "Nam", "Quân", "Sơn", "Thắng",
-           "Tuấn", "Trường", "Vinh", "Phúc", "Lâm", "Chiến", "Thành", "Toàn"]
-GIVEN_F = ["Lan", "Mai", "Nga", "Phương", "Yến", "Hạnh", "Hoa", "Hương", "Liên", "Thảo", "Dung", "Hà",
-           "Nhung", "Vân", "Tuyết", "Xuân"]
-VILLAGE_NAMES = ["Bản Pài", "Nà Khà", "Khuổi Phầy", "Phiêng Luông", "Nà Mụ", "Bó Củng", "Đồng Mới", "Tân Lập",
-                 "Tân Thành", "Làng Chùa", "Đồng Cướm", "Cầu Cả", "Nà Lá", "Pác Cáp", "Khuôn Hẻo", "Nặm Đíp",
-                 "Nà Héc", "Bản Tấng", "Thác Lăn", "Đồng Vàng", "Cao Phạ", "Làng Mới", "Bình Man", "Nà Tông",
-                 "Nà Lung", "Khuổi Củng", "Phai Tre", "Đèo Gianh", "Nà Ta", "Tiền Phong", "Hưng Thành", "Kim Quan"]
-STREETS = ["ngõ 12", "ngõ 34", "ngách 5", "đường Lê Lợi", "đường 17/8", "đường Tân Trào", "xóm Trên", "xóm Dưới",
-           "cạnh nhà văn hoá", "gần trường tiểu học"]
+GIVEN_M = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hải",
+    "Hùng",
+    "Khánh",
+    "Long",
+    "Nam",
+    "Quân",
+    "Sơn",
+    "Thắng",
+    "Tuấn",
+    "Trường",
+    "Vinh",
+    "Phúc",
+    "Lâm",
+    "Chiến",
+    "Thành",
+    "Toàn",
+]
+GIVEN_F = [
+    "Lan",
+    "Mai",
+    "Nga",
+    "Phương",
+    "Yến",
+    "Hạnh",
+    "Hoa",
+    "Hương",
+    "Liên",
+    "Thảo",
+    "Dung",
+    "Hà",
+    "Nhung",
+    "Vân",
+    "Tuyết",
+    "Xuân",
+]
+VILLAGE_NAMES = [
+    "Bản Pài",
+    "Nà Khà",
+    "Khuổi Phầy",
+    "Phiêng Luông",
+    "Nà Mụ",
+    "Bó Củng",
+    "Đồng Mới",
+    "Tân Lập",
+    "Tân Thành",
+    "Làng Chùa",
+    "Đồng Cướm",
+    "Cầu Cả",
+    "Nà Lá",
+    "Pác Cáp",
+    "Khuôn Hẻo",
+    "Nặm Đíp",
+    "Nà Héc",
+    "Bản Tấng",
+    "Thác Lăn",
+    "Đồng Vàng",
+    "Cao Phạ",
+    "Làng Mới",
+    "Bình Man",
+    "Nà Tông",
+    "Nà Lung",
+    "Khuổi Củng",
+    "Phai Tre",
+    "Đèo Gianh",
+    "Nà Ta",
+    "Tiền Phong",
+    "Hưng Thành",
+    "Kim Quan",
+]
+STREETS = [
+    "ngõ 12",
+    "ngõ 34",
+    "ngách 5",
+    "đường Lê Lợi",
+    "đường 17/8",
+    "đường Tân Trào",
+    "xóm Trên",
+    "xóm Dưới",
+    "cạnh nhà văn hoá",
+    "gần trường tiểu học",
+]
 HIGHLAND = ("071", "072")  # Lâm Bình, Na Hang: "bản" are common
 
 
@@ -58,7 +154,10 @@ def _point(rng: random.Random, unit: AdminUnit) -> tuple[float | None, float | N
         return unit.lat, unit.lon
     # Keep away from the edges of the box, where it may leave the commune.
     dy, dx = (unit.north - unit.south) * 0.2, (unit.east - unit.west) * 0.2
-    return (round(rng.uniform(unit.south + dy, unit.north - dy), 6), round(rng.uniform(unit.west + dx, unit.east - dx), 6))
+    return (
+        round(rng.uniform(unit.south + dy, unit.north - dy), 6),
+        round(rng.uniform(unit.west + dx, unit.east - dx), 6),
+    )
 
 
 def is_empty() -> bool:
@@ -88,12 +187,23 @@ def seed_demo(*, now: datetime) -> DemoSummary:
         for number, (kind, short) in enumerate(names, start=1):
             code = f"{commune.code}-{number:03d}"
             lat, lon = _point(rng, commune)
-            village_rows.append({
-                "dataset": "legacy", "code": code, "level": Level.VILLAGE, "kind": kind,
-                "name": f"{kind} {short}", "short_name": short, "name_folded": f"{fold(kind + ' ' + short)} | {fold(short)}",
-                "parent_id": commune.id, "path": f"{commune.path}{code}/", "lat": lat, "lon": lon,
-                "created_at": now, "updated_at": now,
-            })
+            village_rows.append(
+                {
+                    "dataset": "legacy",
+                    "code": code,
+                    "level": Level.VILLAGE,
+                    "kind": kind,
+                    "name": f"{kind} {short}",
+                    "short_name": short,
+                    "name_folded": f"{fold(kind + ' ' + short)} | {fold(short)}",
+                    "parent_id": commune.id,
+                    "path": f"{commune.path}{code}/",
+                    "lat": lat,
+                    "lon": lon,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
     db.session.execute(sa.insert(AdminUnit), village_rows)
 
     by_code = {c.code: c for c in communes}
@@ -111,13 +221,19 @@ def seed_demo(*, now: datetime) -> DemoSummary:
     add_user("canbo.hamyen", Role.STAFF, hamyen, "Cán bộ huyện Hàm Yên")
     leader_of["02216"] = add_user("lanhdao.tanha", Role.LEADER, by_code["02216"], "Chủ tịch UBND phường Tân Hà")
     leader_of["02383"] = add_user("lanhdao.minhkhuong", Role.LEADER, by_code["02383"], "Chủ tịch UBND xã Minh Khương")
-    tanha_villages = list(db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == by_code["02216"].id).order_by(AdminUnit.code)))
+    tanha_villages = list(
+        db.session.scalars(
+            sa.select(AdminUnit).where(AdminUnit.parent_id == by_code["02216"].id).order_by(AdminUnit.code)
+        )
+    )
     add_user("thanhvien.tanha", Role.MEMBER, tanha_villages[0], "Đoàn viên tổ công nghệ số")
 
     villages = list(
         db.session.scalars(
             sa.select(AdminUnit)
-            .where(AdminUnit.level == Level.VILLAGE, AdminUnit.parent_id.in_([by_code[c].id for c in HOUSEHOLD_COMMUNES]))
+            .where(
+                AdminUnit.level == Level.VILLAGE, AdminUnit.parent_id.in_([by_code[c].id for c in HOUSEHOLD_COMMUNES])
+            )
             .order_by(AdminUnit.code)
         )
     )
@@ -136,17 +252,30 @@ def seed_demo(*, now: datetime) -> DemoSummary:
                 created_by_id=collector.id if collector else None,
             )
             if rng.random() < 0.75:
-                household.lat, household.lon = (round(village.lat + rng.gauss(0, 0.003), 6), round(village.lon + rng.gauss(0, 0.003), 6))
+                household.lat, household.lon = (
+                    round(village.lat + rng.gauss(0, 0.003), 6),
+                    round(village.lon + rng.gauss(0, 0.003), 6),
+                )
             if rng.random() < 0.7:
                 household.phone = f"+84{rng.choice('35789')}{rng.randrange(10**8):08d}"
                 purposes = [Purpose.STORE_PHONE] + ([Purpose.RECEIVE_SMS] if rng.random() < 0.75 else [])
                 for purpose in purposes:
-                    household.consents.append(Consent(
-                        purpose=purpose, text_version=CONSENT_VERSION, text=CONSENT_TEXTS[purpose], method="in_person",
-                        collected_by_id=collector.id if collector else None, collected_at=now,
-                    ))
+                    household.consents.append(
+                        Consent(
+                            purpose=purpose,
+                            text_version=CONSENT_VERSION,
+                            text=CONSENT_TEXTS[purpose],
+                            method="in_person",
+                            collected_by_id=collector.id if collector else None,
+                            collected_at=now,
+                        )
+                    )
             db.session.add(household)
             households += 1
     db.session.flush()
-    districts = db.session.scalar(sa.select(sa.func.count()).where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.DISTRICT))
-    return DemoSummary(districts=districts, communes=len(communes), villages=len(village_rows), households=households, users=users)
+    districts = db.session.scalar(
+        sa.select(sa.func.count()).where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.DISTRICT)
+    )
+    return DemoSummary(
+        districts=districts, communes=len(communes), villages=len(village_rows), households=households, users=users
+    )

@@ -19,15 +19,24 @@ def authenticate():
     if not current_user.is_authenticated:
         return jsonify({"error": "unauthorized", "message": "Log in, or send Authorization: Bearer <token>."}), 401
     # A browser session must prove the request came from our pages; a bearer token already does.
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get("Authorization", "").startswith("Bearer "):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get("Authorization", "").startswith(
+        "Bearer "
+    ):
         csrf.protect()
     return None
 
 
 def unit_json(unit: AdminUnit) -> dict:
     return {
-        "id": unit.id, "code": unit.code, "dataset": unit.dataset, "level": unit.level, "kind": unit.kind,
-        "name": unit.name, "parent_id": unit.parent_id, "lat": unit.lat, "lon": unit.lon,
+        "id": unit.id,
+        "code": unit.code,
+        "dataset": unit.dataset,
+        "level": unit.level,
+        "kind": unit.kind,
+        "name": unit.name,
+        "parent_id": unit.parent_id,
+        "lat": unit.lat,
+        "lon": unit.lon,
     }
 
 
@@ -62,25 +71,41 @@ def _validation(exc: ValidationError):
 @api_bp.get("/me")
 def me():
     unit = current_user.scope_unit
-    return jsonify({"username": current_user.username, "role": current_user.role, "unit": unit_json(unit) if unit else None})
+    return jsonify(
+        {"username": current_user.username, "role": current_user.role, "unit": unit_json(unit) if unit else None}
+    )
 
 
 @api_bp.get("/units")
 def units():
-    return jsonify({"units": [unit_json(u) for u in services.search_units(current_user, request.args.get("q", ""), level=request.args.get("level"))]})
+    return jsonify(
+        {
+            "units": [
+                unit_json(u)
+                for u in services.search_units(current_user, request.args.get("q", ""), level=request.args.get("level"))
+            ]
+        }
+    )
 
 
 @api_bp.get("/units/<int:unit_id>")
 def unit(unit_id: int):
     found = get_unit(current_user, unit_id)
-    return jsonify(unit_json(found) | {"children": [unit_json(u) | {"households": n} for u, n in services.child_units(current_user, found)]})
+    return jsonify(
+        unit_json(found)
+        | {"children": [unit_json(u) | {"households": n} for u, n in services.child_units(current_user, found)]}
+    )
 
 
 @api_bp.get("/households")
 def households():
     page = max(request.args.get("page", 1, type=int), 1)
     rows, total = services.list_households(
-        current_user, query=request.args.get("q", ""), village_id=request.args.get("village_id", type=int), page=page, per_page=100
+        current_user,
+        query=request.args.get("q", ""),
+        village_id=request.args.get("village_id", type=int),
+        page=page,
+        per_page=100,
     )
     return jsonify({"total": total, "page": page, "households": [household_json(h) for h in rows]})
 
@@ -106,10 +131,14 @@ def create_household():
             consent_store_phone=body.get("consent_store_phone") is True,
             consent_sms=body.get("consent_sms") is True,
         )
-        created = services.create_household(current_user, data, now=utcnow(), confirm_duplicate=body.get("confirm_duplicate") is True)
+        created = services.create_household(
+            current_user, data, now=utcnow(), confirm_duplicate=body.get("confirm_duplicate") is True
+        )
     except ValidationError as exc:
         return _validation(exc)
     except services.DuplicateWarning as warning:
-        return jsonify({"error": "possible_duplicate", "candidates": [household_json(h) for h in warning.candidates]}), 409
+        return jsonify(
+            {"error": "possible_duplicate", "candidates": [household_json(h) for h in warning.candidates]}
+        ), 409
     db.session.commit()
     return jsonify(household_json(created)), 201

@@ -3,11 +3,13 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.imports import import_households, import_villages
 from outreach.geo.units import import_units
+from outreach.labels import LEVEL_LABELS
 from outreach.types import utcnow
 
 geo_cli = AppGroup("geo", help="Administrative units and villages.")
@@ -16,7 +18,7 @@ households_cli = AppGroup("households", help="Household registry.")
 
 def _report(exc: ValidationError) -> None:
     db.session.rollback()
-    click.echo("Nothing was imported / Không có gì được nhập:", err=True)
+    click.echo(_("Nothing was imported:"), err=True)
     for where, messages in exc.errors.items():
         for message in messages:
             click.echo(f"  {where}: {message}" if where else f"  {message}", err=True)
@@ -33,14 +35,24 @@ def import_units_command(province: str | None, dataset: str) -> None:
     except ValidationError as exc:
         _report(exc)
     db.session.commit()
-    created = ", ".join(f"{n} {level}" for level, n in stats.created.items() if n) or "0"
-    updated = ", ".join(f"{n} {level}" for level, n in stats.updated.items() if n) or "0"
-    click.echo(f"Dataset {dataset}: created {created}; updated {updated}; unchanged {stats.unchanged}.")
+    created = ", ".join(f"{n} {LEVEL_LABELS[level]}" for level, n in stats.created.items() if n) or "0"
+    updated = ", ".join(f"{n} {LEVEL_LABELS[level]}" for level, n in stats.updated.items() if n) or "0"
+    click.echo(
+        _(
+            "Dataset %(dataset)s: created %(created)s; updated %(updated)s; unchanged %(unchanged)s.",
+            dataset=dataset,
+            created=created,
+            updated=updated,
+            unchanged=stats.unchanged,
+        )
+    )
 
 
 @geo_cli.command("import-villages")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dataset", type=click.Choice(["2025", "legacy"]), help="Dataset of the commune codes, when a code is in both.")
+@click.option(
+    "--dataset", type=click.Choice(["2025", "legacy"]), help="Dataset of the commune codes, when a code is in both."
+)
 def import_villages_command(path: Path, dataset: str | None) -> None:
     """Create or update villages from a CSV (commune code, name, kind, latitude, longitude)."""
     with path.open("rb") as stream:
@@ -49,12 +61,21 @@ def import_villages_command(path: Path, dataset: str | None) -> None:
         except ValidationError as exc:
             _report(exc)
     db.session.commit()
-    click.echo(f"{result.rows} rows: {result.created} villages created, {result.updated} updated.")
+    click.echo(
+        _(
+            "%(rows)s rows: %(created)s villages created, %(updated)s updated.",
+            rows=result.rows,
+            created=result.created,
+            updated=result.updated,
+        )
+    )
 
 
 @households_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dataset", type=click.Choice(["2025", "legacy"]), help="Dataset of the commune codes, when a code is in both.")
+@click.option(
+    "--dataset", type=click.Choice(["2025", "legacy"]), help="Dataset of the commune codes, when a code is in both."
+)
 def import_households_command(path: Path, dataset: str | None) -> None:
     """Import households from a CSV; nothing is imported unless every row is good."""
     with path.open("rb") as stream:
@@ -63,4 +84,4 @@ def import_households_command(path: Path, dataset: str | None) -> None:
         except ValidationError as exc:
             _report(exc)
     db.session.commit()
-    click.echo(f"Imported {result.created} households from {path.name}.")
+    click.echo(_("Imported %(n)s households from %(file)s.", n=result.created, file=path.name))

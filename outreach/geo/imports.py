@@ -90,7 +90,10 @@ class _Communes:
             if not found:
                 self.cache[key] = _("no commune with code “%(code)s” in your area", code=code)
             elif len(found) > 1:
-                self.cache[key] = _("commune code “%(code)s” exists in both datasets: add a “dataset” column (2025 or legacy)", code=code)
+                self.cache[key] = _(
+                    "commune code “%(code)s” exists in both datasets: add a “dataset” column (2025 or legacy)",
+                    code=code,
+                )
             else:
                 self.cache[key] = found[0]
         return self.cache[key]
@@ -117,14 +120,28 @@ def _start_batch(actor: User | None, kind: str, stream: BinaryIO, filename: str,
     previous = db.session.scalar(sa.select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == sha))
     if previous is not None:
         when = previous.created_at.strftime("%d/%m/%Y %H:%M")
-        raise ValidationError({"file": [_("This file was already imported (%(name)s, %(when)s UTC); nothing was changed.", name=previous.filename, when=when)]})
-    batch = ImportBatch(kind=kind, filename=filename[:255], sha256=sha, created_at=now, created_by_id=actor.id if actor else None)
+        raise ValidationError(
+            {
+                "file": [
+                    _(
+                        "This file was already imported (%(name)s, %(when)s UTC); nothing was changed.",
+                        name=previous.filename,
+                        when=when,
+                    )
+                ]
+            }
+        )
+    batch = ImportBatch(
+        kind=kind, filename=filename[:255], sha256=sha, created_at=now, created_by_id=actor.id if actor else None
+    )
     db.session.add(batch)
     db.session.flush()
     return batch
 
 
-def import_households(actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None) -> ImportResult:
+def import_households(
+    actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None
+) -> ImportResult:
     """Import households from CSV. ``actor`` None means the command line (whole country in scope).
 
     The consent columns record consent collected on paper; a phone without it is refused.
@@ -157,7 +174,14 @@ def import_households(actor: User | None, stream: BinaryIO, filename: str, *, no
             )
         village_id = villages[vkey]
         if village_id is None:
-            errors.add(line, _("%(commune)s has no village “%(village)s”: add it first.", commune=commune.name, village=row["village"]))
+            errors.add(
+                line,
+                _(
+                    "%(commune)s has no village “%(village)s”: add it first.",
+                    commune=commune.name,
+                    village=row["village"],
+                ),
+            )
             continue
         consent_phone, consent_sms = _yes(row.get("consent_phone", "")), _yes(row.get("consent_sms", ""))
         if consent_phone is None or consent_sms is None:
@@ -192,24 +216,26 @@ def import_households(actor: User | None, stream: BinaryIO, filename: str, *, no
         purposes = [Purpose.STORE_PHONE] if phone else []
         if phone and consent_sms:
             purposes.append(Purpose.RECEIVE_SMS)
-        pending.append((
-            {
-                "village_id": village_id,
-                "head_name": clean(data.head_name),
-                "head_name_folded": fold(data.head_name),
-                "address": clean(data.address),
-                "phone": phone,
-                "members": data.members,
-                "lat": lat,
-                "lon": lon,
-                "notes": clean(data.notes),
-                "created_at": now,
-                "updated_at": now,
-                "created_by_id": actor_id,
-                "import_batch_id": batch.id,
-            },
-            purposes,
-        ))
+        pending.append(
+            (
+                {
+                    "village_id": village_id,
+                    "head_name": clean(data.head_name),
+                    "head_name_folded": fold(data.head_name),
+                    "address": clean(data.address),
+                    "phone": phone,
+                    "members": data.members,
+                    "lat": lat,
+                    "lon": lon,
+                    "notes": clean(data.notes),
+                    "created_at": now,
+                    "updated_at": now,
+                    "created_by_id": actor_id,
+                    "import_batch_id": batch.id,
+                },
+                purposes,
+            )
+        )
         if len(pending) >= CHUNK:
             _insert_households(pending, actor_id, now)
             pending = []
@@ -246,7 +272,9 @@ def _insert_households(pending: list[tuple[dict, list[str]]], actor_id: int | No
         db.session.execute(sa.insert(Consent.__table__), consents)
 
 
-def import_villages(actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None) -> ImportResult:
+def import_villages(
+    actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None
+) -> ImportResult:
     """Create or update villages from CSV (matched by commune and name, so re-running never duplicates)."""
     if actor is not None:
         require_role(actor, Role.LEADER)
@@ -262,14 +290,20 @@ def import_villages(actor: User | None, stream: BinaryIO, filename: str, *, now:
         if isinstance(commune, str):
             errors.add(line, commune)
             continue
-        kind = next((k for k in VILLAGE_KINDS if fold(k) == fold(row.get("kind", ""))), None) if row.get("kind") else "Thôn"
+        kind = (
+            next((k for k in VILLAGE_KINDS if fold(k) == fold(row.get("kind", ""))), None)
+            if row.get("kind")
+            else "Thôn"
+        )
         try:
             lat, lon = _number(row.get("lat", "")), _number(row.get("lon", ""))
         except ValueError:
             errors.add(line, _("latitude and longitude must be numbers"))
             continue
         if kind is None:
-            errors.add(line, _("kind “%(kind)s” is not one of: %(kinds)s", kind=row["kind"], kinds=", ".join(VILLAGE_KINDS)))
+            errors.add(
+                line, _("kind “%(kind)s” is not one of: %(kinds)s", kind=row["kind"], kinds=", ".join(VILLAGE_KINDS))
+            )
             continue
         data = VillageInput(name=row["name"], kind=kind, lat=lat, lon=lon)
         key = (commune.id, fold(data.name))
@@ -294,6 +328,11 @@ def import_villages(actor: User | None, stream: BinaryIO, filename: str, *, now:
     if count == 0:
         errors.add(2, _("The file has no rows under its header."))
     errors.raise_if_any()
-    record_event(actor, "villages.import", detail={"file": filename, "rows": count, "created": created, "updated": updated}, now=now)
+    record_event(
+        actor,
+        "villages.import",
+        detail={"file": filename, "rows": count, "created": created, "updated": updated},
+        now=now,
+    )
     db.session.flush()
     return ImportResult(batch=None, rows=count, created=created, updated=updated)

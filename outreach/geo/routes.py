@@ -70,9 +70,11 @@ def add_village(unit_id: int):
             _show_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Village %(name)s added.", name=village.name), "success")
+            flash(_("%(name)s added.", name=village.name), "success")
             return redirect(url_for("geo.unit", unit_id=commune.id))
-    return render_template("geo/unit.html", unit=commune, children=services.child_units(current_user, commune), form=form), 400
+    return render_template(
+        "geo/unit.html", unit=commune, children=services.child_units(current_user, commune), form=form
+    ), 400
 
 
 @geo_bp.route("/villages/<int:village_id>/edit", methods=["GET", "POST"])
@@ -81,7 +83,12 @@ def edit_village(village_id: int):
     require_role(current_user, Role.LEADER)
     form = VillageForm(obj=None)
     if request.method == "GET":
-        form.name.data, form.kind.data, form.lat.data, form.lon.data = village.short_name, village.kind, village.lat, village.lon
+        form.name.data, form.kind.data, form.lat.data, form.lon.data = (
+            village.short_name,
+            village.kind,
+            village.lat,
+            village.lon,
+        )
     if form.validate_on_submit():
         data = services.VillageInput(form.name.data, form.kind.data, _float(form.lat.data), _float(form.lon.data))
         try:
@@ -126,8 +133,14 @@ def households():
     query = request.args.get("q", "")
     rows, total = services.list_households(current_user, query=query, village_id=village_id, page=page)
     return render_template(
-        "geo/households.html", households=rows, total=total, page=page, query=query,
-        village_id=village_id, villages=services.village_choices(current_user), per_page=50,
+        "geo/households.html",
+        households=rows,
+        total=total,
+        page=page,
+        query=query,
+        village_id=village_id,
+        villages=services.village_choices(current_user),
+        per_page=50,
     )
 
 
@@ -141,7 +154,9 @@ def new_household():
     duplicates = []
     if form.validate_on_submit():
         try:
-            household = services.create_household(current_user, _household_input(form), now=utcnow(), confirm_duplicate=form.confirm_duplicate.data)
+            household = services.create_household(
+                current_user, _household_input(form), now=utcnow(), confirm_duplicate=form.confirm_duplicate.data
+            )
         except ValidationError as exc:
             _show_errors(form, exc)
         except services.DuplicateWarning as warning:
@@ -170,7 +185,13 @@ def edit_household(household_id: int):
     duplicates = []
     if form.validate_on_submit():
         try:
-            services.update_household(current_user, household.id, _household_input(form), now=utcnow(), confirm_duplicate=form.confirm_duplicate.data)
+            services.update_household(
+                current_user,
+                household.id,
+                _household_input(form),
+                now=utcnow(),
+                confirm_duplicate=form.confirm_duplicate.data,
+            )
         except ValidationError as exc:
             _show_errors(form, exc)
         except services.DuplicateWarning as warning:
@@ -213,7 +234,8 @@ def export_household(household_id: int):
     db.session.commit()
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(
-        body, mimetype="application/json",
+        body,
+        mimetype="application/json",
         headers={"Content-Disposition": f"attachment; filename=household-{household_id}.json"},
     )
 
@@ -248,4 +270,3 @@ def imports():
         else:
             db.session.commit()
     return render_template("geo/imports.html", form=form, errors=errors, result=result), 400 if errors else 200
-

@@ -82,7 +82,12 @@ def check_village(commune: AdminUnit, data: VillageInput) -> dict[str, list[str]
             errors.setdefault("lat", []).append(_("Latitude or longitude out of range."))
         elif commune.has_bounds and not commune.contains(data.lat, data.lon):
             errors.setdefault("lat", []).append(
-                _("This point (%(lat)s, %(lon)s) is outside %(commune)s.", lat=data.lat, lon=data.lon, commune=commune.name)
+                _(
+                    "This point (%(lat)s, %(lon)s) is outside %(commune)s.",
+                    lat=data.lat,
+                    lon=data.lon,
+                    commune=commune.name,
+                )
             )
     return errors
 
@@ -112,7 +117,9 @@ def save_village(actor: User, commune: AdminUnit, data: VillageInput, *, village
     errors = check_village(commune, data)
     same = find_village(commune, data.name) if data.name else None
     if same is not None and same is not village:
-        errors.setdefault("name", []).append(_("%(commune)s already has a village called “%(name)s”.", commune=commune.name, name=same.short_name))
+        errors.setdefault("name", []).append(
+            _("%(commune)s already has a village called “%(name)s”.", commune=commune.name, name=same.short_name)
+        )
     if errors:
         raise ValidationError(errors)
     if village is None:
@@ -161,7 +168,9 @@ def validate_household(data: HouseholdInput) -> tuple[dict[str, list[str]], str 
         errors["phone"] = [str(exc.args[0])]
     if phone and not data.consent_store_phone:
         errors.setdefault("phone", []).append(
-            _("A phone number can only be kept with the resident's consent: tick “agrees to store the phone number”, or leave the number out.")
+            _(
+                "A phone number can only be kept with the resident's consent: tick “agrees to store the phone number”, or leave the number out."  # noqa: E501
+            )
         )
     if data.consent_sms and not phone:
         errors.setdefault("consent_sms", []).append(_("SMS consent needs a phone number."))
@@ -174,7 +183,9 @@ def validate_household(data: HouseholdInput) -> tuple[dict[str, list[str]], str 
     return errors, phone
 
 
-def possible_duplicates(actor: User, village_id: int, head_name: str, phone: str | None, *, exclude_id: int | None = None) -> list[Household]:
+def possible_duplicates(
+    actor: User, village_id: int, head_name: str, phone: str | None, *, exclude_id: int | None = None
+) -> list[Household]:
     """Households in scope with the same phone, or the same head name (without diacritics) in the same village."""
     same = Household.head_name_folded == fold(head_name)
     condition = sa.and_(Household.village_id == village_id, same)
@@ -255,7 +266,9 @@ def create_household(actor: User, data: HouseholdInput, *, now: datetime, confir
     return household
 
 
-def update_household(actor: User, household_id: int, data: HouseholdInput, *, now: datetime, confirm_duplicate: bool = False) -> Household:
+def update_household(
+    actor: User, household_id: int, data: HouseholdInput, *, now: datetime, confirm_duplicate: bool = False
+) -> Household:
     """Change a household's details. Consent is granted here and withdrawn with ``withdraw_consent``."""
     require_role(actor, Role.LEADER)
     household = get_household(actor, household_id)
@@ -335,7 +348,15 @@ def grant_consent(actor: User, household_id: int, purpose: str, *, now: datetime
     return household
 
 
-def list_households(actor: User, *, query: str = "", village_id: int | None = None, unit: AdminUnit | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Household], int]:
+def list_households(
+    actor: User,
+    *,
+    query: str = "",
+    village_id: int | None = None,
+    unit: AdminUnit | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[Household], int]:
     """Households in scope matching a search (name, address or phone, without diacritics)."""
     stmt = households_in_scope(actor)
     if unit is not None:
@@ -344,12 +365,19 @@ def list_households(actor: User, *, query: str = "", village_id: int | None = No
         stmt = stmt.where(Household.village_id == village_id)
     for word in fold(query).split():
         digits = "".join(ch for ch in word if ch.isdigit())
-        conditions = [Household.head_name_folded.contains(word, autoescape=True), sa.func.lower(Household.address).contains(word, autoescape=True)]
+        conditions = [
+            Household.head_name_folded.contains(word, autoescape=True),
+            sa.func.lower(Household.address).contains(word, autoescape=True),
+        ]
         if len(digits) >= 3 and digits == word:
             conditions.append(Household.phone.contains(digits.lstrip("0"), autoescape=True))
         stmt = stmt.where(sa.or_(*conditions))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(AdminUnit.name, Household.head_name_folded, Household.id).limit(per_page).offset((page - 1) * per_page))
+    rows = db.session.scalars(
+        stmt.order_by(AdminUnit.name, Household.head_name_folded, Household.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     return list(rows), total
 
 
@@ -412,7 +440,10 @@ def village_choices(actor: User) -> list[AdminUnit]:
         raise Forbidden(actor.role)
     return list(
         db.session.scalars(
-            sa.select(AdminUnit).where(AdminUnit.level == Level.VILLAGE, unit_in_scope(actor)).order_by(AdminUnit.path).limit(2000)
+            sa.select(AdminUnit)
+            .where(AdminUnit.level == Level.VILLAGE, unit_in_scope(actor))
+            .order_by(AdminUnit.path)
+            .limit(2000)
         )
     )
 

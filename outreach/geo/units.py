@@ -79,11 +79,7 @@ def official_units(dataset: str, province: str | None = None) -> list[dict]:
     rows = package_query(f"SELECT * FROM [{_TABLES[dataset]}]")  # noqa: S608 - fixed table names
     if province:
         wanted = fold(province).removeprefix("tinh ").removeprefix("thanh pho ").strip()
-        rows = [
-            r
-            for r in rows
-            if wanted in (fold(r["provinceShort"]), fold(r["province"]), r["provinceCode"])
-        ]
+        rows = [r for r in rows if wanted in (fold(r["provinceShort"]), fold(r["province"]), r["provinceCode"])]
         if not rows:
             raise ValidationError({"province": [f"no province called {province!r} in the {dataset} dataset"]})
 
@@ -93,24 +89,45 @@ def official_units(dataset: str, province: str | None = None) -> list[dict]:
         pcode = r["provinceCode"]
         if pcode not in units:
             units[pcode] = _unit(
-                dataset, Level.PROVINCE, pcode, r["province"], r["provinceShort"], root,
-                r["provinceLat"], r["provinceLon"], r.get("provinceBounds"),
+                dataset,
+                Level.PROVINCE,
+                pcode,
+                r["province"],
+                r["provinceShort"],
+                root,
+                r["provinceLat"],
+                r["provinceLon"],
+                r.get("provinceBounds"),
             )
         parent = units[pcode]
         if dataset == "legacy":
             dcode = r["districtCode"]
             if dcode not in units:
                 units[dcode] = _unit(
-                    dataset, Level.DISTRICT, dcode, r["district"], r["districtShort"], parent["path"],
-                    r["districtLat"], r["districtLon"], r.get("districtBounds"),
+                    dataset,
+                    Level.DISTRICT,
+                    dcode,
+                    r["district"],
+                    r["districtShort"],
+                    parent["path"],
+                    r["districtLat"],
+                    r["districtLon"],
+                    r.get("districtBounds"),
                 )
             parent = units[dcode]
         wcode = r["wardCode"]
         if not wcode or not r["ward"]:
             continue  # a few island districts have no communes
         units[wcode] = _unit(
-            dataset, Level.COMMUNE, wcode, r["ward"], r["wardShort"], parent["path"],
-            r["wardLat"], r["wardLon"], r.get("wardBounds"),
+            dataset,
+            Level.COMMUNE,
+            wcode,
+            r["ward"],
+            r["wardShort"],
+            parent["path"],
+            r["wardLat"],
+            r["wardLon"],
+            r.get("wardBounds"),
         )
         units[wcode]["_parent"] = parent["code"]
     for unit in units.values():

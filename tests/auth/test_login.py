@@ -14,7 +14,9 @@ def test_login_then_logout(client, users):
 
 
 def test_wrong_password_says_so_in_vietnamese_and_is_audited(client, users):
-    response = client.post("/login", data={"username": "leader.tanha", "password": "nope", "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"username": "leader.tanha", "password": "nope", "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 200
     assert "Sai tên đăng nhập hoặc mật khẩu" in response.get_data(as_text=True)
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "login.failed")).all()
@@ -35,7 +37,9 @@ def test_unknown_user_failure_is_audited_by_name(client, users):
 def test_deactivated_user_cannot_log_in(client, users):
     users["member"].active = False
     db.session.commit()
-    response = client.post("/login", data={"username": "member.tanha", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"username": "member.tanha", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 200
     assert client.get("/").status_code == 302
 
@@ -73,7 +77,8 @@ def test_session_cookie_is_http_only_and_same_site(client, users):
 
 def test_open_redirect_after_login_is_refused(client, users):
     response = client.post(
-        "/login?next=//evil.example/", data={"username": "leader.tanha", "password": PASSWORD, "csrf_token": csrf_token(client)}
+        "/login?next=//evil.example/",
+        data={"username": "leader.tanha", "password": PASSWORD, "csrf_token": csrf_token(client)},
     )
     assert response.location == "/"
 

@@ -10,7 +10,9 @@ from tests.conftest import csrf_token, login, make_household
 @pytest.fixture
 def households(users, geo):
     return {
-        "tanha": make_household(users["leader"], geo["tanha_v1"], "Nguyễn Văn An", phone="0912345678", consent_sms=True),
+        "tanha": make_household(
+            users["leader"], geo["tanha_v1"], "Nguyễn Văn An", phone="0912345678", consent_sms=True
+        ),
         "tanha_v2": make_household(users["leader"], geo["tanha_v2"], "Lê Thị Hoa"),
         "minhkhuong": make_household(users["leader_other"], geo["minhkhuong_v1"], "Hoàng Văn Sơn", phone="0987654321"),
     }
@@ -19,7 +21,12 @@ def households(users, geo):
 def test_leader_cannot_see_another_communes_household(client, households):
     login(client, "leader.tanha")
     other = households["minhkhuong"].id
-    for url in (f"/households/{other}", f"/households/{other}/edit", f"/households/{other}/export", f"/api/v1/households/{other}"):
+    for url in (
+        f"/households/{other}",
+        f"/households/{other}/edit",
+        f"/households/{other}/export",
+        f"/api/v1/households/{other}",
+    ):
         assert client.get(url).status_code == 404, url
     listing = client.get("/households").get_data(as_text=True)
     assert "Nguyễn Văn An" in listing and "Hoàng Văn Sơn" not in listing
@@ -31,9 +38,15 @@ def test_leader_cannot_change_another_communes_household(client, households):
     login(client, "leader.tanha")
     other = households["minhkhuong"]
     token = csrf_token(client, "/")
-    assert client.post(f"/households/{other.id}/consent/store_phone/withdraw", data={"csrf_token": token}).status_code == 404
+    assert (
+        client.post(f"/households/{other.id}/consent/store_phone/withdraw", data={"csrf_token": token}).status_code
+        == 404
+    )
     assert client.post(f"/households/{other.id}/erase", data={"csrf_token": token, "confirm": "y"}).status_code == 404
-    edit = client.post(f"/households/{other.id}/edit", data={"csrf_token": token, "head_name": "Hacked", "village_id": other.village_id, "members": 1})
+    edit = client.post(
+        f"/households/{other.id}/edit",
+        data={"csrf_token": token, "head_name": "Hacked", "village_id": other.village_id, "members": 1},
+    )
     assert edit.status_code == 404
     db.session.expire_all()
     unchanged = db.session.get(Household, other.id)
@@ -42,17 +55,25 @@ def test_leader_cannot_change_another_communes_household(client, households):
 
 def test_leader_cannot_put_a_household_into_another_communes_village(client, households, geo):
     login(client, "leader.tanha")
-    response = client.post("/households/new", data={
-        "csrf_token": csrf_token(client, "/households/new"), "village_id": geo["minhkhuong_v1"].id,
-        "head_name": "Trần Văn Bình", "members": 3,
-    })
+    response = client.post(
+        "/households/new",
+        data={
+            "csrf_token": csrf_token(client, "/households/new"),
+            "village_id": geo["minhkhuong_v1"].id,
+            "head_name": "Trần Văn Bình",
+            "members": 3,
+        },
+    )
     assert response.status_code == 200
     assert db.session.query(Household).filter_by(head_name="Trần Văn Bình").count() == 0
 
 
 def test_leader_cannot_add_villages_to_another_commune(client, households, geo):
     login(client, "leader.tanha")
-    response = client.post(f"/units/{geo['minhkhuong'].id}/villages", data={"csrf_token": csrf_token(client, "/"), "name": "Thôn X", "kind": "Thôn"})
+    response = client.post(
+        f"/units/{geo['minhkhuong'].id}/villages",
+        data={"csrf_token": csrf_token(client, "/"), "name": "Thôn X", "kind": "Thôn"},
+    )
     assert response.status_code == 404
     assert client.get(f"/units/{geo['minhkhuong'].id}").status_code == 404
 
@@ -63,7 +84,12 @@ def test_member_sees_only_their_village_and_cannot_edit_or_erase(client, househo
     assert client.get(f"/households/{households['tanha_v2'].id}").status_code == 404
     assert client.get(f"/households/{households['tanha'].id}/edit").status_code == 403
     token = csrf_token(client, "/")
-    assert client.post(f"/households/{households['tanha'].id}/erase", data={"csrf_token": token, "confirm": "y"}).status_code == 403
+    assert (
+        client.post(
+            f"/households/{households['tanha'].id}/erase", data={"csrf_token": token, "confirm": "y"}
+        ).status_code
+        == 403
+    )
     assert client.get("/imports").status_code == 403
 
 
@@ -98,7 +124,8 @@ def test_api_create_in_another_commune_is_refused(client, households, geo, users
     token = issue_token(users["leader"], now=utcnow())
     db.session.commit()
     response = client.post(
-        "/api/v1/households", json={"village_id": geo["minhkhuong_v1"].id, "head_name": "Ma Văn Tài"},
+        "/api/v1/households",
+        json={"village_id": geo["minhkhuong_v1"].id, "head_name": "Ma Văn Tài"},
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 422

@@ -4,15 +4,20 @@ import pytest
 import sqlalchemy as sa
 
 from outreach.audit.models import AuditEvent
+from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import Consent, Household, Purpose
 from outreach.geo.services import HouseholdInput, create_household, erase_household, withdraw_consent
-from outreach.errors import ValidationError
 from tests.conftest import NOW, csrf_token, login, make_household
 
 
 def _form(client, village, **fields):
-    data = {"csrf_token": csrf_token(client, "/households/new"), "village_id": village.id, "head_name": "Trần Thị Mai", "members": 4}
+    data = {
+        "csrf_token": csrf_token(client, "/households/new"),
+        "village_id": village.id,
+        "head_name": "Trần Thị Mai",
+        "members": 4,
+    }
     data.update(fields)
     return client.post("/households/new", data=data)
 
@@ -60,7 +65,9 @@ def test_duplicates_are_shown_before_saving(client, users, geo):
     login(client, "leader.tanha")
     same_name = _form(client, geo["tanha_v1"], head_name="nguyen van an")  # no diacritics, other case
     assert same_name.status_code == 200 and 'id="duplicates"' in same_name.get_data(as_text=True)
-    same_phone = _form(client, geo["tanha_v2"], head_name="Lê Văn Bình", phone="+84 912 345 678", consent_store_phone="y")
+    same_phone = _form(
+        client, geo["tanha_v2"], head_name="Lê Văn Bình", phone="+84 912 345 678", consent_store_phone="y"
+    )
     assert 'id="duplicates"' in same_phone.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 1
     other_village = _form(client, geo["tanha_v2"], head_name="Nguyễn Văn An")  # same name elsewhere is fine
@@ -74,13 +81,18 @@ def test_withdrawing_phone_consent_deletes_the_number_and_stops_sms(client, user
     household = make_household(users["leader"], geo["tanha_v1"], phone="0912345678", consent_sms=True)
     assert household.may_receive_sms
     login(client, "member.tanha")
-    response = client.post(f"/households/{household.id}/consent/store_phone/withdraw", data={"csrf_token": csrf_token(client, "/")})
+    response = client.post(
+        f"/households/{household.id}/consent/store_phone/withdraw", data={"csrf_token": csrf_token(client, "/")}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     household = db.session.get(Household, household.id)
     assert household.phone is None and not household.may_receive_sms
     assert all(c.withdrawn_at is not None and c.withdrawn_by_id == users["member"].id for c in household.consents)
-    assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "consent.withdraw")) == "consent.withdraw"
+    assert (
+        db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "consent.withdraw"))
+        == "consent.withdraw"
+    )
 
 
 def test_withdrawing_sms_consent_keeps_the_phone(users, geo):
@@ -104,7 +116,15 @@ def test_sms_consent_without_phone_is_refused(users, geo):
 
 
 def test_export_holds_everything_and_is_audited(client, users, geo):
-    household = make_household(users["leader"], geo["tanha_v1"], "Bàn Thị Yến", phone="0987654321", consent_sms=True, notes="Cần hỗ trợ cài VNeID", address="12 ngõ 5")
+    household = make_household(
+        users["leader"],
+        geo["tanha_v1"],
+        "Bàn Thị Yến",
+        phone="0987654321",
+        consent_sms=True,
+        notes="Cần hỗ trợ cài VNeID",
+        address="12 ngõ 5",
+    )
     login(client, "leader.tanha")
     response = client.get(f"/households/{household.id}/export")
     assert response.status_code == 200
@@ -119,10 +139,21 @@ def test_export_holds_everything_and_is_audited(client, users, geo):
 
 
 def test_erasure_keeps_only_an_anonymous_count(client, users, geo):
-    household = make_household(users["leader"], geo["tanha_v1"], "Bàn Thị Yến", phone="0987654321", consent_sms=True, address="12 ngõ 5", lat=21.83, lon=105.19)
+    household = make_household(
+        users["leader"],
+        geo["tanha_v1"],
+        "Bàn Thị Yến",
+        phone="0987654321",
+        consent_sms=True,
+        address="12 ngõ 5",
+        lat=21.83,
+        lon=105.19,
+    )
     make_household(users["leader"], geo["tanha_v1"], "Lý Văn Hùng")
     login(client, "leader.tanha")
-    response = client.post(f"/households/{household.id}/erase", data={"csrf_token": csrf_token(client, "/"), "confirm": "y"})
+    response = client.post(
+        f"/households/{household.id}/erase", data={"csrf_token": csrf_token(client, "/"), "confirm": "y"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     row = db.session.get(Household, household.id)
@@ -131,8 +162,13 @@ def test_erasure_keeps_only_an_anonymous_count(client, users, geo):
     assert client.get(f"/households/{household.id}").status_code == 404
     assert "Bàn Thị Yến" not in client.get("/households").get_data(as_text=True)
     # Still counted, anonymously, in the village's number of households.
-    assert db.session.scalar(sa.select(sa.func.count(Household.id)).where(Household.village_id == geo["tanha_v1"].id)) == 2
-    assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "household.erase")) == "household.erase"
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Household.id)).where(Household.village_id == geo["tanha_v1"].id)) == 2
+    )
+    assert (
+        db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "household.erase"))
+        == "household.erase"
+    )
 
 
 def test_erase_needs_the_confirmation_box(client, users, geo):
@@ -164,11 +200,19 @@ def test_erase_service_requires_a_leader(users, geo):
 def test_villages_added_by_a_leader(client, users, geo):
     login(client, "leader.tanha")
     token = csrf_token(client, f"/units/{geo['tanha'].id}")
-    ok = client.post(f"/units/{geo['tanha'].id}/villages", data={"csrf_token": token, "name": "Tổ 9", "kind": "Tổ dân phố", "lat": "21.83", "lon": "105.19"})
+    ok = client.post(
+        f"/units/{geo['tanha'].id}/villages",
+        data={"csrf_token": token, "name": "Tổ 9", "kind": "Tổ dân phố", "lat": "21.83", "lon": "105.19"},
+    )
     assert ok.status_code == 302
-    again = client.post(f"/units/{geo['tanha'].id}/villages", data={"csrf_token": token, "name": "tổ 9", "kind": "Tổ dân phố"})
+    again = client.post(
+        f"/units/{geo['tanha'].id}/villages", data={"csrf_token": token, "name": "tổ 9", "kind": "Tổ dân phố"}
+    )
     assert again.status_code == 400  # same name, any case
-    outside = client.post(f"/units/{geo['tanha'].id}/villages", data={"csrf_token": token, "name": "Xa Lắc", "kind": "Thôn", "lat": "10.0", "lon": "106.0"})
+    outside = client.post(
+        f"/units/{geo['tanha'].id}/villages",
+        data={"csrf_token": token, "name": "Xa Lắc", "kind": "Thôn", "lat": "10.0", "lon": "106.0"},
+    )
     assert outside.status_code == 400 and "Phường Tân Hà" in outside.get_data(as_text=True)
     page = client.get(f"/units/{geo['tanha'].id}").get_data(as_text=True)
     assert "Tổ dân phố Tổ 9" in page

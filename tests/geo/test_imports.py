@@ -47,7 +47,12 @@ def test_english_headers_and_commas(geo):
     import_households(None, _file(GOOD_EN), "households.csv", now=NOW)
     db.session.commit()
     household = db.session.scalar(sa.select(Household))
-    assert (household.head_name, household.phone, household.lat, household.village_id) == ("Tran Van Binh", "+84912000111", 21.83, geo["tanha_v2"].id)
+    assert (household.head_name, household.phone, household.lat, household.village_id) == (
+        "Tran Van Binh",
+        "+84912000111",
+        21.83,
+        geo["tanha_v2"].id,
+    )
 
 
 def test_every_bad_row_is_reported_and_nothing_is_imported(geo):
@@ -126,7 +131,11 @@ def test_upload_page_reports_rows_and_imports_nothing(client, users, geo):
     bad = "mã xã;thôn;chủ hộ;sđt\n02216;Phú Bình;An;0912345678\n02216;Phú Bình;;\n"
     response = client.post(
         "/imports",
-        data={"csrf_token": csrf_token(client, "/imports"), "kind": "households", "file": (io.BytesIO(bad.encode()), "bad.csv")},
+        data={
+            "csrf_token": csrf_token(client, "/imports"),
+            "kind": "households",
+            "file": (io.BytesIO(bad.encode()), "bad.csv"),
+        },
         content_type="multipart/form-data",
     )
     page = response.get_data(as_text=True)
@@ -136,7 +145,11 @@ def test_upload_page_reports_rows_and_imports_nothing(client, users, geo):
     good = "mã xã;thôn;chủ hộ\n02216;Phú Bình;An\n02216;Tân Hà;Bình\n"
     response = client.post(
         "/imports",
-        data={"csrf_token": csrf_token(client, "/imports"), "kind": "households", "file": (io.BytesIO(good.encode("utf-8-sig")), "good.csv")},
+        data={
+            "csrf_token": csrf_token(client, "/imports"),
+            "kind": "households",
+            "file": (io.BytesIO(good.encode("utf-8-sig")), "good.csv"),
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 200 and _count() == 2
@@ -144,13 +157,18 @@ def test_upload_page_reports_rows_and_imports_nothing(client, users, geo):
 
 def test_villages_import_is_idempotent(geo, runner, tmp_path):
     path = tmp_path / "thon.csv"
-    path.write_text("mã xã,tên thôn,loại,vĩ độ,kinh độ\n02216,Tổ 10,Tổ dân phố,21.83,105.19\n02216,Phú Bình,Thôn,21.84,105.20\n", encoding="utf-8-sig")
+    path.write_text(
+        "mã xã,tên thôn,loại,vĩ độ,kinh độ\n02216,Tổ 10,Tổ dân phố,21.83,105.19\n02216,Phú Bình,Thôn,21.84,105.20\n",
+        encoding="utf-8-sig",
+    )
     first = runner.invoke(args=["geo", "import-villages", str(path)])
     assert first.exit_code == 0, first.output
     assert "1" in first.output
     second = runner.invoke(args=["geo", "import-villages", str(path)])
     assert second.exit_code == 0, second.output
-    villages = db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == geo["tanha"].id, AdminUnit.level == Level.VILLAGE)).all()
+    villages = db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.parent_id == geo["tanha"].id, AdminUnit.level == Level.VILLAGE)
+    ).all()
     assert sorted(v.name for v in villages) == ["Thôn Phú Bình", "Thôn Tân Hà", "Tổ dân phố Tổ 10"]
     phu_binh = next(v for v in villages if v.short_name == "Phú Bình")
     assert (phu_binh.lat, phu_binh.lon) == (21.84, 105.20)  # updated, not duplicated

@@ -5,7 +5,16 @@ from outreach.geo.phone import PhoneError, display_phone, normalize_phone
 
 @pytest.mark.parametrize(
     "raw",
-    ["0912345678", "+84912345678", "84912345678", "0912 345 678", "0912.345.678", "091-234-5678", " +84 912 345 678 ", "0084912345678"],
+    [
+        "0912345678",
+        "+84912345678",
+        "84912345678",
+        "0912 345 678",
+        "0912.345.678",
+        "091-234-5678",
+        " +84 912 345 678 ",
+        "0084912345678",
+    ],
 )
 def test_accepted_forms_normalize_to_e164(raw):
     assert normalize_phone(raw) == "+84912345678"

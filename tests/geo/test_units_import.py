@@ -39,12 +39,16 @@ def test_both_datasets_live_side_by_side_with_colliding_codes(app):
     import_units("legacy", "Tuyên Quang")
     import_units("2025", "Tuyên Quang")
     db.session.commit()
-    provinces = db.session.execute(sa.select(AdminUnit.dataset, AdminUnit.code).where(AdminUnit.level == Level.PROVINCE)).all()
+    provinces = db.session.execute(
+        sa.select(AdminUnit.dataset, AdminUnit.code).where(AdminUnit.level == Level.PROVINCE)
+    ).all()
     assert sorted(provinces) == [("2025", "08"), ("legacy", "08")]
     assert _count("2025", "district") == 0
     communes_2025 = _count("2025", "commune")
     assert 100 <= communes_2025 <= 130  # Tuyên Quang and Hà Giang merged: 124 communes in 2025
-    commune = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.dataset == "2025", AdminUnit.level == Level.COMMUNE).limit(1))
+    commune = db.session.scalar(
+        sa.select(AdminUnit).where(AdminUnit.dataset == "2025", AdminUnit.level == Level.COMMUNE).limit(1)
+    )
     assert commune.parent.level == Level.PROVINCE
 
 
