@@ -39,6 +39,11 @@ class UserChangeForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     unit_code = StringField(_l("Unit code"), validators=[Optional(), Length(max=40)])
     active = BooleanField(_l("Can log in"))
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[Optional(), Length(min=8, message=_l("At least 8 characters."))],
+        description=_l("Leave empty to keep the current password."),
+    )
 
 
 class TokenForm(FlaskForm):

@@ -130,6 +130,8 @@ def user_detail(user_id: int):
                 services.change_user(
                     current_user, user.id, role=form.role.data, unit=unit, active=form.active.data, now=utcnow()
                 )
+                if form.new_password.data:
+                    services.set_password(current_user, user, form.new_password.data, now=utcnow())
             except ValidationError as exc:
                 _attach(form, exc)
             else:

@@ -130,3 +130,9 @@ def test_api_create_in_another_commune_is_refused(client, households, geo, users
     )
     assert response.status_code == 422
     assert "village_id" in response.get_json()["errors"]
+
+
+def test_staff_get_no_household_list_from_the_api(client, households):
+    login(client, "staff.city")
+    response = client.get("/api/v1/households")
+    assert response.status_code == 403 and response.get_json()["error"]
