@@ -154,7 +154,9 @@ class HouseholdInput:
     consent_sms: bool = False
 
 
-def validate_household(data: HouseholdInput) -> tuple[dict[str, list[str]], str | None]:
+def validate_household(
+    data: HouseholdInput, *, phone_consent_on_record: bool = False
+) -> tuple[dict[str, list[str]], str | None]:
     """Field errors, and the phone in E.164. Shared by the form, the API and the CSV import."""
     errors: dict[str, list[str]] = {}
     phone = None
@@ -166,7 +168,7 @@ def validate_household(data: HouseholdInput) -> tuple[dict[str, list[str]], str 
         phone = normalize_phone(data.phone)
     except PhoneError as exc:
         errors["phone"] = [str(exc.args[0])]
-    if phone and not data.consent_store_phone:
+    if phone and not (data.consent_store_phone or phone_consent_on_record):
         errors.setdefault("phone", []).append(
             _(
                 "A phone number can only be kept with the resident's consent: tick “agrees to store the phone number”, or leave the number out."  # noqa: E501
@@ -272,9 +274,8 @@ def update_household(
     """Change a household's details. Consent is granted here and withdrawn with ``withdraw_consent``."""
     require_role(actor, Role.LEADER)
     household = get_household(actor, household_id)
-    errors, phone = validate_household(data)
-    if phone and not data.consent_store_phone and household.active_consent(Purpose.STORE_PHONE):
-        errors.pop("phone", None)  # consent already on record
+    on_record = household.active_consent(Purpose.STORE_PHONE) is not None
+    errors, phone = validate_household(data, phone_consent_on_record=on_record)
     try:
         village = _village_for_write(actor, data.village_id)
     except ValidationError as exc:

@@ -156,9 +156,17 @@ def test_admin_resets_a_password(client, users):
     member = users["member"]
     response = client.post(
         f"/admin/users/{member.id}",
-        data={"csrf_token": token, "role": "member", "unit_code": "02216-001", "active": "y", "new_password": "mat-khau-moi-1"},
+        data={
+            "csrf_token": token,
+            "role": "member",
+            "unit_code": "02216-001",
+            "active": "y",
+            "new_password": "mat-khau-moi-1",
+        },
     )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, member.id).check_password("mat-khau-moi-1")
-    assert db.session.scalar(sa.select(AuditEvent.target_id).where(AuditEvent.action == "user.password")) == str(member.id)
+    assert db.session.scalar(sa.select(AuditEvent.target_id).where(AuditEvent.action == "user.password")) == str(
+        member.id
+    )

@@ -44,7 +44,9 @@ def browser():
 @pytest.fixture
 def phone(browser, live_server):
     """A page the size of a cheap Android phone; requests that leave the app are refused and recorded."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.outside_requests = []
     page.console_errors = []

@@ -216,3 +216,23 @@ def test_villages_added_by_a_leader(client, users, geo):
     assert outside.status_code == 400 and "Phường Tân Hà" in outside.get_data(as_text=True)
     page = client.get(f"/units/{geo['tanha'].id}").get_data(as_text=True)
     assert "Tổ dân phố Tổ 9" in page
+
+
+def test_editing_keeps_consent_on_record_but_still_checks_the_number(client, users, geo):
+    household = make_household(users["leader"], geo["tanha_v1"], "Vi Văn Nhất", phone="0912345678")
+    login(client, "leader.tanha")
+    url = f"/households/{household.id}/edit"
+    base = {
+        "csrf_token": csrf_token(client, url),
+        "village_id": geo["tanha_v1"].id,
+        "head_name": "Vi Văn Nhất",
+        "members": 2,
+    }
+    bad = client.post(url, data=base | {"phone": "0912"})
+    assert bad.status_code == 200 and 'id="phone-error"' in bad.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Household, household.id).phone == "+84912345678"
+    ok = client.post(url, data=base | {"phone": "0987 654 321"})
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Household, household.id).phone == "+84987654321"
