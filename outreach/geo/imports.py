@@ -165,13 +165,8 @@ def import_households(
             continue
         vkey = (commune.id, fold(row["village"]))
         if vkey not in villages:
-            villages[vkey] = db.session.scalar(
-                sa.select(AdminUnit.id).where(
-                    AdminUnit.parent_id == commune.id,
-                    AdminUnit.level == Level.VILLAGE,
-                    AdminUnit.name_folded.endswith(f"| {vkey[1]}", autoescape=True),
-                )
-            )
+            village = find_village(commune, row["village"])
+            villages[vkey] = village.id if village is not None else None
         village_id = villages[vkey]
         if village_id is None:
             errors.add(
@@ -252,9 +247,13 @@ def import_households(
 
 
 def _insert_households(pending: list[tuple[dict, list[str]]], actor_id: int | None, now: datetime) -> None:
-    table = Household.__table__
-    insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = db.session.execute(insert, [row for row, _purposes in pending]).scalars().all()
+    rows = [row for row, _purposes in pending]
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = _copy_households(rows)
+    else:
+        table = Household.__table__
+        insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = db.session.execute(insert, rows).scalars().all()
     consents = [
         {
             "household_id": household_id,
@@ -268,8 +267,34 @@ def _insert_households(pending: list[tuple[dict, list[str]]], actor_id: int | No
         for household_id, (_row, purposes) in zip(ids, pending, strict=True)
         for purpose in purposes
     ]
-    if consents:
+    if not consents:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        _copy_rows("consent", consents)
+    else:
         db.session.execute(sa.insert(Consent.__table__), consents)
+
+
+def _copy_households(rows: list[dict]) -> list[int]:
+    """PostgreSQL: reserve ids from the sequence, then COPY (an INSERT ... RETURNING of 13,000
+    parameters per batch spends most of its time in the driver; COPY is about ten times faster)."""
+    ids = db.session.scalars(
+        sa.text("SELECT nextval(pg_get_serial_sequence('household', 'id')) FROM generate_series(1, :n)"),
+        {"n": len(rows)},
+    ).all()
+    _copy_rows("household", [row | {"id": household_id} for row, household_id in zip(rows, ids, strict=True)])
+    return ids
+
+
+def _copy_rows(table: str, rows: list[dict]) -> None:
+    """COPY rows into a table inside the session's transaction (values must already be database-ready:
+    aware UTC datetimes, plain numbers and strings)."""
+    columns = list(rows[0])
+    cursor = db.session.connection().connection.driver_connection.cursor()
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    with cursor, cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def import_villages(

@@ -101,12 +101,17 @@ def _next_village_code(commune: AdminUnit) -> str:
 
 
 def find_village(commune: AdminUnit, name: str) -> AdminUnit | None:
+    """A village of the commune by its name, with or without its kind ("Phú Bình" or "Thôn Phú Bình")."""
+    folded = fold(name)
     return db.session.scalar(
         sa.select(AdminUnit).where(
             AdminUnit.parent_id == commune.id,
             AdminUnit.level == Level.VILLAGE,
-            AdminUnit.name_folded.endswith(f"| {fold(name)}", autoescape=True),
-        )
+            sa.or_(
+                AdminUnit.name_folded.endswith(f"| {folded}", autoescape=True),
+                AdminUnit.name_folded.startswith(f"{folded} |", autoescape=True),
+            ),
+        ).limit(1)
     )
 
 
@@ -174,7 +179,7 @@ def validate_household(
                 "A phone number can only be kept with the resident's consent: tick “agrees to store the phone number”, or leave the number out."  # noqa: E501
             )
         )
-    if data.consent_sms and not phone:
+    if data.consent_sms and not phone and "phone" not in errors:
         errors.setdefault("consent_sms", []).append(_("SMS consent needs a phone number."))
     if data.members is None or not (0 <= data.members <= 100):
         errors["members"] = [_("Number of members must be a whole number from 0 to 100.")]

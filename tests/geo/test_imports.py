@@ -12,7 +12,7 @@ from tests.conftest import NOW, csrf_token, login
 
 GOOD_VI = (
     "\ufeffmã xã;thôn;họ tên chủ hộ;địa chỉ;số điện thoại;số nhân khẩu;đồng ý lưu sđt;đồng ý nhận sms\n"
-    "02216;Phú Bình;Nguyễn Văn An;12 ngõ 5;0912 345 678;4;có;có\n"
+    "02216;Thôn Phú Bình;Nguyễn Văn An;12 ngõ 5;0912 345 678;4;có;có\n"
     "02216;phu binh;Lê Thị Hoa;;;2;;\n"
     "02383;Nà Khà;Hoàng Văn Sơn;Bản trên;+84987654321;5;có;không\n"
 )
