@@ -14,9 +14,28 @@ LEVEL_LABELS = {
     "commune": _l("Commune"),
     "village": _l("Village"),
 }
+PURPOSE_LABELS = {
+    "store_phone": _l("Store the phone number"),
+    "receive_sms": _l("Receive SMS guides"),
+}
 DATASET_LABELS = {
     "2025": _l("units since 1/7/2025"),
     "legacy": _l("units before 1/7/2025"),
+}
+DETAIL_LABELS = {
+    "role": _l("role"),
+    "unit": _l("unit"),
+    "active": _l("can log in"),
+    "purpose": _l("purpose"),
+    "label": _l("label"),
+    "file": _l("file"),
+    "rows": _l("rows"),
+    "created": _l("created"),
+    "updated": _l("updated"),
+    "tokens": _l("tokens"),
+    "village_id": _l("village"),
+    "village": _l("village"),
+    "commune": _l("commune"),
 }
 ACTION_LABELS = {
     "login": _l("Logged in"),
@@ -27,9 +46,12 @@ ACTION_LABELS = {
     "user.role_change": _l("Role or area changed"),
     "user.password": _l("Password changed"),
     "token.create": _l("API token created"),
+    "token.revoke": _l("API token revoked"),
+    "consent.grant": _l("Consent recorded"),
     "household.export": _l("Household data exported"),
     "household.erase": _l("Household data erased"),
     "households.import": _l("Households imported"),
     "villages.import": _l("Villages imported"),
+    "village.delete": _l("Village deleted"),
     "consent.withdraw": _l("Consent withdrawn"),
 }

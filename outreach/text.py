@@ -4,6 +4,7 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+_NUMBERS = re.compile(r"\d+")
 
 
 def clean(value: str | None) -> str:
@@ -17,6 +18,11 @@ def fold(value: str | None) -> str:
     """Lower-case ASCII form for searching: "Tân Hà" and "tan ha" fold alike (đ -> d)."""
     text = unicodedata.normalize("NFD", clean(value).replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
+
+
+def sort_key(value: str | None) -> str:
+    """Folded text with numbers zero-padded, so "Tổ 2" sorts before "Tổ 10" and "Bạch Xa" before "Bình Xa"."""
+    return _NUMBERS.sub(lambda m: m.group().zfill(8), fold(value))[:120]
 
 
 def fold_key(value: str | None) -> str:

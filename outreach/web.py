@@ -14,7 +14,14 @@ from outreach.auth.services import user_for_token
 from outreach.errors import Forbidden, NotFound
 from outreach.extensions import db, login_manager
 from outreach.geo.phone import display_phone
-from outreach.labels import ACTION_LABELS, DATASET_LABELS, LEVEL_LABELS, ROLE_LABELS
+from outreach.labels import (
+    ACTION_LABELS,
+    DATASET_LABELS,
+    DETAIL_LABELS,
+    LEVEL_LABELS,
+    PURPOSE_LABELS,
+    ROLE_LABELS,
+)
 from outreach.types import utcnow
 
 
@@ -29,6 +36,33 @@ def load_user_from_token(req) -> User | None:
     if header.startswith("Bearer "):
         return user_for_token(header[7:].strip(), now=utcnow())
     return None
+
+
+def _value(key: str, value) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None:
+        return "—"
+    if key == "role":
+        return str(ROLE_LABELS.get(value, value))
+    if key == "purpose":
+        return str(PURPOSE_LABELS.get(value, value))
+    return str(value)
+
+
+def describe_detail(detail: dict | None) -> str:
+    """An audit event's details as words: "role: Commune leader → Team member; unit: 02216"."""
+    if not detail:
+        return ""
+    if "before" in detail and "after" in detail:
+        before, after = detail["before"], detail["after"]
+        changes = [
+            f"{DETAIL_LABELS.get(k, k)}: {_value(k, before.get(k))} → {_value(k, after.get(k))}"
+            for k in after
+            if before.get(k) != after.get(k)
+        ]
+        return "; ".join(changes)
+    return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {_value(k, v)}" for k, v in detail.items())
 
 
 def _wants_json() -> bool:
@@ -61,6 +95,7 @@ def init_app(app: Flask) -> None:
         return format_datetime(value, "dd/MM/yyyy HH:mm")
 
     app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.filters["audit_detail"] = describe_detail
     app.jinja_env.filters["n"] = format_decimal  # 170.531 in Vietnamese, 170,531 in English
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, DATASET_LABELS=DATASET_LABELS, ACTION_LABELS=ACTION_LABELS

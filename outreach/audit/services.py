@@ -1,20 +1,17 @@
 """Writing the audit log. Callers commit with the action they record."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 import sqlalchemy as sa
 
 from outreach.audit.models import AuditEvent
+from outreach.auth.models import User
 from outreach.extensions import db
 from outreach.types import utcnow
 
-if TYPE_CHECKING:
-    from outreach.auth.models import User
 
 
 def record_event(
-    actor: "User | None",
+    actor: User | None,
     action: str,
     *,
     target: object | None = None,
@@ -24,6 +21,8 @@ def record_event(
     now: datetime | None = None,
 ) -> AuditEvent:
     """Add one audit event to the session (flushed with the rest of the unit of work)."""
+    if hasattr(target, "_get_current_object"):  # current_user is a proxy; record the user itself
+        target = target._get_current_object()
     event = AuditEvent(
         at=now or utcnow(),
         actor_id=actor.id if actor is not None else None,
@@ -36,6 +35,16 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def target_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """Readable names for the records events point at (users by name; households by number only)."""
+    user_ids = {int(e.target_id) for e in events if e.target_type == "User" and e.target_id.isdigit()}
+    names = {}
+    if user_ids:
+        for user_id, username in db.session.execute(sa.select(User.id, User.username).where(User.id.in_(user_ids))):
+            names[("User", str(user_id))] = username
+    return names
 
 
 def recent_events(*, action: str = "", limit: int = 300) -> list[AuditEvent]:

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from outreach.audit.services import recent_events, record_event
+from outreach.audit.services import recent_events, record_event, target_names
 from outreach.auth import services
 from outreach.auth.forms import LoginForm, TokenForm, UserChangeForm, UserCreateForm
 from outreach.auth.models import ApiToken, Role, User
@@ -20,8 +20,21 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+def _login_key() -> str:
+    return f"{request.remote_addr}|{request.form.get('username', '').strip().lower()}"
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302  # a successful login redirects
+
+
+# Only failed attempts count: per user name from one address (guessing one password), and per
+# address (trying many names). A training room of twenty people logging in at once is fine.
 @auth_bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_key, deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"], deduct_when=_failed, scope="login-address"
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -144,7 +157,8 @@ def user_detail(user_id: int):
 @admin_bp.get("/audit")
 def audit():
     action = request.args.get("action", "")
-    return render_template("admin/audit.html", events=recent_events(action=action), action=action)
+    events = recent_events(action=action)
+    return render_template("admin/audit.html", events=events, action=action, names=target_names(events))
 
 
 def _attach(form, exc: ValidationError) -> None:

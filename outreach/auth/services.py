@@ -177,10 +177,14 @@ def user_for_token(token: str, *, now: datetime) -> User | None:
 
 
 def revoke_tokens(user: User, *, now: datetime, token_id: int | None = None) -> int:
+    """Revoke one of the user's tokens (or all of them); returns how many were live."""
     stmt = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     if token_id is not None:
         stmt = stmt.where(ApiToken.id == token_id)
-    return db.session.execute(stmt.values(revoked_at=now)).rowcount
+    count = db.session.execute(stmt.values(revoked_at=now)).rowcount
+    if count:
+        record_event(user, "token.revoke", target=user, detail={"tokens": count}, now=now)
+    return count
 
 
 def list_users(*, query: str = "") -> list[User]:

@@ -13,7 +13,7 @@ from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose
 from outreach.geo.units import import_units
-from outreach.text import fold
+from outreach.text import fold, sort_key
 
 PASSWORD = "demo-2026"
 SEED = 2026
@@ -195,7 +195,7 @@ def seed_demo(*, now: datetime) -> DemoSummary:
                     "kind": kind,
                     "name": f"{kind} {short}",
                     "short_name": short,
-                    "name_folded": f"{fold(kind + ' ' + short)} | {fold(short)}",
+                    "name_folded": f"{fold(kind + ' ' + short)} | {fold(short)}", "sort_key": sort_key(short),
                     "parent_id": commune.id,
                     "path": f"{commune.path}{code}/",
                     "lat": lat,
@@ -245,7 +245,8 @@ def seed_demo(*, now: datetime) -> DemoSummary:
                 village_id=village.id,
                 head_name=(head := _name(rng)),
                 head_name_folded=fold(head),
-                address=f"{rng.randint(1, 250)} {rng.choice(STREETS)}, {village.name}",
+                address=(address := f"{rng.randint(1, 250)} {rng.choice(STREETS)}, {village.name}"),
+                address_folded=fold(address),
                 members=rng.choice([1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 7]),
                 created_at=now,
                 updated_at=now,

@@ -218,6 +218,7 @@ def import_households(
                     "head_name": clean(data.head_name),
                     "head_name_folded": fold(data.head_name),
                     "address": clean(data.address),
+                    "address_folded": fold(data.address),
                     "phone": phone,
                     "members": data.members,
                     "lat": lat,

@@ -43,6 +43,7 @@ class AdminUnit(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     short_name: Mapped[str] = mapped_column(sa.String(120), default="")
     name_folded: Mapped[str] = mapped_column(sa.String(250), index=True)
+    sort_key: Mapped[str] = mapped_column(sa.String(120), default="")
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
     path: Mapped[str] = mapped_column(sa.String(160))
     lat: Mapped[float | None]
@@ -56,7 +57,7 @@ class AdminUnit(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     parent: Mapped["AdminUnit | None"] = relationship(remote_side=[id], lazy="joined", join_depth=3)
-    households: WriteOnlyMapped["Household"] = relationship(back_populates="village")
+    households: WriteOnlyMapped["Household"] = relationship(back_populates="village", passive_deletes=True)
 
     @property
     def has_bounds(self) -> bool:
@@ -87,6 +88,7 @@ class Household(db.Model):
     head_name: Mapped[str] = mapped_column(sa.String(120))
     head_name_folded: Mapped[str] = mapped_column(sa.String(120), index=True)
     address: Mapped[str] = mapped_column(sa.String(255), default="")
+    address_folded: Mapped[str] = mapped_column(sa.String(255), default="")
     phone: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     members: Mapped[int] = mapped_column(default=1)
     lat: Mapped[float | None]

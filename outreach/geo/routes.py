@@ -12,8 +12,10 @@ from outreach.extensions import db
 from outreach.geo import services
 from outreach.geo.forms import EraseForm, HouseholdForm, ImportForm, VillageForm
 from outreach.geo.imports import import_households, import_villages
+from outreach.geo.consent import CONSENT_TEXTS
 from outreach.geo.models import Level, Purpose
 from outreach.geo.phone import display_phone
+from outreach.labels import PURPOSE_LABELS
 from outreach.types import utcnow
 
 geo_bp = Blueprint("geo", __name__)
@@ -54,7 +56,7 @@ def unit(unit_id: int):
     unit = get_unit(current_user, unit_id)
     form = None
     if unit.level == Level.COMMUNE and current_user.role in (Role.ADMIN, Role.LEADER):
-        form = VillageForm()
+        form = VillageForm(kind=services.usual_village_kind(unit))
     return render_template("geo/unit.html", unit=unit, children=services.child_units(current_user, unit), form=form)
 
 
@@ -72,6 +74,7 @@ def add_village(unit_id: int):
             db.session.commit()
             flash(_("%(name)s added.", name=village.name), "success")
             return redirect(url_for("geo.unit", unit_id=commune.id))
+    flash(_("The village was not added: see the form below."), "error")
     return render_template(
         "geo/unit.html", unit=commune, children=services.child_units(current_user, commune), form=form
     ), 400
@@ -99,7 +102,25 @@ def edit_village(village_id: int):
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("geo.unit", unit_id=village.parent_id))
-    return render_template("geo/village_edit.html", village=village, form=form)
+    return render_template(
+        "geo/village_edit.html", village=village, form=form, households=services.village_household_count(village)
+    )
+
+
+@geo_bp.post("/villages/<int:village_id>/delete")
+def delete_village(village_id: int):
+    village = services.get_village(current_user, village_id)
+    commune_id, name = village.parent_id, village.name
+    try:
+        services.delete_village(current_user, village.id, now=utcnow())
+    except ValidationError as exc:
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(str(message), "error")
+        return redirect(url_for("geo.edit_village", village_id=village_id))
+    db.session.commit()
+    flash(_("%(name)s deleted.", name=name), "success")
+    return redirect(url_for("geo.unit", unit_id=commune_id))
 
 
 # --- households ------------------------------------------------------------------------------
@@ -171,13 +192,15 @@ def new_household():
 @geo_bp.get("/households/<int:household_id>")
 def household(household_id: int):
     household = get_household(current_user, household_id)
-    return render_template("geo/household.html", household=household, erase_form=EraseForm(), Purpose=Purpose)
+    return render_template(
+        "geo/household.html", household=household, erase_form=EraseForm(), Purpose=Purpose, consent_texts=CONSENT_TEXTS
+    )
 
 
 @geo_bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
 def edit_household(household_id: int):
     household = get_household(current_user, household_id)
-    require_role(current_user, Role.LEADER)
+    require_role(current_user, Role.LEADER, Role.MEMBER)
     form = HouseholdForm(obj=household if request.method == "GET" else None)
     _household_form(form)
     if request.method == "GET":
@@ -230,14 +253,18 @@ def grant_consent(household_id: int, purpose: str):
 
 @geo_bp.get("/households/<int:household_id>/export")
 def export_household(household_id: int):
-    data = services.export_household(current_user, household_id, now=utcnow())
+    now = utcnow()
+    data = services.export_household(current_user, household_id, now=now)
     db.session.commit()
-    body = json.dumps(data, ensure_ascii=False, indent=2)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f"attachment; filename=household-{household_id}.json"},
-    )
+    if request.args.get("format") == "json":
+        body = json.dumps(data, ensure_ascii=False, indent=2)
+        return Response(
+            body,
+            mimetype="application/json",
+            headers={"Content-Disposition": f"attachment; filename=household-{household_id}.json"},
+        )
+    household = get_household(current_user, household_id)
+    return render_template("geo/household_export.html", household=household, now=now, purposes=PURPOSE_LABELS)
 
 
 @geo_bp.post("/households/<int:household_id>/erase")

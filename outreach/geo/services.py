@@ -14,20 +14,26 @@ from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose
 from outreach.geo.phone import PhoneError, normalize_phone
-from outreach.text import clean, fold
+from outreach.text import clean, fold, sort_key
 
 # --- units -----------------------------------------------------------------------------------
+
+
+def word_starts(column, word: str):
+    """``column`` (folded text) has a word starting with ``word``."""
+    return sa.or_(column.startswith(word, autoescape=True), column.contains(f" {word}", autoescape=True))
 
 
 def search_units(actor: User, query: str, *, level: str | None = None, limit: int = 30) -> list[AdminUnit]:
     """Units in scope whose name contains the query, ignoring diacritics and case."""
     stmt = sa.select(AdminUnit).where(unit_in_scope(actor))
     for word in fold(query).split():
-        stmt = stmt.where(AdminUnit.name_folded.contains(word, autoescape=True))
+        # Words match from their start: "ha" finds "Tân Hà", not "Tân Thành".
+        stmt = stmt.where(word_starts(AdminUnit.name_folded, word))
     if level:
         stmt = stmt.where(AdminUnit.level == level)
     order = sa.case({Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2}, value=AdminUnit.level, else_=3)
-    return list(db.session.scalars(stmt.order_by(order, AdminUnit.name).limit(limit)))
+    return list(db.session.scalars(stmt.order_by(order, AdminUnit.sort_key, AdminUnit.id).limit(limit)))
 
 
 def child_units(actor: User, unit: AdminUnit) -> list[tuple[AdminUnit, int]]:
@@ -42,7 +48,7 @@ def child_units(actor: User, unit: AdminUnit) -> list[tuple[AdminUnit, int]]:
     rows = db.session.execute(
         sa.select(AdminUnit, counts)
         .where(AdminUnit.parent_id == unit.id, unit_in_scope(actor))
-        .order_by(AdminUnit.name)
+        .order_by(AdminUnit.sort_key)
     )
     return [(u, n) for u, n in rows]
 
@@ -53,7 +59,7 @@ def root_units(actor: User) -> list[AdminUnit]:
         return [actor.scope_unit]
     return list(
         db.session.scalars(
-            sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE).order_by(AdminUnit.dataset, AdminUnit.name)
+            sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE).order_by(AdminUnit.dataset, AdminUnit.sort_key)
         )
     )
 
@@ -100,6 +106,30 @@ def _next_village_code(commune: AdminUnit) -> str:
     return f"{commune.code}-{max(numbers, default=0) + 1:03d}"
 
 
+def usual_village_kind(commune: AdminUnit) -> str:
+    """Wards and towns are divided into "tổ dân phố", rural communes into "thôn"."""
+    return "Tổ dân phố" if commune.kind in ("Phường", "Thị trấn") else "Thôn"
+
+
+def village_household_count(village: AdminUnit) -> int:
+    """Households of a village, erased ones included (they still count, anonymously)."""
+    return db.session.scalar(sa.select(sa.func.count(Household.id)).where(Household.village_id == village.id))
+
+
+def delete_village(actor: User, village_id: int, *, now: datetime) -> None:
+    """Delete a village entered by mistake; only while it has no household and no user."""
+    village = get_village(actor, village_id)
+    manageable_commune(actor, village)
+    users = db.session.scalar(sa.select(sa.func.count(User.id)).where(User.scope_unit_id == village.id))
+    if village_household_count(village) or users:
+        raise ValidationError(
+            {"": [_("%(name)s has households or team members; move them first, then delete it.", name=village.name)]}
+        )
+    record_event(actor, "village.delete", detail={"village": village.name, "commune": village.parent.name}, now=now)
+    db.session.delete(village)
+    db.session.flush()
+
+
 def find_village(commune: AdminUnit, name: str) -> AdminUnit | None:
     """A village of the commune by its name, with or without its kind ("Phú Bình" or "Thôn Phú Bình")."""
     folded = fold(name)
@@ -119,6 +149,8 @@ def save_village(actor: User, commune: AdminUnit, data: VillageInput, *, village
     """Create a village of a commune (or update ``village``); a second village of the same name is refused."""
     commune = manageable_commune(actor, commune)
     data.name = clean(data.name)
+    if fold(data.name).startswith(fold(data.kind) + " "):  # "Tổ dân phố 11" typed with the kind chosen too
+        data.name = data.name[len(data.kind) :].strip()
     errors = check_village(commune, data)
     same = find_village(commune, data.name) if data.name else None
     if same is not None and same is not village:
@@ -137,6 +169,7 @@ def save_village(actor: User, commune: AdminUnit, data: VillageInput, *, village
     village.short_name = data.name
     village.name = f"{data.kind} {data.name}"
     village.name_folded = f"{fold(village.name)} | {fold(data.name)}"
+    village.sort_key = sort_key(data.name)
     village.lat, village.lon = data.lat, data.lon
     db.session.flush()
     return village
@@ -255,6 +288,7 @@ def create_household(actor: User, data: HouseholdInput, *, now: datetime, confir
         head_name=clean(data.head_name),
         head_name_folded=fold(data.head_name),
         address=clean(data.address),
+        address_folded=fold(data.address),
         phone=phone,
         members=data.members,
         lat=data.lat,
@@ -276,8 +310,9 @@ def create_household(actor: User, data: HouseholdInput, *, now: datetime, confir
 def update_household(
     actor: User, household_id: int, data: HouseholdInput, *, now: datetime, confirm_duplicate: bool = False
 ) -> Household:
-    """Change a household's details. Consent is granted here and withdrawn with ``withdraw_consent``."""
-    require_role(actor, Role.LEADER)
+    """Change a household's details (leaders, and members in their area: the field corrects itself).
+    Consent is granted here and withdrawn with ``withdraw_consent``."""
+    require_role(actor, Role.LEADER, Role.MEMBER)
     household = get_household(actor, household_id)
     on_record = household.active_consent(Purpose.STORE_PHONE) is not None
     errors, phone = validate_household(data, phone_consent_on_record=on_record)
@@ -296,6 +331,7 @@ def update_household(
     household.head_name = clean(data.head_name)
     household.head_name_folded = fold(data.head_name)
     household.address = clean(data.address)
+    household.address_folded = fold(data.address)
     household.phone = phone
     household.members = data.members
     household.lat, household.lon = data.lat, data.lon
@@ -348,8 +384,10 @@ def grant_consent(actor: User, household_id: int, purpose: str, *, now: datetime
         raise ValidationError({"purpose": [_("SMS consent needs a phone number kept with consent.")]})
     if purpose not in set(Purpose):
         raise ValidationError({"purpose": [_("Unknown consent purpose.")]})
-    _grant(household, Purpose(purpose), actor, now, "in_person")
-    household.updated_at = now
+    if household.active_consent(purpose) is None:
+        _grant(household, Purpose(purpose), actor, now, "in_person")
+        household.updated_at = now
+        record_event(actor, "consent.grant", target=household, detail={"purpose": purpose}, now=now)
     db.session.flush()
     return household
 
@@ -371,16 +409,13 @@ def list_households(
         stmt = stmt.where(Household.village_id == village_id)
     for word in fold(query).split():
         digits = "".join(ch for ch in word if ch.isdigit())
-        conditions = [
-            Household.head_name_folded.contains(word, autoescape=True),
-            sa.func.lower(Household.address).contains(word, autoescape=True),
-        ]
+        conditions = [word_starts(Household.head_name_folded, word), word_starts(Household.address_folded, word)]
         if len(digits) >= 3 and digits == word:
             conditions.append(Household.phone.contains(digits.lstrip("0"), autoescape=True))
         stmt = stmt.where(sa.or_(*conditions))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(
-        stmt.order_by(AdminUnit.name, Household.head_name_folded, Household.id)
+        stmt.order_by(AdminUnit.sort_key, Household.head_name_folded, Household.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
@@ -430,6 +465,7 @@ def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
     household.head_name = ""
     household.head_name_folded = ""
     household.address = ""
+    household.address_folded = ""
     household.phone = None
     household.lat = household.lon = None
     household.notes = ""
@@ -448,7 +484,7 @@ def village_choices(actor: User) -> list[AdminUnit]:
         db.session.scalars(
             sa.select(AdminUnit)
             .where(AdminUnit.level == Level.VILLAGE, unit_in_scope(actor))
-            .order_by(AdminUnit.path)
+            .order_by(AdminUnit.parent_id, AdminUnit.sort_key)
             .limit(2000)
         )
     )

@@ -13,11 +13,11 @@ from vietnamadminunits.database.main import query as package_query
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
-from outreach.text import fold
+from outreach.text import fold, sort_key
 from outreach.types import utcnow
 
 _TABLES = {"2025": "admin_units", "legacy": "admin_units_legacy"}
-_FIELDS = ("level", "kind", "name", "short_name", "name_folded", "path", "lat", "lon", "south", "west", "north", "east")
+_FIELDS = ("level", "kind", "name", "short_name", "name_folded", "sort_key", "path", "lat", "lon", "south", "west", "north", "east")
 
 
 @dataclass
@@ -62,6 +62,7 @@ def _unit(dataset, level, code, full, short, parent_path, lat, lon, bounds=None)
         "name": full,
         "short_name": short,
         "name_folded": f"{fold(full)} | {fold(short)}",
+        "sort_key": sort_key(short or full),
         "path": f"{parent_path}{code}/",
         "lat": lat,
         "lon": lon,

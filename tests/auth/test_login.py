@@ -95,3 +95,26 @@ def test_session_survives_a_change_of_network(client, users):
     login(client, "member.tanha")
     response = client.get("/", environ_base={"REMOTE_ADDR": "10.9.8.7"}, headers={"User-Agent": "Android phone"})
     assert response.status_code == 200
+
+
+def test_successful_logins_are_never_throttled(client, users):
+    # A training session: many people log in from one commune Wi-Fi within a minute.
+    for _ in range(8):
+        login(client, "leader.tanha")
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
+def test_throttling_one_name_does_not_lock_out_another(client, users):
+    token = csrf_token(client)
+    for _ in range(5):
+        client.post("/login", data={"username": "leader.tanha", "password": "bad", "csrf_token": token})
+    assert client.post("/login", data={"username": "leader.tanha", "password": PASSWORD, "csrf_token": token}).status_code == 429
+    assert login(client, "member.tanha").status_code == 302
+
+
+def test_many_names_from_one_address_are_throttled(client, users, app):
+    token = csrf_token(client)
+    limit = int(app.config["LOGIN_ADDRESS_RATE_LIMIT"].split()[0])
+    for n in range(limit):
+        client.post("/login", data={"username": f"guess{n}", "password": "bad", "csrf_token": token})
+    assert client.post("/login", data={"username": "leader.tanha", "password": PASSWORD, "csrf_token": token}).status_code == 429

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from outreach.audit.models import AuditEvent
 from outreach.errors import ValidationError
 from outreach.extensions import db
-from outreach.geo.models import Consent, Household, Purpose
+from outreach.geo.models import AdminUnit, Consent, Household, Purpose
 from outreach.geo.services import HouseholdInput, create_household, erase_household, withdraw_consent
 from tests.conftest import NOW, csrf_token, login, make_household
 
@@ -126,7 +126,10 @@ def test_export_holds_everything_and_is_audited(client, users, geo):
         address="12 ngõ 5",
     )
     login(client, "leader.tanha")
-    response = client.get(f"/households/{household.id}/export")
+    page = client.get(f"/households/{household.id}/export").get_data(as_text=True)
+    assert "Bàn Thị Yến" in page and "0987 654 321" in page and "Cần hỗ trợ cài VNeID" in page
+    assert "Nhận tin nhắn" in page  # purposes in words, not codes
+    response = client.get(f"/households/{household.id}/export?format=json")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     data = json.loads(response.get_data(as_text=True))
@@ -134,7 +137,9 @@ def test_export_holds_everything_and_is_audited(client, users, geo):
     assert data["household"]["phone"] == "+84987654321"
     assert data["household"]["notes"] == "Cần hỗ trợ cài VNeID"
     assert {c["purpose"] for c in data["consents"]} == {"store_phone", "receive_sms"}
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "household.export"))
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "household.export")).all()
+    assert len(events) == 2
+    event = events[0]
     assert event.actor_id == users["leader"].id and event.target_id == str(household.id)
 
 
@@ -236,3 +241,26 @@ def test_editing_keeps_consent_on_record_but_still_checks_the_number(client, use
     assert ok.status_code == 302
     db.session.expire_all()
     assert db.session.get(Household, household.id).phone == "+84987654321"
+
+
+def test_village_kind_typed_in_the_name_is_not_doubled_and_wards_default_to_to_dan_pho(client, users, geo):
+    login(client, "leader.tanha")
+    page = client.get(f"/units/{geo['tanha'].id}").get_data(as_text=True)
+    assert '<option selected value="Tổ dân phố">' in page or 'value="Tổ dân phố" selected' in page
+    token = csrf_token(client, f"/units/{geo['tanha'].id}")
+    client.post(f"/units/{geo['tanha'].id}/villages", data={"csrf_token": token, "name": "Tổ dân phố 11", "kind": "Tổ dân phố"})
+    village = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.short_name == "11"))
+    assert village.name == "Tổ dân phố 11"
+
+
+def test_an_empty_village_can_be_deleted_but_not_one_with_households(client, users, geo):
+    make_household(users["leader"], geo["tanha_v1"])
+    used, empty, other = geo["tanha_v1"].id, geo["tanha_v2"].id, geo["minhkhuong_v1"].id
+    login(client, "leader.tanha")
+    token = csrf_token(client, f"/units/{geo['tanha'].id}")
+    client.post(f"/villages/{used}/delete", data={"csrf_token": token})
+    client.post(f"/villages/{empty}/delete", data={"csrf_token": token})
+    db.session.expunge_all()
+    assert db.session.get(AdminUnit, used) is not None
+    assert db.session.get(AdminUnit, empty) is None
+    assert client.post(f"/villages/{other}/delete", data={"csrf_token": token}).status_code == 404
