@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from outreach.auth.models import User
 from outreach.auth.services import user_for_token
-from outreach.errors import Forbidden, NotFound
+from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db, login_manager
 from outreach.geo.phone import display_phone
 from outreach.labels import (
@@ -65,6 +65,13 @@ def describe_detail(detail: dict | None) -> str:
     return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {_value(k, v)}" for k, v in detail.items())
 
 
+def unit_place(unit) -> str:
+    """A village with its commune ("Tổ dân phố 1, Phường Tân Hà"), other units alone."""
+    if unit.level == "village" and unit.parent is not None:
+        return f"{unit.name}, {unit.parent.name}"
+    return unit.name
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -96,6 +103,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["audit_detail"] = describe_detail
+    app.jinja_env.filters["unit_place"] = unit_place
     app.jinja_env.filters["n"] = format_decimal  # 170.531 in Vietnamese, 170,531 in English
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, DATASET_LABELS=DATASET_LABELS, ACTION_LABELS=ACTION_LABELS
@@ -124,6 +132,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_exc):
         return _error(404, _("Not found"), _("This page or record does not exist, or is outside your area."))
+
+    @app.errorhandler(ValidationError)
+    def invalid(exc):
+        message = " ".join(str(m) for messages in exc.errors.values() for m in messages)
+        return _error(400, _("Cannot do this"), message)
 
     @app.errorhandler(Forbidden)
     @app.errorhandler(403)

@@ -9,7 +9,6 @@ from outreach.extensions import db
 from outreach.types import utcnow
 
 
-
 def record_event(
     actor: User | None,
     action: str,

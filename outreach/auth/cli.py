@@ -34,7 +34,7 @@ def create_user(username: str, role: str, unit_code: str | None, full_name: str,
     else:
         password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     try:
-        unit = services.find_unit_by_code(unit_code) if unit_code else None
+        unit = services.find_unit(unit_code) if unit_code else None
         user = services.create_user(
             None, username, role=role, unit=unit, password=password, full_name=full_name, now=utcnow()
         )

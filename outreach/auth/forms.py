@@ -25,9 +25,9 @@ class UserCreateForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     unit_code = StringField(
-        _l("Unit code"),
+        _l("Unit (code or name)"),
         validators=[Optional(), Length(max=40)],
-        description=_l("Province, district, commune or village code, e.g. 02216 or legacy:02216."),
+        description=_l("A name (“Tân Hà”) or a code (“02216”). Leave empty for an administrator."),
     )
     password = PasswordField(
         _l("Password"),
@@ -37,7 +37,7 @@ class UserCreateForm(FlaskForm):
 
 class UserChangeForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    unit_code = StringField(_l("Unit code"), validators=[Optional(), Length(max=40)])
+    unit_code = StringField(_l("Unit (code or name)"), validators=[Optional(), Length(max=120)])
     active = BooleanField(_l("Can log in"))
     new_password = PasswordField(
         _l("New password"),
@@ -47,4 +47,7 @@ class UserChangeForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    label = StringField(_l("What is this token for?"), validators=[Optional(), Length(max=80)])
+    label = StringField(
+        _l("What is this token for?"),
+        validators=[DataRequired(message=_l("Say what the token is for, to recognise it later.")), Length(max=80)],
+    )

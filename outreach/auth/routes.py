@@ -31,7 +31,9 @@ def _failed(response) -> bool:
 # Only failed attempts count: per user name from one address (guessing one password), and per
 # address (trying many names). A training room of twenty people logging in at once is fine.
 @auth_bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_key, deduct_when=_failed)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_key, deduct_when=_failed
+)
 @limiter.limit(
     lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"], deduct_when=_failed, scope="login-address"
 )
@@ -63,11 +65,14 @@ def logout():
 @auth_bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
+    if current_user.role == Role.MEMBER:
+        abort(403)  # members work in the app; programs use the accounts of leaders and staff
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
-        new_token = services.issue_token(current_user, label=form.label.data or "", now=utcnow())
+        new_token = services.issue_token(current_user, label=form.label.data, now=utcnow())
         db.session.commit()
+        form.label.data = ""
     rows = db.session.scalars(
         db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).all()
@@ -98,7 +103,7 @@ def _unit_or_error(form) -> object:
     if not code:
         return None
     try:
-        return services.find_unit_by_code(code)
+        return services.find_unit(code)
     except ValidationError as exc:
         form.unit_code.errors = list(form.unit_code.errors) + exc.errors["unit"]
         return False
@@ -135,7 +140,7 @@ def user_detail(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserChangeForm(obj=None if request.method == "POST" else user)
     if request.method == "GET":
-        form.unit_code.data = f"{user.scope_unit.dataset}:{user.scope_unit.code}" if user.scope_unit else ""
+        form.unit_code.data = services.unit_reference(user.scope_unit) if user.scope_unit else ""
     if form.validate_on_submit():
         unit = _unit_or_error(form)
         if unit is not False:

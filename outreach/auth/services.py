@@ -1,6 +1,7 @@
 """Users, login and API tokens."""
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
 from outreach.labels import LEVEL_LABELS, ROLE_LABELS
+from outreach.text import fold
 
 TOKEN_PREFIX = "otr_"
 MIN_PASSWORD = 8
@@ -37,22 +39,48 @@ def authenticate(username: str, password: str, *, ip: str, now: datetime) -> Use
     return user
 
 
-def find_unit_by_code(code: str, dataset: str | None = None) -> AdminUnit:
-    """A unit by its code; a code found in both datasets must be qualified ("legacy:02216")."""
-    if ":" in code:
-        dataset, code = code.split(":", 1)
-    stmt = sa.select(AdminUnit).where(AdminUnit.code == code.strip())
-    if dataset:
-        stmt = stmt.where(AdminUnit.dataset == dataset)
-    units = list(db.session.scalars(stmt))
+_CODE = re.compile(r"^((2025|legacy):)?[0-9][0-9-]*$")
+
+
+def _describe(unit: AdminUnit) -> str:
+    where = ", ".join(a.name for a in reversed(unit.ancestors()))
+    return f"{unit.name}{f' ({where})' if where else ''}: {unit_reference(unit)}"
+
+
+def unit_reference(unit: AdminUnit) -> str:
+    """How to write a unit in a form or a command: its code, with the dataset only when needed."""
+    same_code = db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.code == unit.code))
+    return f"{unit.dataset}:{unit.code}" if same_code > 1 else unit.code
+
+
+def find_unit(text: str) -> AdminUnit:
+    """A unit by its code ("02216", "legacy:02216") or by its name ("Tân Hà", "Phường Tân Hà").
+
+    A name or code that fits several units is refused with the list to choose from."""
+    text = text.strip()
+    if _CODE.match(text):
+        dataset, _sep, code = text.rpartition(":")
+        stmt = sa.select(AdminUnit).where(AdminUnit.code == code)
+        if dataset:
+            stmt = stmt.where(AdminUnit.dataset == dataset)
+    else:
+        folded = fold(text)
+        stmt = sa.select(AdminUnit).where(
+            sa.or_(AdminUnit.name_folded.startswith(f"{folded} |"), AdminUnit.name_folded.endswith(f"| {folded}"))
+        )
+    units = list(db.session.scalars(stmt.order_by(AdminUnit.path).limit(11)))
     if not units:
-        raise ValidationError({"unit": [_("No unit with code “%(code)s”.", code=code)]})
+        raise ValidationError({"unit": [_("No unit with the code or name “%(text)s”.", text=text)]})
     if len(units) > 1:
-        options = ", ".join(f"{u.dataset}:{u.code} ({u.name})" for u in units)
+        options = "; ".join(_describe(u) for u in units[:10])
         raise ValidationError(
             {
                 "unit": [
-                    _("Code “%(code)s” is in several datasets; write one of: %(options)s.", code=code, options=options)
+                    _(
+                        "“%(text)s” fits several units; write the code of one of them: %(options)s.",
+                        text=text,
+                        options=options,
+                    )
                 ]
             }
         )

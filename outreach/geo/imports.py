@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from outreach.audit.models import ImportBatch
@@ -51,6 +52,8 @@ HOUSEHOLD_COLUMNS = [
     Column("consent_phone", ("đồng ý lưu số điện thoại", "đồng ý lưu sđt", "consent to store phone", "consent phone")),
     Column("consent_sms", ("đồng ý nhận sms", "đồng ý nhận tin nhắn", "consent to sms", "consent sms")),
 ]
+
+COLUMN_LABELS = {column.name: column.aliases[0] for column in HOUSEHOLD_COLUMNS}
 
 VILLAGE_COLUMNS = [
     COMMUNE,
@@ -106,6 +109,23 @@ def _number(value: str, *, integer: bool = False) -> float | int | None:
     return int(value) if integer else float(value)
 
 
+def _parsed(row: dict[str, str], column: str, problems: list[str], *, integer: bool = False) -> float | int | None:
+    try:
+        return _number(row.get(column, ""), integer=integer)
+    except ValueError:
+        problems.append(_("%(column)s: “%(value)s” is not a number", column=COLUMN_LABELS[column], value=row[column]))
+        return None
+
+
+def _yes_no(row: dict[str, str], column: str, problems: list[str]) -> bool | None:
+    answer = _yes(row.get(column, ""))
+    if answer is None:
+        problems.append(
+            _("%(column)s: write “có” or “không”, not “%(value)s”", column=COLUMN_LABELS[column], value=row[column])
+        )
+    return answer
+
+
 def _yes(value: str) -> bool | None:
     folded = fold(value)
     if folded in _YES:
@@ -119,12 +139,12 @@ def _start_batch(actor: User | None, kind: str, stream: BinaryIO, filename: str,
     sha = file_sha256(stream)
     previous = db.session.scalar(sa.select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == sha))
     if previous is not None:
-        when = previous.created_at.strftime("%d/%m/%Y %H:%M")
+        when = format_datetime(previous.created_at, "dd/MM/yyyy HH:mm")
         raise ValidationError(
             {
-                "file": [
+                "": [
                     _(
-                        "This file was already imported (%(name)s, %(when)s UTC); nothing was changed.",
+                        "This file was already imported (%(name)s, %(when)s); nothing was changed.",
                         name=previous.filename,
                         when=when,
                     )
@@ -159,35 +179,29 @@ def import_households(
 
     for line, row in rows:
         count += 1
+        problems: list[str] = []
+        village_id = None
         commune = communes.get(row["commune_code"], row.get("dataset", ""))
         if isinstance(commune, str):
-            errors.add(line, commune)
-            continue
-        vkey = (commune.id, fold(row["village"]))
-        if vkey not in villages:
-            village = find_village(commune, row["village"])
-            villages[vkey] = village.id if village is not None else None
-        village_id = villages[vkey]
-        if village_id is None:
-            errors.add(
-                line,
-                _(
-                    "%(commune)s has no village “%(village)s”: add it first.",
-                    commune=commune.name,
-                    village=row["village"],
-                ),
-            )
-            continue
-        consent_phone, consent_sms = _yes(row.get("consent_phone", "")), _yes(row.get("consent_sms", ""))
-        if consent_phone is None or consent_sms is None:
-            errors.add(line, _("consent columns take “có” or “không” (yes/no)"))
-            continue
-        try:
-            members = _number(row.get("members", ""), integer=True)
-            lat, lon = _number(row.get("lat", "")), _number(row.get("lon", ""))
-        except ValueError:
-            errors.add(line, _("members, latitude and longitude must be numbers"))
-            continue
+            problems.append(commune)
+        else:
+            vkey = (commune.id, fold(row["village"]))
+            if vkey not in villages:
+                village = find_village(commune, row["village"])
+                villages[vkey] = village.id if village is not None else None
+            village_id = villages[vkey]
+            if village_id is None:
+                problems.append(
+                    _(
+                        "%(commune)s has no village “%(village)s”: add it first.",
+                        commune=commune.name,
+                        village=row["village"],
+                    )
+                )
+        consent_phone = _yes_no(row, "consent_phone", problems)
+        consent_sms = _yes_no(row, "consent_sms", problems)
+        members = _parsed(row, "members", problems, integer=True)
+        lat, lon = _parsed(row, "lat", problems), _parsed(row, "lon", problems)
         data = HouseholdInput(
             village_id=village_id,
             head_name=row["head_name"],
@@ -197,14 +211,16 @@ def import_households(
             lat=lat,
             lon=lon,
             notes=row.get("notes", ""),
-            consent_store_phone=consent_phone,
-            consent_sms=consent_sms,
+            consent_store_phone=bool(consent_phone),
+            consent_sms=bool(consent_sms),
         )
         field_errors, phone = validate_household(data)
-        if field_errors:
-            for messages in field_errors.values():
-                for message in messages:
-                    errors.add(line, message)
+        if "members" in field_errors and row.get("members", "") and members is None:
+            del field_errors["members"]  # already reported as not a number
+        problems.extend(message for messages in field_errors.values() for message in messages)
+        for problem in problems:
+            errors.add(line, problem)
+        if problems:
             continue
         if errors:
             continue  # the file will be refused; keep checking, stop writing

@@ -19,6 +19,7 @@ from outreach.labels import PURPOSE_LABELS
 from outreach.types import utcnow
 
 geo_bp = Blueprint("geo", __name__)
+SEARCH_LIMIT = 30
 
 
 @geo_bp.before_request
@@ -47,8 +48,10 @@ def _float(value) -> float | None:
 @geo_bp.get("/units")
 def units():
     query = request.args.get("q", "").strip()
-    results = services.search_units(current_user, query) if query else None
-    return render_template("geo/units.html", query=query, results=results, roots=services.root_units(current_user))
+    results = services.search_units(current_user, query, limit=SEARCH_LIMIT) if query else None
+    return render_template(
+        "geo/units.html", query=query, results=results, roots=services.root_units(current_user), limit=SEARCH_LIMIT
+    )
 
 
 @geo_bp.get("/units/<int:unit_id>")
@@ -127,9 +130,12 @@ def delete_village(village_id: int):
 
 
 def _household_form(form: HouseholdForm) -> None:
+    villages = services.village_choices(current_user)
     form.village_id.choices = [SelectChoice(0, _("— choose —"))] + [
-        SelectChoice(v.id, f"{v.name} ({v.parent.short_name})") for v in services.village_choices(current_user)
+        SelectChoice(v.id, f"{v.name} ({v.parent.short_name})") for v in villages
     ]
+    if len(villages) == 1 and not form.village_id.data:
+        form.village_id.data = villages[0].id  # a village team member has only one
 
 
 def _household_input(form: HouseholdForm) -> services.HouseholdInput:

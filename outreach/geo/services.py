@@ -59,7 +59,9 @@ def root_units(actor: User) -> list[AdminUnit]:
         return [actor.scope_unit]
     return list(
         db.session.scalars(
-            sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE).order_by(AdminUnit.dataset, AdminUnit.sort_key)
+            sa.select(AdminUnit)
+            .where(AdminUnit.level == Level.PROVINCE)
+            .order_by(AdminUnit.dataset, AdminUnit.sort_key)
         )
     )
 
@@ -134,14 +136,16 @@ def find_village(commune: AdminUnit, name: str) -> AdminUnit | None:
     """A village of the commune by its name, with or without its kind ("Phú Bình" or "Thôn Phú Bình")."""
     folded = fold(name)
     return db.session.scalar(
-        sa.select(AdminUnit).where(
+        sa.select(AdminUnit)
+        .where(
             AdminUnit.parent_id == commune.id,
             AdminUnit.level == Level.VILLAGE,
             sa.or_(
                 AdminUnit.name_folded.endswith(f"| {folded}", autoescape=True),
                 AdminUnit.name_folded.startswith(f"{folded} |", autoescape=True),
             ),
-        ).limit(1)
+        )
+        .limit(1)
     )
 
 

@@ -17,7 +17,21 @@ from outreach.text import fold, sort_key
 from outreach.types import utcnow
 
 _TABLES = {"2025": "admin_units", "legacy": "admin_units_legacy"}
-_FIELDS = ("level", "kind", "name", "short_name", "name_folded", "sort_key", "path", "lat", "lon", "south", "west", "north", "east")
+_FIELDS = (
+    "level",
+    "kind",
+    "name",
+    "short_name",
+    "name_folded",
+    "sort_key",
+    "path",
+    "lat",
+    "lon",
+    "south",
+    "west",
+    "north",
+    "east",
+)
 
 
 @dataclass

@@ -108,7 +108,10 @@ def test_throttling_one_name_does_not_lock_out_another(client, users):
     token = csrf_token(client)
     for _ in range(5):
         client.post("/login", data={"username": "leader.tanha", "password": "bad", "csrf_token": token})
-    assert client.post("/login", data={"username": "leader.tanha", "password": PASSWORD, "csrf_token": token}).status_code == 429
+    assert (
+        client.post("/login", data={"username": "leader.tanha", "password": PASSWORD, "csrf_token": token}).status_code
+        == 429
+    )
     assert login(client, "member.tanha").status_code == 302
 
 
@@ -117,4 +120,7 @@ def test_many_names_from_one_address_are_throttled(client, users, app):
     limit = int(app.config["LOGIN_ADDRESS_RATE_LIMIT"].split()[0])
     for n in range(limit):
         client.post("/login", data={"username": f"guess{n}", "password": "bad", "csrf_token": token})
-    assert client.post("/login", data={"username": "leader.tanha", "password": PASSWORD, "csrf_token": token}).status_code == 429
+    assert (
+        client.post("/login", data={"username": "leader.tanha", "password": PASSWORD, "csrf_token": token}).status_code
+        == 429
+    )

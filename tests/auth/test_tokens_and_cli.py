@@ -97,13 +97,19 @@ def test_api_duplicate_is_409_until_confirmed(runner, client, users, geo):
 
 
 def test_token_page_shows_a_new_token_once(client, users):
-    login(client, "member.tanha")
-    page = client.post(
-        "/account/tokens", data={"csrf_token": csrf_token(client, "/account/tokens"), "label": "điện thoại"}
-    ).get_data(as_text=True)
-    assert 'id="new-token"' in page
+    login(client, "staff.city")
+    token = csrf_token(client, "/account/tokens")
+    unlabelled = client.post("/account/tokens", data={"csrf_token": token, "label": ""}).get_data(as_text=True)
+    assert 'id="new-token"' not in unlabelled
+    page = client.post("/account/tokens", data={"csrf_token": token, "label": "báo cáo tuần"}).get_data(as_text=True)
+    assert 'id="new-token"' in page and "Authorization: Bearer" in page
     again = client.get("/account/tokens").get_data(as_text=True)
-    assert 'id="new-token"' not in again and "điện thoại" in again
+    assert 'id="new-token"' not in again and "báo cáo tuần" in again
+
+
+def test_members_have_no_token_page(client, users):
+    login(client, "member.tanha")
+    assert client.get("/account/tokens").status_code == 403
 
 
 def test_admin_creates_deactivates_and_rescopes_users_with_audit(client, users, geo):
@@ -170,3 +176,18 @@ def test_admin_resets_a_password(client, users):
     assert db.session.scalar(sa.select(AuditEvent.target_id).where(AuditEvent.action == "user.password")) == str(
         member.id
     )
+
+
+def test_units_are_found_by_name_and_ambiguous_names_list_the_choices(runner, geo):
+    ok = runner.invoke(
+        args=["users", "create", "ld.mk", "--role", "leader", "--unit", "minh khuong", "--password-stdin"],
+        input="mat-khau-dai\n",
+    )
+    assert ok.exit_code == 0, ok.output
+    assert db.session.scalar(sa.select(User).where(User.username == "ld.mk")).scope_unit.code == "02383"
+    ambiguous = runner.invoke(
+        args=["users", "create", "x", "--role", "member", "--unit", "Tân Hà", "--password-stdin"],
+        input="mat-khau-dai\n",
+    )
+    assert ambiguous.exit_code == 2
+    assert "02216" in ambiguous.output and "02216-002" in ambiguous.output

@@ -40,7 +40,9 @@ def test_register_a_household_and_withdraw_sms_consent(phone, live_server, users
     # The page fits the phone: nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
-    page.locator("li:has-text('Nhận tin nhắn') button:has-text('Rút lại')").click()
+    # Withdrawing asks once more, saying what will happen, then it is done.
+    page.locator("#consent-receive_sms summary:has-text('Rút lại')").click()
+    page.locator("#consent-receive_sms button[type=submit]").click()
     page.wait_for_selector(".flash-success")
     household = db.session.scalar(sa.select(Household).where(Household.head_name == "Hà Thị Lụa"))
     assert household.phone == "+84912345678" and not household.may_receive_sms

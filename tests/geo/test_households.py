@@ -248,7 +248,9 @@ def test_village_kind_typed_in_the_name_is_not_doubled_and_wards_default_to_to_d
     page = client.get(f"/units/{geo['tanha'].id}").get_data(as_text=True)
     assert '<option selected value="Tổ dân phố">' in page or 'value="Tổ dân phố" selected' in page
     token = csrf_token(client, f"/units/{geo['tanha'].id}")
-    client.post(f"/units/{geo['tanha'].id}/villages", data={"csrf_token": token, "name": "Tổ dân phố 11", "kind": "Tổ dân phố"})
+    client.post(
+        f"/units/{geo['tanha'].id}/villages", data={"csrf_token": token, "name": "Tổ dân phố 11", "kind": "Tổ dân phố"}
+    )
     village = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.short_name == "11"))
     assert village.name == "Tổ dân phố 11"
 

@@ -78,6 +78,15 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(geo):
     assert _count() == 0 and _count(Consent) == 0 and _count(ImportBatch) == 0
 
 
+def test_every_problem_of_a_row_is_reported(geo):
+    text = "mã xã;thôn;chủ hộ;sđt;số nhân khẩu;đồng ý lưu sđt\n02216;Phú Bình;;0123;abc;chắc vậy\n"
+    with pytest.raises(ValidationError) as caught:
+        import_households(None, _file(text), "x.csv", now=NOW)
+    messages = " | ".join(caught.value.errors["Dòng 2"])
+    assert len(caught.value.errors["Dòng 2"]) == 4, messages
+    assert "abc" in messages and "0123" in messages and "chắc vậy" in messages and "chủ hộ" in messages
+
+
 def test_bad_rows_after_many_good_ones_roll_back_everything(geo, monkeypatch):
     monkeypatch.setattr("outreach.geo.imports.CHUNK", 10)  # good rows were already written in chunks
     rows = "".join(f"02216;Phú Bình;Người {i};;1\n" for i in range(45))
@@ -95,7 +104,7 @@ def test_the_same_file_twice_changes_nothing(geo):
     with pytest.raises(ValidationError) as caught:
         import_households(None, _file(GOOD_VI), "a-again.csv", now=NOW)
     db.session.rollback()
-    assert "a.csv" in str(caught.value)
+    assert "a.csv" in str(caught.value) and list(caught.value.errors) == [""]
     assert _count() == 3
 
 
