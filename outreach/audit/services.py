@@ -1,6 +1,7 @@
 """Writing the audit log. Callers commit with the action they record."""
 
 from datetime import datetime
+
 import sqlalchemy as sa
 
 from outreach.audit.models import AuditEvent
