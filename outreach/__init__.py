@@ -7,14 +7,18 @@ from flask import Flask
 
 from config import CONFIGS, Config
 from outreach import web
+from outreach.api import api_bp
 from outreach.auth.cli import users_cli
 from outreach.auth.routes import admin_bp, auth_bp
 from outreach.demo.cli import demo_cli
 from outreach.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
-from outreach.geo.api import api_bp
+from outreach.geo import api as geo_api  # noqa: F401 - adds its routes to api_bp
 from outreach.geo.cli import geo_cli, households_cli
 from outreach.geo.routes import geo_bp
 from outreach.home.routes import home_bp
+from outreach.planning.routes import planning_bp
+from outreach.visits import api as visits_api  # noqa: F401 - adds its routes to api_bp
+from outreach.visits.routes import visits_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +50,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     web.init_app(app)
 
-    for blueprint in (home_bp, auth_bp, admin_bp, geo_bp, api_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, geo_bp, planning_bp, visits_bp, api_bp):
         app.register_blueprint(blueprint)
     for group in (users_cli, geo_cli, households_cli, demo_cli):
         app.cli.add_command(group)

@@ -55,3 +55,36 @@ ACTION_LABELS = {
     "village.delete": _l("Village deleted"),
     "consent.withdraw": _l("Consent withdrawn"),
 }
+OUTCOME_LABELS = {
+    "helped": _l("Helped"),
+    "nobody_home": _l("Nobody home"),
+    "refused": _l("Refused"),
+    "moved_away": _l("Moved away"),
+    "follow_up": _l("Needs a follow-up"),
+}
+HELP_LABELS = {
+    "vneid_installed": _l("VNeID app installed"),
+    "vneid_level1": _l("VNeID level 1 registered"),
+    "referred_level2": _l("Referred to the police for level 2"),
+    "portal_login": _l("Logged in to the National Public Service Portal"),
+    "procedure_submitted": _l("A procedure submitted online"),
+    "fee_payment_setup": _l("Online fee payment set up"),
+}
+GUIDE_LABELS = {"": _l("No guide"), "printed": _l("Printed guide"), "sms": _l("Guide by SMS")}
+OBSTACLE_LABELS = {
+    "no_smartphone": _l("No smartphone"),
+    "phone_not_own_name": _l("Phone number not in their own name"),
+    "elderly": _l("Elderly or needs help"),
+    "no_internet": _l("No internet"),
+    "no_chip_id": _l("No chip-based ID card"),
+    "language": _l("Language"),
+    "disability": _l("Disability"),
+    "other": _l("Other"),
+}
+FILTER_LABELS = {
+    "all": _l("All households"),
+    "not_visited": _l("Not visited yet"),
+    "no_account": _l("No VNeID account yet"),
+    "follow_up_due": _l("Follow-up due"),
+    "unassigned": _l("Not assigned"),
+}

@@ -1,8 +1,9 @@
 """What every request shares: who is logged in, language, dates, security headers, error pages."""
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, current_app, jsonify, render_template, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,7 +19,12 @@ from outreach.labels import (
     ACTION_LABELS,
     DATASET_LABELS,
     DETAIL_LABELS,
+    FILTER_LABELS,
+    GUIDE_LABELS,
+    HELP_LABELS,
     LEVEL_LABELS,
+    OBSTACLE_LABELS,
+    OUTCOME_LABELS,
     PURPOSE_LABELS,
     ROLE_LABELS,
 )
@@ -65,6 +71,11 @@ def describe_detail(detail: dict | None) -> str:
     return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {_value(k, v)}" for k, v in detail.items())
 
 
+def local_today() -> date:
+    """Today's date where the teams are (the server runs in UTC)."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
 def unit_place(unit) -> str:
     """A village with its commune ("Tổ dân phố 1, Phường Tân Hà"), other units alone."""
     if unit.level == "village" and unit.parent is not None:
@@ -106,7 +117,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["unit_place"] = unit_place
     app.jinja_env.filters["n"] = format_decimal  # 170.531 in Vietnamese, 170,531 in English
     app.jinja_env.globals.update(
-        ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS, DATASET_LABELS=DATASET_LABELS, ACTION_LABELS=ACTION_LABELS
+        ROLE_LABELS=ROLE_LABELS,
+        LEVEL_LABELS=LEVEL_LABELS,
+        DATASET_LABELS=DATASET_LABELS,
+        ACTION_LABELS=ACTION_LABELS,
+        OUTCOME_LABELS=OUTCOME_LABELS,
+        HELP_LABELS=HELP_LABELS,
+        GUIDE_LABELS=GUIDE_LABELS,
+        OBSTACLE_LABELS=OBSTACLE_LABELS,
+        FILTER_LABELS=FILTER_LABELS,
     )
 
     @app.context_processor

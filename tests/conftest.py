@@ -198,3 +198,20 @@ def login(client, username: str, password: str = PASSWORD):
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def visit_payload(household, **fields) -> dict:
+    """A visit as the phone sends it."""
+    import uuid
+
+    payload = {
+        "client_id": str(uuid.uuid4()),
+        "household_id": household.id if hasattr(household, "id") else household,
+        "device_time": "2026-11-26T09:30:00+07:00",
+        "outcome": "helped",
+        "people_helped": 2,
+        "vneid_installed": True,
+        "vneid_level1": True,
+    }
+    payload.update(fields)
+    return payload

@@ -1,29 +1,15 @@
-"""The JSON API for households and units. A bearer token, or the session cookie with the CSRF header."""
+"""JSON API routes for units and households (the blueprint and its authentication: outreach.api)."""
 
-from flask import Blueprint, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 
+from outreach.api import api_bp, validation_response
 from outreach.auth.scope import get_household, get_unit
 from outreach.errors import ValidationError
-from outreach.extensions import csrf, db
+from outreach.extensions import db
 from outreach.geo import services
 from outreach.geo.models import AdminUnit, Household, Purpose
 from outreach.types import utcnow
-
-api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(api_bp)
-
-
-@api_bp.before_request
-def authenticate():
-    if not current_user.is_authenticated:
-        return jsonify({"error": "unauthorized", "message": "Log in, or send Authorization: Bearer <token>."}), 401
-    # A browser session must prove the request came from our pages; a bearer token already does.
-    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get("Authorization", "").startswith(
-        "Bearer "
-    ):
-        csrf.protect()
-    return None
 
 
 def unit_json(unit: AdminUnit) -> dict:
@@ -62,10 +48,6 @@ def _number(body: dict, name: str) -> float | None:
     if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
         return value
     raise ValidationError({name: ["must be a number"]})
-
-
-def _validation(exc: ValidationError):
-    return jsonify({"error": "invalid", "errors": {k: [str(m) for m in v] for k, v in exc.errors.items()}}), 422
 
 
 @api_bp.get("/me")
@@ -135,7 +117,7 @@ def create_household():
             current_user, data, now=utcnow(), confirm_duplicate=body.get("confirm_duplicate") is True
         )
     except ValidationError as exc:
-        return _validation(exc)
+        return validation_response(exc)
     except services.DuplicateWarning as warning:
         return jsonify(
             {"error": "possible_duplicate", "candidates": [household_json(h) for h in warning.candidates]}

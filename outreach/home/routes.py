@@ -1,4 +1,8 @@
-from flask import Blueprint, redirect, render_template, request, session, url_for
+import hashlib
+from pathlib import Path
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from outreach.extensions import db
@@ -29,3 +33,45 @@ def language():
 def health():
     db.session.execute(db.text("select 1"))
     return {"status": "ok"}
+
+
+# --- the installable field app ---------------------------------------------------------------
+
+SHELL_FILES = ("css/app.css", "js/outbox.js", "js/field.js", "js/record.js", "img/icon.svg", "img/icon-192.png")
+OFFLINE_PAGES = ("/today", "/record", "/api/v1/assignments")
+
+
+def _shell_version() -> str:
+    """Changes whenever a cached file changes, so phones drop the old cache."""
+    if "pwa_version" not in current_app.extensions:
+        digest = hashlib.sha256()
+        for name in SHELL_FILES:
+            digest.update((Path(current_app.static_folder) / name).read_bytes())
+        digest.update(Path(current_app.template_folder, "pwa", "sw.js").read_bytes())
+        current_app.extensions["pwa_version"] = digest.hexdigest()[:12]
+    return current_app.extensions["pwa_version"]
+
+
+@home_bp.get("/sw.js")
+def service_worker():
+    shell = [url_for("static", filename=name) for name in SHELL_FILES] + ["/manifest.webmanifest", "/offline"]
+    body = render_template("pwa/sw.js", version=_shell_version(), shell=shell, pages=list(OFFLINE_PAGES))
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@home_bp.get("/manifest.webmanifest")
+def manifest():
+    body = render_template(
+        "pwa/manifest.webmanifest",
+        name=_("Outreach: community digital technology team"),
+        description=_("Every lane, every door, every person: record the households you helped, even offline."),
+    )
+    return current_app.response_class(body, mimetype="application/manifest+json")
+
+
+@home_bp.get("/offline")
+def offline():
+    return render_template("pwa/offline.html")

@@ -1,0 +1,355 @@
+"""The machine-readable description of the JSON API (OpenAPI 3.1). A test keeps it true: every
+route is described, every described route exists, and real answers validate against it."""
+
+from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome
+
+_ERRORS = {"type": "object", "additionalProperties": {"type": "string"}}
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "errors": {"type": "object"}},
+}
+
+VISIT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["client_id", "household_id", "device_time", "outcome"],
+    "properties": {
+        "client_id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Made on the phone; sending it again changes nothing.",
+        },
+        "household_id": {"type": "integer"},
+        "device_time": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the visit happened, with its time zone.",
+        },
+        "outcome": {"enum": list(Outcome)},
+        "follow_up_on": {
+            "type": ["string", "null"],
+            "format": "date",
+            "description": "Required when outcome is follow_up.",
+        },
+        "people_helped": {"type": "integer", "minimum": 0, "maximum": 50},
+        "helped_under_30": {"type": "integer", "minimum": 0, "maximum": 50},
+        "helped_30_to_59": {"type": "integer", "minimum": 0, "maximum": 50},
+        "helped_60_plus": {"type": "integer", "minimum": 0, "maximum": 50},
+        **{fact: {"type": "boolean"} for fact in HELP_FACTS},
+        "procedure": {"type": "string", "maxLength": 200, "description": "Name or code of the procedure submitted."},
+        "guide_given": {"enum": list(GUIDES)},
+        "obstacles": {"type": "array", "items": {"enum": list(Obstacle)}, "uniqueItems": True},
+        "obstacle_other": {"type": "string", "maxLength": 200},
+        "location_consent": {"type": "boolean"},
+        "location": {
+            "type": ["object", "null"],
+            "description": "Only with the resident's consent.",
+            "required": ["lat", "lon"],
+            "properties": {
+                "lat": {"type": "number"},
+                "lon": {"type": "number"},
+                "accuracy": {"type": ["number", "null"]},
+            },
+        },
+        "notes": {"type": "string", "maxLength": 1000, "description": "Never ID card numbers, passwords or OTP codes."},
+        "supersedes": {
+            "type": ["string", "null"],
+            "format": "uuid",
+            "description": "client_id of the record this corrects.",
+        },
+    },
+}
+
+SYNC_RESPONSE = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["client_id", "status", "errors"],
+                "properties": {
+                    "client_id": {"type": "string"},
+                    "status": {"enum": ["created", "duplicate", "rejected"]},
+                    "errors": _ERRORS,
+                },
+            },
+        }
+    },
+}
+
+ASSIGNMENTS_RESPONSE = {
+    "type": "object",
+    "required": ["today", "assignments"],
+    "properties": {
+        "today": {"type": "string", "format": "date"},
+        "assignments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": [
+                    "household_id",
+                    "head_name",
+                    "address",
+                    "village",
+                    "phone",
+                    "lat",
+                    "lon",
+                    "due_on",
+                    "leg_m",
+                ],
+                "properties": {
+                    "household_id": {"type": "integer"},
+                    "head_name": {"type": "string"},
+                    "address": {"type": "string"},
+                    "village": {"type": "string"},
+                    "phone": {"type": ["string", "null"]},
+                    "lat": {"type": ["number", "null"]},
+                    "lon": {"type": ["number", "null"]},
+                    "due_on": {"type": "string", "format": "date"},
+                    "leg_m": {"type": ["integer", "null"], "description": "Metres from the previous stop (geodesic)."},
+                },
+            },
+        },
+    },
+}
+
+UNIT = {
+    "type": "object",
+    "required": ["id", "code", "dataset", "level", "kind", "name", "parent_id", "lat", "lon"],
+    "properties": {
+        "id": {"type": "integer"},
+        "code": {"type": "string"},
+        "dataset": {"enum": ["2025", "legacy"]},
+        "level": {"enum": ["province", "district", "commune", "village"]},
+        "kind": {"type": "string"},
+        "name": {"type": "string"},
+        "parent_id": {"type": ["integer", "null"]},
+        "lat": {"type": ["number", "null"]},
+        "lon": {"type": ["number", "null"]},
+        "households": {"type": "integer"},
+        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}},
+    },
+}
+
+HOUSEHOLD = {
+    "type": "object",
+    "required": [
+        "id",
+        "village_id",
+        "village",
+        "head_name",
+        "address",
+        "phone",
+        "members",
+        "lat",
+        "lon",
+        "notes",
+        "consent",
+        "updated_at",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "village_id": {"type": "integer"},
+        "village": {"type": "string"},
+        "head_name": {"type": "string"},
+        "address": {"type": "string"},
+        "phone": {"type": ["string", "null"], "description": "E.164 (+84...)"},
+        "members": {"type": "integer"},
+        "lat": {"type": ["number", "null"]},
+        "lon": {"type": ["number", "null"]},
+        "notes": {"type": "string"},
+        "consent": {
+            "type": "object",
+            "properties": {"store_phone": {"type": "boolean"}, "receive_sms": {"type": "boolean"}},
+        },
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+NEW_HOUSEHOLD = {
+    "type": "object",
+    "required": ["village_id", "head_name"],
+    "properties": {
+        "village_id": {"type": "integer"},
+        "head_name": {"type": "string"},
+        "address": {"type": "string"},
+        "phone": {"type": "string", "description": "0912345678, +84912345678 or 84912345678"},
+        "members": {"type": "integer"},
+        "lat": {"type": ["number", "null"]},
+        "lon": {"type": ["number", "null"]},
+        "notes": {"type": "string"},
+        "consent_store_phone": {"type": "boolean", "description": "Required with a phone."},
+        "consent_sms": {"type": "boolean"},
+        "confirm_duplicate": {"type": "boolean", "description": "Save even when a possible duplicate exists."},
+    },
+}
+
+
+def _json(schema: dict | str) -> dict:
+    if isinstance(schema, str):
+        schema = {"$ref": f"#/components/schemas/{schema}"}
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ok(description: str, schema) -> dict:
+    return {
+        "200": {"description": description, **_json(schema)},
+        "401": {"description": "Not logged in", **_json("Error")},
+    }
+
+
+_INT_PATH = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Outreach API",
+        "version": "1",
+        "description": "The field app of Vietnam's community digital technology teams. Every answer is limited "
+        "to the caller's area (a household outside it is 404).",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "components": {
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal token (flask --app outreach users token NAME).",
+            },
+            "session": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "X-CSRFToken",
+                "description": "The app's session cookie and its CSRF token.",
+            },
+        },
+        "schemas": {
+            "Error": _ERROR,
+            "Visit": VISIT,
+            "SyncResponse": SYNC_RESPONSE,
+            "Assignments": ASSIGNMENTS_RESPONSE,
+            "Unit": UNIT,
+            "Household": HOUSEHOLD,
+            "NewHousehold": NEW_HOUSEHOLD,
+        },  # fmt: skip
+    },
+    "security": [{"bearer": []}, {"session": []}],
+    "paths": {
+        "/me": {
+            "get": {
+                "summary": "Who is calling, with their role and unit",
+                "responses": _ok("The user", {"type": "object"}),
+            }
+        },
+        "/units": {
+            "get": {
+                "summary": "Search units in your area (no diacritics needed)",
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "level",
+                        "in": "query",
+                        "schema": {"enum": ["province", "district", "commune", "village"]},
+                    },
+                ],
+                "responses": _ok(
+                    "Units",
+                    {
+                        "type": "object",
+                        "properties": {"units": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}}},
+                    },
+                ),
+            }
+        },
+        "/units/{id}": {
+            "get": {
+                "summary": "A unit and its children with household counts",
+                "parameters": _INT_PATH,
+                "responses": _ok("The unit", "Unit"),
+            }
+        },
+        "/households": {
+            "get": {
+                "summary": "Households of your area",
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string"}},
+                    {"name": "village_id", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                ],
+                "responses": _ok(
+                    "A page of households",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "total": {"type": "integer"},
+                            "page": {"type": "integer"},
+                            "households": {"type": "array", "items": {"$ref": "#/components/schemas/Household"}},
+                        },
+                    },
+                ),
+            },  # fmt: skip
+            "post": {
+                "summary": "Register a household",
+                "requestBody": {"required": True, **_json("NewHousehold")},
+                "responses": {
+                    "201": {"description": "Created", **_json("Household")},
+                    "409": {
+                        "description": "Possible duplicates (send confirm_duplicate to save anyway)",
+                        **_json({"type": "object"}),
+                    },
+                    "422": {"description": "Invalid fields", **_json("Error")},
+                },
+            },
+        },
+        "/households/{id}": {
+            "get": {"summary": "One household", "parameters": _INT_PATH, "responses": _ok("The household", "Household")}
+        },
+        "/assignments": {
+            "get": {
+                "summary": "My walk list for today, in walking order",
+                "parameters": [
+                    {"name": "lat", "in": "query", "schema": {"type": "number"}, "description": "Start from here"},
+                    {"name": "lon", "in": "query", "schema": {"type": "number"}},
+                ],
+                "responses": _ok("The walk list", "Assignments"),
+            }
+        },
+        "/visits/sync": {
+            "post": {
+                "summary": "Send visits recorded on the phone (at most 500); answered record by record",
+                "requestBody": {
+                    "required": True,
+                    **_json(
+                        {
+                            "type": "object",
+                            "required": ["visits"],
+                            "properties": {
+                                "visits": {
+                                    "type": "array",
+                                    "maxItems": 500,
+                                    "items": {"$ref": "#/components/schemas/Visit"},
+                                }
+                            },
+                        }
+                    ),
+                },
+                "responses": {
+                    **_ok(
+                        "One result per record, in order: created, duplicate (sent before) or rejected (with errors)",
+                        "SyncResponse",
+                    ),
+                    "400": {"description": "Not a {visits: [...]} body", **_json("Error")},
+                    "413": {"description": "More than 500 visits", **_json("Error")},
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {"summary": "This description", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}
+        },
+    },
+}

@@ -1,0 +1,1 @@
+"""Campaigns, assignments of households to team members, walk lists."""

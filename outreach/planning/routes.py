@@ -1,0 +1,164 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from outreach.auth.models import Role
+from outreach.auth.scope import get_unit, require_role
+from outreach.errors import ValidationError
+from outreach.extensions import db
+from outreach.geo.models import Level
+from outreach.geo.services import village_choices
+from outreach.planning import services
+from outreach.planning.forms import AssignForm, CampaignForm
+from outreach.types import utcnow
+from outreach.web import local_today
+
+planning_bp = Blueprint("planning", __name__)
+
+
+@planning_bp.before_request
+@login_required
+def logged_in():
+    pass
+
+
+def _commune_for_planning():
+    """The commune a leader plans (their own); an admin picks one with ?commune=ID."""
+    if current_user.role == Role.LEADER:
+        return current_user.scope_unit
+    commune_id = request.values.get("commune", type=int)
+    if current_user.role == Role.ADMIN and commune_id:
+        unit = get_unit(current_user, commune_id)
+        if unit.level == Level.COMMUNE:
+            return unit
+    return None
+
+
+def _show_errors(form, exc: ValidationError) -> None:
+    for name, messages in exc.errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [str(m) for m in messages]
+        else:
+            for message in messages:
+                flash(str(message), "error")
+
+
+@planning_bp.route("/campaigns", methods=["GET", "POST"])
+def campaigns():
+    if current_user.role == Role.MEMBER:
+        abort(403)
+    commune = _commune_for_planning()
+    form = None
+    if commune is not None:
+        form = CampaignForm()
+        form.village_ids.choices = [
+            SelectChoice(v.id, v.name) for v in village_choices(current_user) if v.parent_id == commune.id
+        ]
+        if request.method == "GET":
+            form.village_ids.data = [c.value for c in form.village_ids.choices]
+        if form.validate_on_submit():
+            data = services.CampaignInput(
+                name=form.name.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                village_ids=form.village_ids.data, goal_visited_pct=form.goal_visited_pct.data,
+                goal_activated_pct=form.goal_activated_pct.data,
+            )  # fmt: skip
+            try:
+                campaign = services.save_campaign(current_user, commune, data, now=utcnow())
+            except ValidationError as exc:
+                _show_errors(form, exc)
+            else:
+                db.session.commit()
+                flash(_("Campaign “%(name)s” created.", name=campaign.name), "success")
+                return redirect(url_for("visits.progress", campaign_id=campaign.id))
+    return render_template(
+        "planning/campaigns.html", campaigns=services.campaigns_in_scope(current_user), form=form, commune=commune
+    )
+
+
+@planning_bp.route("/assign", methods=["GET", "POST"])
+def assign():
+    require_role(current_user, Role.LEADER)
+    commune = _commune_for_planning()
+    if commune is None:
+        flash(_("Open a commune's page and choose “Assign households”."), "info")
+        return redirect(url_for("geo.units"))
+    today = local_today()
+    village_id = request.values.get("village", type=int)
+    which = request.values.get("which", "all")
+    if which not in services.FILTERS:
+        which = "all"
+    form = AssignForm()
+    members = services.members_of(current_user, commune)
+    form.member_id.choices = [SelectChoice(0, _("— choose —"))] + [
+        SelectChoice(m.id, f"{m.full_name or m.username} ({m.scope_unit.name})") for m in members
+    ]
+    campaigns = [c for c in services.campaigns_in_scope(current_user) if c.commune_id == commune.id]
+    form.campaign_id.choices = [SelectChoice(0, _("— none —"))] + [SelectChoice(c.id, c.name) for c in campaigns]
+    if request.method == "GET":
+        form.due_on.data = today
+    if form.validate_on_submit():
+        if request.form.get("whole_village") and village_id:
+            chosen = [
+                h.id
+                for h, _a, _v in services.pick_households(current_user, village_id=village_id, which=which, today=today)
+            ]
+        else:
+            chosen = request.form.getlist("household", type=int)
+        if not chosen:
+            flash(_("Tick the households to assign, or use “Assign the whole list”."), "error")
+        else:
+            try:
+                result = services.assign_households(
+                    current_user, form.member_id.data, chosen, due_on=form.due_on.data, now=utcnow(),
+                    campaign_id=form.campaign_id.data or None, reassign=form.reassign.data,
+                )  # fmt: skip
+            except ValidationError as exc:
+                _show_errors(form, exc)
+            else:
+                db.session.commit()
+                done = len(result.assigned) + len(result.reassigned) + len(result.already)
+                flash(ngettext("%(num)s household assigned.", "%(num)s households assigned.", done), "success")
+                if result.conflicts:
+                    names = ", ".join(sorted({name for _h, name in result.conflicts}))
+                    flash(
+                        _(
+                            "%(n)s households were not assigned: they are already with %(names)s. "
+                            "Tick “take households from whoever has them now” to reassign them.",
+                            n=len(result.conflicts),
+                            names=names,
+                        ),
+                        "error",
+                    )
+                return redirect(
+                    url_for("planning.assign", village=village_id, which=which, commune=request.values.get("commune"))
+                )
+    rows = services.pick_households(current_user, village_id=village_id, which=which, today=today)
+    villages = [v for v in village_choices(current_user) if v.parent_id == commune.id]
+    return render_template(
+        "planning/assign.html", form=form, rows=rows, villages=villages, village_id=village_id, which=which,
+        commune=commune, today=today, filters=services.FILTERS,
+    )  # fmt: skip
+
+
+@planning_bp.get("/today")
+def today():
+    if current_user.role not in (Role.MEMBER, Role.LEADER):
+        return redirect(url_for("home.index"))
+    day = local_today()
+    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
+    position = (lat, lon) if lat is not None and lon is not None else None
+    stops = services.walk_list(current_user, today=day, position=position)
+    return render_template(
+        "planning/today.html", stops=stops, day=day, later=services.upcoming(current_user, today=day),
+        taken=services.taken_away(current_user), position=position,
+    )  # fmt: skip
+
+
+@planning_bp.post("/today/seen")
+def seen():
+    services.acknowledge_taken_away(current_user, now=utcnow())
+    db.session.commit()
+    return redirect(url_for("planning.today"))

@@ -1,0 +1,51 @@
+"""JSON API routes for the field app: the member's walk list and visit sync."""
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from outreach.api import api_bp
+from outreach.extensions import db
+from outreach.planning.services import walk_list
+from outreach.types import utcnow
+from outreach.visits.services import MAX_BATCH, sync_visits
+from outreach.web import local_today
+
+
+@api_bp.post("/visits/sync")
+def sync():
+    body = request.get_json(silent=True)
+    records = body.get("visits") if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        return jsonify({"error": "invalid", "message": _('Send {"visits": [ ... ]}.')}), 400
+    if len(records) > MAX_BATCH:
+        return jsonify({"error": "too_many", "message": _("At most %(n)s visits per request.", n=MAX_BATCH)}), 413
+    results = sync_visits(current_user, records, now=utcnow())
+    db.session.commit()
+    return jsonify({"results": [r.as_json() for r in results]})
+
+
+@api_bp.get("/assignments")
+def assignments():
+    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
+    position = (lat, lon) if lat is not None and lon is not None else None
+    stops = walk_list(current_user, today=local_today(), position=position)
+    return jsonify(
+        {
+            "today": local_today().isoformat(),
+            "assignments": [
+                {
+                    "household_id": s.household.id,
+                    "head_name": s.household.head_name,
+                    "address": s.household.address,
+                    "village": s.household.village.name,
+                    "phone": s.household.phone,
+                    "lat": s.household.lat,
+                    "lon": s.household.lon,
+                    "due_on": s.assignment.due_on.isoformat(),
+                    "leg_m": round(s.leg_m) if s.leg_m is not None else None,
+                }
+                for s in stops
+            ],
+        }
+    )

@@ -1,0 +1,134 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from outreach.auth.models import User
+from outreach.extensions import db
+from outreach.geo.models import Household
+from outreach.types import UTCDateTime, utcnow
+
+
+class Outcome(StrEnum):
+    HELPED = "helped"
+    NOBODY_HOME = "nobody_home"
+    REFUSED = "refused"
+    MOVED_AWAY = "moved_away"
+    FOLLOW_UP = "follow_up"
+
+
+class Obstacle(StrEnum):
+    NO_SMARTPHONE = "no_smartphone"
+    PHONE_NOT_OWN_NAME = "phone_not_own_name"
+    ELDERLY = "elderly"
+    NO_INTERNET = "no_internet"
+    NO_CHIP_ID = "no_chip_id"
+    LANGUAGE = "language"
+    DISABILITY = "disability"
+    OTHER = "other"
+
+
+# What was done at the door, each a separate fact (level 2 cannot be done at the door: only a referral).
+HELP_FACTS = (
+    "vneid_installed",
+    "vneid_level1",
+    "referred_level2",
+    "portal_login",
+    "procedure_submitted",
+    "fee_payment_setup",
+)
+GUIDES = ("", "printed", "sms")
+
+
+class VisitRecord(db.Model):
+    """One visit as recorded on a phone. Append-only: a correction is a new record that supersedes
+    the old one (``supersedes_id``); the current record of a visit is the one nobody supersedes."""
+
+    __tablename__ = "visit_record"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "outcome in ('helped', 'nobody_home', 'refused', 'moved_away', 'follow_up')", name="outcome"
+        ),
+        sa.CheckConstraint("outcome <> 'follow_up' or follow_up_on is not null", name="follow_up_date"),
+        sa.CheckConstraint("people_helped >= 0 and people_helped <= 50", name="people_helped"),
+        sa.CheckConstraint("lat is null or location_consent", name="location_needs_consent"),
+        sa.CheckConstraint("guide_given in ('', 'printed', 'sms')", name="guide_given"),
+        sa.Index("ix_visit_record_household_time", "household_id", "device_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("household.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    device_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    server_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(sa.String(12))
+    people_helped: Mapped[int] = mapped_column(default=0)
+    helped_under_30: Mapped[int] = mapped_column(default=0)
+    helped_30_to_59: Mapped[int] = mapped_column(default=0)
+    helped_60_plus: Mapped[int] = mapped_column(default=0)
+    vneid_installed: Mapped[bool] = mapped_column(default=False)
+    vneid_level1: Mapped[bool] = mapped_column(default=False)
+    referred_level2: Mapped[bool] = mapped_column(default=False)
+    portal_login: Mapped[bool] = mapped_column(default=False)
+    procedure_submitted: Mapped[bool] = mapped_column(default=False)
+    procedure: Mapped[str] = mapped_column(sa.String(200), default="")
+    fee_payment_setup: Mapped[bool] = mapped_column(default=False)
+    guide_given: Mapped[str] = mapped_column(sa.String(8), default="")
+    obstacle_other: Mapped[str] = mapped_column(sa.String(200), default="")
+    follow_up_on: Mapped[date | None] = mapped_column(index=True)
+    location_consent: Mapped[bool] = mapped_column(default=False)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit_record.id"), unique=True)
+
+    household: Mapped[Household] = relationship()
+    member: Mapped[User] = relationship()
+    obstacles: Mapped[list["VisitObstacle"]] = relationship(cascade="all, delete-orphan", order_by="VisitObstacle.code")
+
+    @property
+    def obstacle_codes(self) -> list[str]:
+        return [o.code for o in self.obstacles]
+
+
+class VisitObstacle(db.Model):
+    """What blocked the household, one row per obstacle (counted and mapped in SQL)."""
+
+    __tablename__ = "visit_obstacle"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "code in ('no_smartphone', 'phone_not_own_name', 'elderly', 'no_internet', 'no_chip_id', "
+            "'language', 'disability', 'other')",
+            name="code",
+        ),
+    )
+
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_record.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), primary_key=True, index=True)
+
+
+def current_visits() -> sa.Select:
+    """Visit records that no later correction supersedes."""
+    newer = sa.orm.aliased(VisitRecord)
+    return sa.select(VisitRecord).where(~sa.exists().where(newer.supersedes_id == VisitRecord.id))
+
+
+def latest_visits():
+    """A subquery (visit_id, household_id): the newest current visit of each household, by device time."""
+    ranked = (
+        current_visits()
+        .with_only_columns(
+            VisitRecord.id.label("visit_id"),
+            VisitRecord.household_id,
+            sa.func.row_number()
+            .over(
+                partition_by=VisitRecord.household_id, order_by=(VisitRecord.device_time.desc(), VisitRecord.id.desc())
+            )
+            .label("n"),
+        )
+        .subquery()
+    )
+    return sa.select(ranked.c.visit_id, ranked.c.household_id).where(ranked.c.n == 1).subquery()

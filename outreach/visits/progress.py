@@ -1,0 +1,142 @@
+"""Progress of a campaign, per village and per member, aggregated in SQL."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from outreach.auth.models import User
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Household
+from outreach.planning.models import Campaign, campaign_village
+from outreach.visits.models import Outcome, VisitRecord, current_visits, latest_visits
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass
+class ProgressRow:
+    label: str
+    unit_id: int | None
+    households: int | None  # None for a member: they have no households of their own
+    visited: int
+    helped: int
+    people_helped: int
+    activated: int
+    submitted: int
+    follow_ups_due: int
+
+    def pct(self, count: int) -> float | None:
+        return round(100 * count / self.households, 1) if self.households else None
+
+
+def _period(campaign: Campaign) -> tuple[datetime, datetime]:
+    start = datetime.combine(campaign.starts_on, time(), LOCAL).astimezone(UTC)
+    end = datetime.combine(campaign.ends_on + timedelta(days=1), time(), LOCAL).astimezone(UTC)
+    return start, end
+
+
+def _visits_in(campaign: Campaign):
+    start, end = _period(campaign)
+    villages = sa.select(campaign_village.c.village_id).where(campaign_village.c.campaign_id == campaign.id)
+    return (
+        current_visits()
+        .join(Household, VisitRecord.household_id == Household.id)
+        .where(
+            Household.village_id.in_(villages),
+            Household.erased_at.is_(None),
+            VisitRecord.device_time >= start,
+            VisitRecord.device_time < end,
+        )
+        .subquery()
+    )
+
+
+def _counts(visits):
+    def households_where(condition):
+        return sa.func.count(sa.distinct(sa.case((condition, visits.c.household_id))))
+
+    return (
+        sa.func.count(sa.distinct(visits.c.household_id)),
+        households_where(visits.c.outcome == Outcome.HELPED),
+        sa.func.coalesce(sa.func.sum(visits.c.people_helped), 0),
+        households_where(visits.c.vneid_level1.is_(True)),
+        households_where(visits.c.procedure_submitted.is_(True)),
+    )
+
+
+def progress_by_village(campaign: Campaign, *, today: date) -> list[ProgressRow]:
+    """Per target village: households, and how many were visited, helped, activated, submitted online."""
+    visits = _visits_in(campaign)
+    latest = latest_visits()
+    due = (
+        sa.select(Household.village_id, sa.func.count().label("due"))
+        .join(latest, latest.c.household_id == Household.id)
+        .join(VisitRecord, VisitRecord.id == latest.c.visit_id)
+        .where(VisitRecord.follow_up_on <= today, Household.erased_at.is_(None))
+        .group_by(Household.village_id)
+        .subquery()
+    )
+    totals = (
+        sa.select(Household.village_id, sa.func.count().label("households"))
+        .where(Household.erased_at.is_(None))
+        .group_by(Household.village_id)
+        .subquery()
+    )
+    done = (
+        sa.select(Household.village_id.label("village_id"), *(c.label(f"c{i}") for i, c in enumerate(_counts(visits))))
+        .select_from(visits)
+        .join(Household, Household.id == visits.c.household_id)
+        .group_by(Household.village_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            AdminUnit.id,
+            AdminUnit.name,
+            totals.c.households,
+            done.c.c0,
+            done.c.c1,
+            done.c.c2,
+            done.c.c3,
+            done.c.c4,
+            due.c.due,
+        )  # fmt: skip
+        .join(campaign_village, campaign_village.c.village_id == AdminUnit.id)
+        .outerjoin(totals, totals.c.village_id == AdminUnit.id)
+        .outerjoin(done, done.c.village_id == AdminUnit.id)
+        .outerjoin(due, due.c.village_id == AdminUnit.id)
+        .where(campaign_village.c.campaign_id == campaign.id)
+        .order_by(AdminUnit.sort_key)
+    )
+    return [
+        ProgressRow(name, unit_id, households or 0, c0 or 0, c1 or 0, int(c2 or 0), c3 or 0, c4 or 0, due_n or 0)
+        for unit_id, name, households, c0, c1, c2, c3, c4, due_n in rows
+    ]
+
+
+def progress_by_member(campaign: Campaign, *, today: date) -> list[ProgressRow]:
+    """Per member who recorded visits in the campaign's villages and period."""
+    visits = _visits_in(campaign)
+    follow_ups = sa.func.count(sa.distinct(sa.case((visits.c.follow_up_on <= today, visits.c.household_id))))
+    rows = db.session.execute(
+        sa.select(User.full_name, User.username, *_counts(visits), follow_ups)
+        .select_from(visits)
+        .join(User, User.id == visits.c.member_id)
+        .group_by(User.id, User.full_name, User.username)
+        .order_by(User.full_name, User.username)
+    )
+    return [
+        ProgressRow(full_name or username, None, None, c0, c1, int(c2), c3, c4, due)
+        for full_name, username, c0, c1, c2, c3, c4, due in rows
+    ]
+
+
+def total(rows: list[ProgressRow]) -> ProgressRow:
+    return ProgressRow(
+        "", None,
+        sum(r.households or 0 for r in rows), sum(r.visited for r in rows), sum(r.helped for r in rows),
+        sum(r.people_helped for r in rows), sum(r.activated for r in rows), sum(r.submitted for r in rows),
+        sum(r.follow_ups_due for r in rows),
+    )  # fmt: skip

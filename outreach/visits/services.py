@@ -1,0 +1,246 @@
+"""Recording visits. A record is checked whole, stored whole or not at all, and a client_id seen
+before changes nothing: phones resend, networks drop answers, two requests may race."""
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from outreach.auth.models import Role, User
+from outreach.auth.scope import get_household, require_role
+from outreach.errors import NotFound
+from outreach.extensions import db
+from outreach.planning.models import Assignment
+from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord
+
+MAX_BATCH = 500
+_FIELDS = {
+    "client_id", "household_id", "device_time", "outcome", "follow_up_on", "people_helped",
+    "helped_under_30", "helped_30_to_59", "helped_60_plus", *HELP_FACTS, "procedure", "guide_given",
+    "obstacles", "obstacle_other", "location_consent", "location", "notes", "supersedes",
+}  # fmt: skip
+# An ID card number (CCCD 12 digits, old CMND 9) or an OTP must never be written down.
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{12}|\d{9}|\d{6})(?!\d)")
+
+
+@dataclass
+class SyncResult:
+    client_id: str
+    status: str  # created | duplicate | rejected
+    errors: dict[str, str] = field(default_factory=dict)
+    visit_id: int | None = None
+
+    def as_json(self) -> dict:
+        return {"client_id": self.client_id, "status": self.status, "errors": self.errors}
+
+
+def _int(payload: dict, name: str, errors: dict, *, low: int = 0, high: int = 50) -> int:
+    value = payload.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        errors[name] = _("a whole number from %(low)s to %(high)s", low=low, high=high)
+        return 0
+    return value
+
+
+def _bool(payload: dict, name: str, errors: dict) -> bool:
+    value = payload.get(name, False)
+    if not isinstance(value, bool):
+        errors[name] = _("true or false")
+        return False
+    return value
+
+
+def _text(payload: dict, name: str, errors: dict, *, limit: int) -> str:
+    value = payload.get(name, "")
+    if not isinstance(value, str):
+        errors[name] = _("text")
+        return ""
+    value = value.strip()
+    if len(value) > limit:
+        errors[name] = _("at most %(n)s characters", n=limit)
+    elif _ID_NUMBER.search(value.replace(" ", "").replace(".", "")):
+        errors[name] = _("looks like an ID card number or an OTP code: never write those down")
+    return value
+
+
+def _moment(value, errors: dict, now: datetime) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        errors["device_time"] = _("a date and time like 2026-11-26T09:30:00+07:00")
+        return None
+    if moment.tzinfo is None:
+        errors["device_time"] = _("the time zone is missing")
+        return None
+    if moment > now + timedelta(days=1):
+        errors["device_time"] = _("in the future: check the phone's clock")
+        return None
+    return moment
+
+
+def check_visit(payload: dict, now: datetime) -> tuple[dict, dict[str, str]]:
+    """Validate one record from a phone: the values to store, and errors by field."""
+    errors: dict[str, str] = {}
+    if not isinstance(payload, dict):
+        return {}, {"": _("a visit must be a JSON object")}
+    for name in sorted(set(payload) - _FIELDS):
+        errors[name] = _("unknown field (passwords, OTP codes and ID numbers are never stored)")
+    values: dict = {}
+    try:
+        values["client_id"] = str(uuid.UUID(str(payload.get("client_id"))))
+    except ValueError:
+        errors["client_id"] = _("a UUID made on the phone")
+    household_id = payload.get("household_id")
+    if isinstance(household_id, bool) or not isinstance(household_id, int):
+        errors["household_id"] = _("the number of a household")
+    values["household_id"] = household_id
+    values["device_time"] = _moment(payload.get("device_time"), errors, now)
+    outcome = payload.get("outcome")
+    if outcome not in set(Outcome):
+        errors["outcome"] = _("one of: %(values)s", values=", ".join(Outcome))
+    values["outcome"] = outcome
+    values["follow_up_on"] = None
+    if payload.get("follow_up_on"):
+        try:
+            values["follow_up_on"] = date.fromisoformat(str(payload["follow_up_on"]))
+        except ValueError:
+            errors["follow_up_on"] = _("a date like 2026-12-01")
+    if outcome == Outcome.FOLLOW_UP and values["follow_up_on"] is None and "follow_up_on" not in errors:
+        errors["follow_up_on"] = _("a follow-up needs a date")
+    if values["follow_up_on"] and values["device_time"] and values["follow_up_on"] < values["device_time"].date():
+        errors["follow_up_on"] = _("the follow-up date is before the visit")
+
+    values["people_helped"] = _int(payload, "people_helped", errors)
+    bands = ("helped_under_30", "helped_30_to_59", "helped_60_plus")
+    for band in bands:
+        values[band] = _int(payload, band, errors)
+    if any(values[b] for b in bands) and sum(values[b] for b in bands) != values["people_helped"]:
+        errors["people_helped"] = _("the age bands must add up to the number of people helped")
+    for fact in HELP_FACTS:
+        values[fact] = _bool(payload, fact, errors)
+    values["procedure"] = _text(payload, "procedure", errors, limit=200)
+    if values["procedure_submitted"] and not values["procedure"] and "procedure" not in errors:
+        errors["procedure"] = _("which procedure was submitted (its name or code)")
+    guide = payload.get("guide_given", "")
+    if guide not in GUIDES:
+        errors["guide_given"] = _("empty, printed or sms")
+    values["guide_given"] = guide
+
+    obstacles = payload.get("obstacles", [])
+    if not isinstance(obstacles, list) or any(o not in set(Obstacle) for o in obstacles):
+        errors["obstacles"] = _("a list of: %(values)s", values=", ".join(Obstacle))
+        obstacles = []
+    values["obstacles"] = sorted(set(obstacles))
+    values["obstacle_other"] = _text(payload, "obstacle_other", errors, limit=200)
+    if Obstacle.OTHER in values["obstacles"] and not values["obstacle_other"] and "obstacle_other" not in errors:
+        errors["obstacle_other"] = _("say what the other obstacle was")
+
+    values["location_consent"] = _bool(payload, "location_consent", errors)
+    values["lat"] = values["lon"] = values["accuracy_m"] = None
+    location = payload.get("location")
+    if location is not None:
+        if not values["location_consent"]:
+            errors["location"] = _("a location is kept only with the resident's consent")
+        elif not isinstance(location, dict) or not all(
+            isinstance(location.get(k), int | float) and not isinstance(location.get(k), bool) for k in ("lat", "lon")
+        ):
+            errors["location"] = _("an object with lat, lon and accuracy (metres)")
+        elif not (-90 <= location["lat"] <= 90 and -180 <= location["lon"] <= 180):
+            errors["location"] = _("latitude or longitude out of range")
+        else:
+            values["lat"], values["lon"] = float(location["lat"]), float(location["lon"])
+            accuracy = location.get("accuracy")
+            values["accuracy_m"] = float(accuracy) if isinstance(accuracy, int | float) else None
+    values["notes"] = _text(payload, "notes", errors, limit=1000)
+    supersedes = payload.get("supersedes")
+    values["supersedes"] = None
+    if supersedes is not None:
+        try:
+            values["supersedes"] = str(uuid.UUID(str(supersedes)))
+        except ValueError:
+            errors["supersedes"] = _("the client_id of the record being corrected")
+    return values, errors
+
+
+def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
+    """Store one visit from a device; a client_id seen before changes nothing."""
+    require_role(actor, Role.LEADER, Role.MEMBER)
+    client_id = str(payload.get("client_id", "")) if isinstance(payload, dict) else ""
+    values, errors = check_visit(payload, now)
+    if "client_id" not in errors:
+        client_id = values["client_id"]
+        if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
+            return SyncResult(client_id, "duplicate")
+    household = None
+    if "household_id" not in errors:
+        try:
+            household = get_household(actor, values["household_id"])
+        except NotFound:
+            errors["household_id"] = _("no such household in your area")
+    previous = None
+    if values.get("supersedes") and not errors:
+        previous = db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == values["supersedes"]))
+        if previous is None or previous.household_id != household.id:
+            errors["supersedes"] = _("no earlier record of this household with that client_id")
+        elif db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.supersedes_id == previous.id)):
+            errors["supersedes"] = _("that record was already corrected; correct the newest one")
+        elif actor.role == Role.MEMBER and previous.member_id != actor.id:
+            errors["supersedes"] = _("only the member who recorded it, or a leader, can correct it")
+    if errors:
+        return SyncResult(client_id, "rejected", errors)
+
+    obstacles = values.pop("obstacles")
+    values.pop("supersedes")
+    visit = VisitRecord(
+        **values,
+        member_id=actor.id,
+        server_time=now,
+        supersedes_id=previous.id if previous else None,
+        obstacles=[VisitObstacle(code=code) for code in obstacles],
+    )
+    try:
+        with db.session.begin_nested():  # a savepoint: this record alone is undone if it fails
+            db.session.add(visit)
+            db.session.flush()
+            _close_assignment(actor, household.id, now)
+    except IntegrityError:
+        # Another request stored the same client_id (or corrected the same record) just now.
+        if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
+            return SyncResult(client_id, "duplicate")
+        return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
+    return SyncResult(client_id, "created", visit_id=visit.id)
+
+
+def _close_assignment(actor: User, household_id: int, now: datetime) -> None:
+    db.session.execute(
+        sa.update(Assignment)
+        .where(
+            Assignment.household_id == household_id,
+            Assignment.member_id == actor.id,
+            Assignment.released_at.is_(None),
+        )
+        .values(released_at=now, released_reason="visited")
+    )
+
+
+def sync_visits(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
+    """Store a batch from a phone, record by record: a rejected one never stops the others."""
+    return [record_visit(actor, record, now=now) for record in records]
+
+
+def visit_history(actor: User, household) -> list[tuple[VisitRecord, bool]]:
+    """Every record of a household, newest first, each with whether a later record corrected it."""
+    get_household(actor, household.id)
+    records = list(
+        db.session.scalars(
+            sa.select(VisitRecord)
+            .where(VisitRecord.household_id == household.id)
+            .order_by(VisitRecord.device_time.desc(), VisitRecord.id.desc())
+        )
+    )
+    corrected = {r.supersedes_id for r in records if r.supersedes_id}
+    return [(r, r.id in corrected) for r in records]

@@ -1,0 +1,83 @@
+/* The field pages: keep the CSRF token for later syncs, show what waits in the outbox, send it on
+   load, when the connection comes back, on "Sync now", and by Background Sync where there is one. */
+(function () {
+  "use strict";
+  var box = document.getElementById("outbox");
+  var words = JSON.parse(document.getElementById("field-words").textContent);
+  var csrf = document.querySelector('meta[name="csrf-token"]');
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;  // text, never HTML: names come from people
+    return node;
+  }
+
+  function render(summary) {
+    if (!box) return Promise.resolve();
+    return Outbox.all().then(function (records) {
+      var waiting = records.filter(function (r) { return r.state !== "rejected"; });
+      var refused = records.filter(function (r) { return r.state === "rejected"; });
+      var needLogin = records.some(function (r) { return r.state === "login"; });
+      box.querySelector("[data-count]").textContent = fill(words.waiting, { n: waiting.length });
+      box.dataset.waiting = String(waiting.length);
+      box.classList.toggle("has-waiting", waiting.length > 0);
+      var status = box.querySelector("[data-status]");
+      status.textContent = "";
+      if (needLogin) {
+        status.appendChild(el("span", {}, words.login + " "));
+        status.appendChild(el("a", { href: "/login?next=" + encodeURIComponent(location.pathname) }, words.login_link));
+      } else if (summary && summary.offline && waiting.length) {
+        status.textContent = words.offline;
+      } else if (summary && summary.sent) {
+        status.textContent = fill(words.sent, { n: summary.sent });
+      }
+      var list = box.querySelector("[data-refused]");
+      list.textContent = "";
+      refused.forEach(function (record) {
+        var item = el("li", { "data-client-id": record.client_id });
+        item.appendChild(el("strong", {}, record.label || record.client_id));
+        var reasons = el("ul", { "class": "reasons" });
+        Object.keys(record.errors || {}).forEach(function (field) {
+          reasons.appendChild(el("li", {}, (words.fields[field] || field) + ": " + record.errors[field]));
+        });
+        item.appendChild(reasons);
+        var fix = el("a", { "class": "button small", href: "/record?fix=" + record.client_id }, words.fix);
+        var discard = el("button", { "class": "button danger small", type: "button" }, words.discard);
+        discard.addEventListener("click", function () {
+          if (window.confirm(words.discard_confirm)) Outbox.remove(record.client_id).then(function () { render(); });
+        });
+        item.appendChild(fix);
+        item.appendChild(discard);
+        list.appendChild(item);
+      });
+      box.querySelector("[data-refused-title]").hidden = refused.length === 0;
+    });
+  }
+
+  function syncNow() {
+    return Outbox.sync().then(render, function () { return render({ offline: true }); });
+  }
+
+  window.Field = { render: render, syncNow: syncNow, words: words };
+
+  var ready = csrf ? Outbox.setMeta("csrf", csrf.content) : Promise.resolve();
+  ready.then(function () { return render(); }).then(function () { if (navigator.onLine) return syncNow(); });
+  window.addEventListener("online", syncNow);
+  var button = document.getElementById("sync-now");
+  if (button) button.addEventListener("click", syncNow);
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
+      document.documentElement.dataset.sw = "registered";
+      return navigator.serviceWorker.ready.then(function () { document.documentElement.dataset.sw = "ready"; return registration; });
+    }).catch(function () { document.documentElement.dataset.sw = "failed"; });
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "outbox-synced") render(event.data.summary);
+    });
+  }
+})();

@@ -1,0 +1,145 @@
+"""A member loses the signal in the middle of a lane: the visits wait on the phone, survive a
+reload, and go out by themselves when the connection comes back. Exactly once."""
+
+import pytest
+import sqlalchemy as sa
+
+from outreach.extensions import db
+from outreach.planning.services import assign_households
+from outreach.types import utcnow
+from outreach.visits.models import VisitRecord
+from outreach.web import local_today
+from tests.conftest import PASSWORD, make_household
+from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: F401 - same browser flags
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def field_phone(browser, live_server):
+    """A phone with no request interception (service workers and routing do not mix)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def assigned(app, users, geo):
+    homes = [
+        make_household(users["leader"], geo["tanha_v1"], "Hoàng Thị Mơ", lat=21.8301, lon=105.1901),
+        make_household(users["leader"], geo["tanha_v1"], "Triệu Văn Dìn", lat=21.8312, lon=105.1920),
+    ]
+    with app.test_request_context():
+        assign_households(
+            users["leader"], users["member"].id, [h.id for h in homes], due_on=local_today(), now=utcnow()
+        )
+    db.session.commit()
+    return homes
+
+
+def _login(page, base):
+    page.goto(f"{base}/login?next=/today")
+    page.fill("#username", "member.tanha")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/today")
+
+
+def _wait_until_ready_offline(page):
+    page.wait_for_function("document.documentElement.dataset.sw === 'ready'")
+    page.wait_for_function(
+        "() => Promise.all(['/today', '/record', '/api/v1/assignments'].map(u => caches.match(u)))"
+        ".then(hits => hits.every(Boolean))"
+    )
+
+
+def _record(page, household_id, outcome):
+    page.click(f"li[data-household='{household_id}'] a[href^='/record']")
+    page.wait_for_selector("#visit-form")
+    page.wait_for_function("document.getElementById('household-name').textContent.length > 1")
+    page.check(f"input[name=outcome][value={outcome}]")
+    page.check("#vneid_installed")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_url("**/today?saved=1")
+
+
+def _visits() -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count(VisitRecord.id)))
+
+
+def test_two_visits_recorded_offline_are_sent_once_when_back_online(field_phone, live_server, assigned):
+    page = field_phone
+    _login(page, live_server)
+    _wait_until_ready_offline(page)
+
+    page.context.set_offline(True)
+    _record(page, assigned[0].id, "helped")
+    _record(page, assigned[1].id, "nobody_home")
+    assert "Hoàng Thị Mơ" not in page.locator("#outbox").inner_text()  # nothing refused
+
+    page.reload()  # still offline: the page comes from the phone
+    page.wait_for_function("document.getElementById('outbox').dataset.waiting === '2'")
+    assert "2 bản ghi đang chờ gửi" in page.locator("#outbox [data-count]").inner_text()
+    assert _visits() == 0
+
+    page.context.set_offline(False)  # the `online` event sends them
+    page.wait_for_function("document.getElementById('outbox').dataset.waiting === '0'")
+    assert _visits() == 2
+    page.reload()
+    page.click("#sync-now")  # sending again changes nothing
+    page.wait_for_function("document.getElementById('outbox').dataset.waiting === '0'")
+    assert _visits() == 2
+    outcomes = sorted(db.session.scalars(sa.select(VisitRecord.outcome)))
+    assert outcomes == ["helped", "nobody_home"]
+    # Requests that failed while offline are expected (the service worker answered them); nothing else.
+    assert [e for e in page.console_errors if "Failed to load resource" not in e] == []
+
+
+def test_a_session_that_expired_offline_keeps_the_queue(field_phone, live_server, assigned):
+    page = field_phone
+    _login(page, live_server)
+    _wait_until_ready_offline(page)
+    page.context.set_offline(True)
+    _record(page, assigned[0].id, "helped")
+    page.context.clear_cookies()  # the session ended while the member was away
+    page.context.set_offline(False)
+    page.wait_for_selector("#outbox a[href^='/login']")
+    assert _visits() == 0
+    page.click("#outbox a[href^='/login']")
+    page.fill("#username", "member.tanha")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/today")
+    page.wait_for_function("document.getElementById('outbox').dataset.waiting === '0'")
+    assert _visits() == 1
+
+
+def test_a_refused_record_stays_on_the_phone_until_fixed(field_phone, live_server, assigned, users):
+    page = field_phone
+    _login(page, live_server)
+    _wait_until_ready_offline(page)
+    page.context.set_offline(True)
+    page.click(f"li[data-household='{assigned[0].id}'] a[href^='/record']")
+    page.wait_for_selector("#visit-form")
+    page.check("input[name=outcome][value=helped]")
+    page.fill("#notes", "CCCD 001203004567")  # never stored: the server refuses it
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_url("**/today?saved=1")
+    page.context.set_offline(False)
+    page.wait_for_selector(".refused li")
+    assert "Ghi chú" in page.locator(".refused").inner_text()
+    assert _visits() == 0
+    page.click(".refused a[href^='/record?fix=']")
+    page.wait_for_selector("#visit-form")
+    page.fill("#notes", "Đã hướng dẫn cài VNeID")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_url("**/today?saved=1")
+    page.wait_for_function(
+        "document.getElementById('outbox').dataset.waiting === '0' && !document.querySelector('.refused li')"
+    )
+    assert _visits() == 1
