@@ -81,6 +81,7 @@ def make_app(url: str):
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = url
         RATELIMIT_ENABLED = False
+        PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # the benchmarks log in; they do not measure hashing
 
     return create_app(BenchConfig)
 

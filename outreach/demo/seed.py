@@ -2,8 +2,10 @@
 households and one user per role. The same seed gives the same demo every time."""
 
 import random
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -13,7 +15,9 @@ from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose
 from outreach.geo.units import import_units
+from outreach.planning.services import CampaignInput, assign_households, save_campaign
 from outreach.text import fold, sort_key
+from outreach.visits.services import record_visit
 
 PASSWORD = "demo-2026"
 SEED = 2026
@@ -213,7 +217,13 @@ def seed_demo(*, now: datetime) -> DemoSummary:
 
     def add_user(username: str, role: Role, unit: AdminUnit | None, full_name: str) -> User:
         user = create_user(None, username, role=role, unit=unit, password=PASSWORD, full_name=full_name, now=now)
-        users.append((username, role.value, unit.name if unit else "—"))
+        users.append(
+            (
+                username,
+                role.value,
+                (f"{unit.name}, {unit.parent.name}" if unit.level == Level.VILLAGE else unit.name) if unit else "—",
+            )
+        )
         return user
 
     add_user("admin", Role.ADMIN, None, "Quản trị hệ thống")
@@ -227,7 +237,8 @@ def seed_demo(*, now: datetime) -> DemoSummary:
             sa.select(AdminUnit).where(AdminUnit.parent_id == by_code["02216"].id).order_by(AdminUnit.code)
         )
     )
-    add_user("thanhvien.tanha", Role.MEMBER, tanha_villages[0], "Đoàn viên tổ công nghệ số")
+    member = add_user("thanhvien.tanha", Role.MEMBER, tanha_villages[0], "Lý Thị Hằng (đoàn viên)")
+    second = add_user("thanhvien2.tanha", Role.MEMBER, tanha_villages[1], "Ma Văn Tú (đoàn viên)")
 
     villages = list(
         db.session.scalars(
@@ -246,7 +257,7 @@ def seed_demo(*, now: datetime) -> DemoSummary:
                 village_id=village.id,
                 head_name=(head := _name(rng)),
                 head_name_folded=fold(head),
-                address=(address := f"{rng.randint(1, 250)} {rng.choice(STREETS)}, {village.name}"),
+                address=(address := f"{rng.randint(1, 250)} {rng.choice(STREETS)}"),
                 address_folded=fold(address),
                 members=rng.choice([1, 2, 2, 3, 3, 4, 4, 4, 5, 5, 6, 7]),
                 created_at=now,
@@ -275,9 +286,68 @@ def seed_demo(*, now: datetime) -> DemoSummary:
             db.session.add(household)
             households += 1
     db.session.flush()
+    _seed_field_work(rng, leader_of["02216"], [member, second], tanha_villages, now=now)
     districts = db.session.scalar(
         sa.select(sa.func.count()).where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.DISTRICT)
     )
     return DemoSummary(
         districts=districts, communes=len(communes), villages=len(village_rows), households=households, users=users
     )
+
+
+def _seed_field_work(
+    rng: random.Random, leader: User, members: list[User], villages: list[AdminUnit], *, now: datetime
+) -> None:
+    """A campaign in Tân Hà, two weeks of visits, and today's walk list for each demo member."""
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    campaign = save_campaign(
+        leader,
+        villages[0].parent,
+        CampaignInput("Gõ cửa từng nhà – Quý IV/2026", today - timedelta(days=20), today + timedelta(days=40),
+                      [v.id for v in villages], goal_visited_pct=100, goal_activated_pct=80),
+        now=now,
+    )  # fmt: skip
+    for member, village in zip(members, villages, strict=False):
+        homes = list(
+            db.session.scalars(sa.select(Household).where(Household.village_id == village.id).order_by(Household.id))
+        )
+        visited, todo = homes[: len(homes) // 2], homes[len(homes) // 2 :]
+        for household in visited:
+            day = today - timedelta(days=rng.randint(1, 14))
+            outcome = rng.choices(
+                ["helped", "nobody_home", "refused", "moved_away", "follow_up"], weights=[60, 15, 5, 3, 17]
+            )[0]
+            helped = outcome == "helped"
+            people = rng.randint(1, 3) if helped else 0
+            old = rng.randint(0, people)
+            payload = {
+                "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "household_id": household.id,
+                "device_time": f"{day.isoformat()}T{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00+07:00",
+                "outcome": outcome,
+                "people_helped": people,
+                "helped_under_30": people - old,
+                "helped_60_plus": old,
+                "vneid_installed": helped,
+                "vneid_level1": helped and rng.random() < 0.8,
+                "referred_level2": helped and rng.random() < 0.5,
+                "portal_login": helped and rng.random() < 0.4,
+                "guide_given": rng.choice(["", "printed", "sms"]) if helped else "",
+                "obstacles": rng.sample(
+                    ["no_smartphone", "phone_not_own_name", "elderly", "no_internet", "no_chip_id", "language"],
+                    rng.choice([0, 0, 1, 1, 2]),
+                ),
+            }
+            if helped and rng.random() < 0.25:
+                payload |= {"procedure_submitted": True, "procedure": rng.choice(PROCEDURES)}
+            if outcome == "follow_up":
+                payload["follow_up_on"] = (today + timedelta(days=rng.randint(-3, 7))).isoformat()
+            result = record_visit(member, payload, now=now)
+            assert result.status == "created", result.errors
+        assign_households(leader, member.id, [h.id for h in todo[:15]], due_on=today, now=now, campaign_id=campaign.id)
+        assign_households(leader, member.id, [h.id for h in todo[15:25]], due_on=today + timedelta(days=1), now=now,
+                          campaign_id=campaign.id)  # fmt: skip
+    db.session.flush()
+
+
+PROCEDURES = ["Đăng ký khai sinh", "Cấp phiếu lý lịch tư pháp", "Đăng ký thường trú", "Cấp đổi giấy phép lái xe"]
