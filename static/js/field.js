@@ -5,6 +5,8 @@
   var box = document.getElementById("outbox");
   var words = JSON.parse(document.getElementById("field-words").textContent);
   var csrf = document.querySelector('meta[name="csrf-token"]');
+  var user = document.querySelector('meta[name="outreach-user"]');
+  var me = user ? user.content : null;
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
@@ -19,7 +21,9 @@
 
   function render(summary) {
     if (!box) return Promise.resolve();
-    return Outbox.all().then(function (records) {
+    return Outbox.all().then(function (all) {
+      var records = all.filter(function (r) { return !r.user || r.user === me; });
+      var others = all.length - records.length;
       var waiting = records.filter(function (r) { return r.state !== "rejected"; });
       var refused = records.filter(function (r) { return r.state === "rejected"; });
       var needLogin = records.some(function (r) { return r.state === "login"; });
@@ -36,6 +40,7 @@
       } else if (summary && summary.sent) {
         status.textContent = fill(words.sent, { n: summary.sent });
       }
+      if (others) status.appendChild(el("span", { "class": "others" }, " " + fill(words.others, { n: others })));
       var list = box.querySelector("[data-refused]");
       list.textContent = "";
       refused.forEach(function (record) {
@@ -65,7 +70,8 @@
 
   window.Field = { render: render, syncNow: syncNow, words: words };
 
-  var ready = csrf ? Outbox.setMeta("csrf", csrf.content) : Promise.resolve();
+  var ready = csrf ? Promise.all([Outbox.setMeta("csrf", csrf.content), Outbox.setMeta("user", me)]) : Promise.resolve();
+  window.Field.me = me;
   ready.then(function () { return render(); }).then(function () { if (navigator.onLine) return syncNow(); });
   window.addEventListener("online", syncNow);
   var button = document.getElementById("sync-now");

@@ -53,8 +53,9 @@
        only an answer "created" or "duplicate" from the server removes it. */
     sync: function () {
       if (syncing) return syncing;
-      syncing = Promise.all([Outbox.all(), Outbox.getMeta("csrf")]).then(function (got) {
-        var waiting = got[0].filter(function (r) { return r.state !== "rejected"; });
+      syncing = Promise.all([Outbox.all(), Outbox.getMeta("csrf"), Outbox.getMeta("user")]).then(function (got) {
+        // Only the logged-in member's own records: on a shared phone, nobody sends another's visits.
+        var waiting = got[0].filter(function (r) { return r.state !== "rejected" && (!r.user || r.user === got[2]); });
         var summary = { sent: 0, rejected: 0, login: false, offline: false };
         var batches = [];
         for (var i = 0; i < waiting.length; i += BATCH) batches.push(waiting.slice(i, i + BATCH));

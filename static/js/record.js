@@ -93,7 +93,10 @@
     if (!form.outcome.value) { document.getElementById("outcome-error").hidden = false; return; }
     var clientId = fixing || Outbox.newId();
     var label = document.getElementById("household-name").textContent;
-    var record = { client_id: clientId, payload: payloadFromForm(clientId), state: "pending", errors: {}, saved_at: Date.now(), label: label };
+    var record = {
+      client_id: clientId, payload: payloadFromForm(clientId), state: "pending", errors: {},
+      saved_at: Date.now(), label: label, user: window.Field.me
+    };
     Outbox.put(record).then(function () {
       if ("serviceWorker" in navigator && window.SyncManager) {
         navigator.serviceWorker.ready.then(function (r) { return r.sync.register("outbox"); }).catch(function () {});
