@@ -348,6 +348,23 @@ SPEC = {
                 },
             }
         },
+        "/visits/{client_id}": {
+            "get": {
+                "summary": "One visit record in the form the phone sends (to start a correction from it)",
+                "parameters": [
+                    {
+                        "name": "client_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                    }
+                ],
+                "responses": {
+                    **_ok("The record", "Visit"),
+                    "404": {"description": "Unknown, or outside your area", **_json("Error")},
+                },
+            }
+        },
         "/openapi.json": {
             "get": {"summary": "This description", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}
         },

@@ -76,6 +76,13 @@ def local_today() -> date:
     return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
+def distance(metres: float) -> str:
+    """250 m, or 2,1 km beyond a kilometre (decimal comma in Vietnamese)."""
+    if metres < 1000:
+        return f"{round(metres / 10) * 10:.0f} m"
+    return f"{format_decimal(round(metres / 1000, 1))} km"
+
+
 def unit_place(unit) -> str:
     """A village with its commune ("Tổ dân phố 1, Phường Tân Hà"), other units alone."""
     if unit.level == "village" and unit.parent is not None:
@@ -115,6 +122,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["audit_detail"] = describe_detail
     app.jinja_env.filters["unit_place"] = unit_place
+    app.jinja_env.filters["distance"] = distance
     app.jinja_env.filters["n"] = format_decimal  # 170.531 in Vietnamese, 170,531 in English
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS,

@@ -213,5 +213,7 @@ def visit_payload(household, **fields) -> dict:
         "vneid_installed": True,
         "vneid_level1": True,
     }
+    if fields.get("outcome") in ("nobody_home", "refused", "moved_away"):
+        payload.update(people_helped=0, vneid_installed=False, vneid_level1=False)
     payload.update(fields)
     return payload

@@ -14,10 +14,10 @@ auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, default: str | None = None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("home.index")
+    return default or url_for("home.index")
 
 
 def _login_key() -> str:
@@ -47,7 +47,9 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             session["lang"] = user.language
-            return redirect(_safe_next(request.args.get("next")))
+            # Members start their day on the walk list; everyone else on the start page.
+            default = url_for("planning.today") if user.role == Role.MEMBER else None
+            return redirect(_safe_next(request.args.get("next"), default))
         flash(_("Wrong user name or password, or the account is deactivated."), "error")
     return render_template("auth/login.html", form=form)
 

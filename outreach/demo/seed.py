@@ -237,8 +237,8 @@ def seed_demo(*, now: datetime) -> DemoSummary:
             sa.select(AdminUnit).where(AdminUnit.parent_id == by_code["02216"].id).order_by(AdminUnit.code)
         )
     )
-    member = add_user("thanhvien.tanha", Role.MEMBER, tanha_villages[0], "Lý Thị Hằng (đoàn viên)")
-    second = add_user("thanhvien2.tanha", Role.MEMBER, tanha_villages[1], "Ma Văn Tú (đoàn viên)")
+    member = add_user("thanhvien.tanha", Role.MEMBER, tanha_villages[0], "Lý Thị Hằng")
+    second = add_user("thanhvien2.tanha", Role.MEMBER, tanha_villages[1], "Ma Văn Tú")
 
     villages = list(
         db.session.scalars(

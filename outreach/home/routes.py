@@ -37,7 +37,10 @@ def health():
 
 # --- the installable field app ---------------------------------------------------------------
 
-SHELL_FILES = ("css/app.css", "js/outbox.js", "js/field.js", "js/record.js", "img/icon.svg", "img/icon-192.png")
+SHELL_FILES = (
+    "css/app.css", "js/outbox.js", "js/field.js", "js/record.js", "js/today.js", "js/install.js", "js/position.js",
+    "img/icon.svg", "img/icon-192.png",
+)  # fmt: skip
 OFFLINE_PAGES = ("/today", "/record", "/api/v1/assignments")
 
 

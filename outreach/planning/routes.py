@@ -13,6 +13,8 @@ from outreach.geo.services import village_choices
 from outreach.planning import services
 from outreach.planning.forms import AssignForm, CampaignForm
 from outreach.types import utcnow
+from outreach.visits import progress
+from outreach.visits.services import visits_recorded_on
 from outreach.web import local_today
 
 planning_bp = Blueprint("planning", __name__)
@@ -73,9 +75,10 @@ def campaigns():
                 db.session.commit()
                 flash(_("Campaign “%(name)s” created.", name=campaign.name), "success")
                 return redirect(url_for("visits.progress", campaign_id=campaign.id))
-    return render_template(
-        "planning/campaigns.html", campaigns=services.campaigns_in_scope(current_user), form=form, commune=commune
-    )
+    campaigns = services.campaigns_in_scope(current_user)
+    today = local_today()
+    figures = {c.id: progress.total(progress.progress_by_village(c, today=today)) for c in campaigns}
+    return render_template("planning/campaigns.html", campaigns=campaigns, figures=figures, form=form, commune=commune)
 
 
 @planning_bp.route("/assign", methods=["GET", "POST"])
@@ -91,6 +94,7 @@ def assign():
     if which not in services.FILTERS:
         which = "all"
     form = AssignForm()
+    conflicts = None  # households kept ticked after a refusal, ready to reassign
     members = services.members_of(current_user, commune)
     form.member_id.choices = [SelectChoice(0, _("— choose —"))] + [
         SelectChoice(m.id, f"{m.full_name or m.username} ({m.scope_unit.name})") for m in members
@@ -121,25 +125,29 @@ def assign():
                 db.session.commit()
                 done = len(result.assigned) + len(result.reassigned) + len(result.already)
                 flash(ngettext("%(num)s household assigned.", "%(num)s households assigned.", done), "success")
-                if result.conflicts:
-                    names = ", ".join(sorted({name for _h, name in result.conflicts}))
-                    flash(
-                        _(
-                            "%(n)s households were not assigned: they are already with %(names)s. "
-                            "Tick “take households from whoever has them now” to reassign them.",
-                            n=len(result.conflicts),
-                            names=names,
-                        ),
-                        "error",
+                if not result.conflicts:
+                    return redirect(
+                        url_for(
+                            "planning.assign", village=village_id, which=which, commune=request.values.get("commune")
+                        )
                     )
-                return redirect(
-                    url_for("planning.assign", village=village_id, which=which, commune=request.values.get("commune"))
+                names = ", ".join(sorted({name for _h, name in result.conflicts}))
+                flash(
+                    _(
+                        "%(n)s households were not assigned: they are already with %(names)s. "
+                        "Tick “take households from whoever has them now” to reassign them.",
+                        n=len(result.conflicts),
+                        names=names,
+                    ),
+                    "error",
                 )
+                conflicts = {household_id for household_id, _name in result.conflicts}
     rows = services.pick_households(current_user, village_id=village_id, which=which, today=today)
+    ticked = conflicts if conflicts is not None else set(request.form.getlist("household", type=int))
     villages = [v for v in village_choices(current_user) if v.parent_id == commune.id]
     return render_template(
         "planning/assign.html", form=form, rows=rows, villages=villages, village_id=village_id, which=which,
-        commune=commune, today=today, filters=services.FILTERS,
+        commune=commune, today=today, filters=services.FILTERS, ticked=ticked,
     )  # fmt: skip
 
 
@@ -153,7 +161,7 @@ def today():
     stops = services.walk_list(current_user, today=day, position=position)
     return render_template(
         "planning/today.html", stops=stops, day=day, later=services.upcoming(current_user, today=day),
-        taken=services.taken_away(current_user), position=position,
+        taken=services.taken_away(current_user), position=position, done=visits_recorded_on(current_user, day),
     )  # fmt: skip
 
 

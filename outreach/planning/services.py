@@ -1,7 +1,8 @@
 """Campaigns, assignment of households to members, and each member's walk list."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -16,6 +17,8 @@ from outreach.planning.models import Assignment, Campaign
 from outreach.planning.route import Stop, walk_order
 from outreach.text import clean
 from outreach.visits.models import VisitRecord, current_visits, latest_visits
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # --- campaigns -------------------------------------------------------------------------------
 
@@ -260,7 +263,10 @@ class WalkStop:
 
 def walk_list(member: User, *, today: date, position: tuple[float, float] | None = None) -> list[WalkStop]:
     """The member's open assignments due by today: located households in a short walking order,
-    then the others by village and address."""
+    then the others by village and address. Without the phone's position, the walk continues from
+    the last located household the member recorded today."""
+    if position is None:
+        position = _last_stop(member, today)
     rows = list(
         db.session.execute(
             sa.select(Assignment, Household)
@@ -281,6 +287,18 @@ def walk_list(member: User, *, today: date, position: tuple[float, float] | None
     ordered = walk_order([Stop(h.id, h.lat, h.lon) for _a, h in located], position)
     stops = [WalkStop(by_key[stop.key][1], by_key[stop.key][0], leg) for stop, leg in ordered]
     return stops + [WalkStop(h, a, None) for a, h in others]
+
+
+def _last_stop(member: User, today: date) -> tuple[float, float] | None:
+    start = datetime.combine(today, datetime.min.time(), LOCAL).astimezone(UTC)
+    row = db.session.execute(
+        sa.select(Household.lat, Household.lon)
+        .join(VisitRecord, VisitRecord.household_id == Household.id)
+        .where(VisitRecord.member_id == member.id, VisitRecord.device_time >= start, Household.lat.is_not(None))
+        .order_by(VisitRecord.device_time.desc())
+        .limit(1)
+    ).first()
+    return (row.lat, row.lon) if row else None
 
 
 def upcoming(member: User, *, today: date) -> int:

@@ -8,7 +8,7 @@ from outreach.api import api_bp
 from outreach.extensions import db
 from outreach.planning.services import walk_list
 from outreach.types import utcnow
-from outreach.visits.services import MAX_BATCH, sync_visits
+from outreach.visits.services import MAX_BATCH, get_visit, sync_visits, visit_as_payload
 from outreach.web import local_today
 
 
@@ -23,6 +23,11 @@ def sync():
     results = sync_visits(current_user, records, now=utcnow())
     db.session.commit()
     return jsonify({"results": [r.as_json() for r in results]})
+
+
+@api_bp.get("/visits/<client_id>")
+def visit(client_id: str):
+    return jsonify(visit_as_payload(get_visit(current_user, client_id)))
 
 
 @api_bp.get("/assignments")

@@ -4,7 +4,8 @@ before changes nothing: phones resend, networks drop answers, two requests may r
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -15,16 +16,33 @@ from outreach.auth.scope import get_household, require_role
 from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.planning.models import Assignment
-from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord
+from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
 
 MAX_BATCH = 500
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 _FIELDS = {
     "client_id", "household_id", "device_time", "outcome", "follow_up_on", "people_helped",
     "helped_under_30", "helped_30_to_59", "helped_60_plus", *HELP_FACTS, "procedure", "guide_given",
     "obstacles", "obstacle_other", "location_consent", "location", "notes", "supersedes",
 }  # fmt: skip
-# An ID card number (CCCD 12 digits, old CMND 9) or an OTP must never be written down.
-_ID_NUMBER = re.compile(r"(?<!\d)(\d{12}|\d{9}|\d{6})(?!\d)")
+# An ID card number (CCCD 12 digits, old CMND 9) or an OTP must never be written down. Digits may be
+# grouped with spaces, dots or dashes ("001-099-012-345"); amounts ("100.000đ") and phones (10) pass.
+_DIGIT_RUN = re.compile(r"\d(?:[ .\-]?\d)*")
+_MONEY_AFTER = re.compile(r"\s*(đ|đồng|d\b|vnd|vnđ|k\b|nghìn|ngàn|triệu)", re.IGNORECASE)
+_OTP_BEFORE = re.compile(r"(otp|mã|ma xac|xác nhận|xac nhan)\W*$", re.IGNORECASE)
+
+
+def looks_secret(text: str) -> bool:
+    """An ID card number, or an OTP code named as such, in free text."""
+    for match in _DIGIT_RUN.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if _MONEY_AFTER.match(text, match.end()):
+            continue
+        if len(digits) in (9, 12):
+            return True
+        if len(digits) in (4, 6) and _OTP_BEFORE.search(text[max(0, match.start() - 16) : match.start()]):
+            return True
+    return False
 
 
 @dataclass
@@ -62,7 +80,7 @@ def _text(payload: dict, name: str, errors: dict, *, limit: int) -> str:
     value = value.strip()
     if len(value) > limit:
         errors[name] = _("at most %(n)s characters", n=limit)
-    elif _ID_NUMBER.search(value.replace(" ", "").replace(".", "")):
+    elif looks_secret(value):
         errors[name] = _("looks like an ID card number or an OTP code: never write those down")
     return value
 
@@ -122,6 +140,12 @@ def check_visit(payload: dict, now: datetime) -> tuple[dict, dict[str, str]]:
         errors["people_helped"] = _("the age bands must add up to the number of people helped")
     for fact in HELP_FACTS:
         values[fact] = _bool(payload, fact, errors)
+    # Nobody helped at a closed door: facts that would inflate the progress figures are refused.
+    if outcome in (Outcome.NOBODY_HOME, Outcome.REFUSED, Outcome.MOVED_AWAY):
+        if values["people_helped"] or any(values[f] for f in HELP_FACTS):
+            errors["outcome"] = _("nobody was helped with this outcome: clear the people helped and what was done")
+    elif outcome == Outcome.HELPED and values["people_helped"] == 0 and "people_helped" not in errors:
+        errors["people_helped"] = _("how many people were helped (at least 1)")
     values["procedure"] = _text(payload, "procedure", errors, limit=200)
     if values["procedure_submitted"] and not values["procedure"] and "procedure" not in errors:
         errors["procedure"] = _("which procedure was submitted (its name or code)")
@@ -186,7 +210,11 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         previous = db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == values["supersedes"]))
         if previous is None or previous.household_id != household.id:
             errors["supersedes"] = _("no earlier record of this household with that client_id")
-        elif db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.supersedes_id == previous.id)):
+        elif corrected_by := db.session.scalar(
+            sa.select(VisitRecord.client_id).where(VisitRecord.supersedes_id == previous.id)
+        ):
+            if corrected_by == client_id:  # this very record, sent twice at once
+                return SyncResult(client_id, "duplicate")
             errors["supersedes"] = _("that record was already corrected; correct the newest one")
         elif actor.role == Role.MEMBER and previous.member_id != actor.id:
             errors["supersedes"] = _("only the member who recorded it, or a leader, can correct it")
@@ -244,3 +272,55 @@ def visit_history(actor: User, household) -> list[tuple[VisitRecord, bool]]:
     )
     corrected = {r.supersedes_id for r in records if r.supersedes_id}
     return [(r, r.id in corrected) for r in records]
+
+
+def visit_as_payload(record: VisitRecord) -> dict:
+    """A stored record in the form the phone sends, so a correction starts from what was recorded."""
+    payload = {
+        "client_id": record.client_id,
+        "household_id": record.household_id,
+        "device_time": record.device_time.isoformat(),
+        "outcome": record.outcome,
+        "follow_up_on": record.follow_up_on.isoformat() if record.follow_up_on else None,
+        "people_helped": record.people_helped,
+        "helped_under_30": record.helped_under_30,
+        "helped_30_to_59": record.helped_30_to_59,
+        "helped_60_plus": record.helped_60_plus,
+        **{fact: getattr(record, fact) for fact in HELP_FACTS},
+        "procedure": record.procedure,
+        "guide_given": record.guide_given,
+        "obstacles": record.obstacle_codes,
+        "obstacle_other": record.obstacle_other,
+        "location_consent": record.location_consent,
+        "location": {"lat": record.lat, "lon": record.lon, "accuracy": record.accuracy_m}
+        if record.lat is not None
+        else None,
+        "notes": record.notes,
+        "supersedes": None,
+    }
+    return payload
+
+
+def get_visit(actor: User, client_id: str) -> VisitRecord:
+    """A visit record of a household the actor may see, by its client_id."""
+    record = db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == client_id))
+    if record is None:
+        raise NotFound(client_id)
+    get_household(actor, record.household_id)
+    return record
+
+
+def visits_recorded_on(member: User, day: date) -> list[VisitRecord]:
+    """The member's current records of a local day, newest first (to check and correct them)."""
+    start = datetime.combine(day, datetime.min.time(), LOCAL).astimezone(UTC)
+    return list(
+        db.session.scalars(
+            current_visits()
+            .where(
+                VisitRecord.member_id == member.id,
+                VisitRecord.device_time >= start,
+                VisitRecord.device_time < start + timedelta(days=1),
+            )
+            .order_by(VisitRecord.device_time.desc())
+        )
+    )

@@ -25,7 +25,8 @@
       var records = all.filter(function (r) { return !r.user || r.user === me; });
       var others = all.length - records.length;
       var waiting = records.filter(function (r) { return r.state !== "rejected"; });
-      var refused = records.filter(function (r) { return r.state === "rejected"; });
+      var refused = records.filter(function (r) { return r.state === "rejected"; })
+        .sort(function (a, b) { return a.saved_at - b.saved_at; });
       var needLogin = records.some(function (r) { return r.state === "login"; });
       box.querySelector("[data-count]").textContent = fill(words.waiting, { n: waiting.length });
       box.dataset.waiting = String(waiting.length);

@@ -7,6 +7,9 @@
     navigator.geolocation.getCurrentPosition(function (pos) {
       document.getElementById("lat").value = pos.coords.latitude.toFixed(6);
       document.getElementById("lon").value = pos.coords.longitude.toFixed(6);
-    }, function (err) { alert(err.message); }, { enableHighAccuracy: true, timeout: 15000 });
+    }, function (err) {
+      var note = document.getElementById("position-note");
+      if (note) note.textContent = err.code === 1 ? button.dataset.denied : button.dataset.failed;
+    }, { enableHighAccuracy: true, timeout: 15000 });
   });
 })();

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 def _login(page, base, username):
-    page.goto(f"{base}/login")
+    page.goto(f"{base}/login?next=/")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")

@@ -62,7 +62,9 @@ def _record(page, household_id, outcome):
     page.wait_for_selector("#visit-form")
     page.wait_for_function("document.getElementById('household-name').textContent.length > 1")
     page.check(f"input[name=outcome][value={outcome}]")
-    page.check("#vneid_installed")
+    if outcome == "helped":
+        page.fill("#people_helped", "1")
+        page.check("#vneid_installed")
     page.click("#visit-form button[type=submit]")
     page.wait_for_url("**/today?saved=1")
 
@@ -127,9 +129,19 @@ def test_a_refused_record_stays_on_the_phone_until_fixed(field_phone, live_serve
     page.click(f"li[data-household='{assigned[0].id}'] a[href^='/record']")
     page.wait_for_selector("#visit-form")
     page.check("input[name=outcome][value=helped]")
-    page.fill("#notes", "CCCD 001203004567")  # never stored: the server refuses it
+    page.fill("#people_helped", "1")
+    page.fill("#notes", "CCCD 001203004567")
     page.click("#visit-form button[type=submit]")
-    page.wait_for_url("**/today?saved=1")
+    # The phone checks as the server does: the ID number is flagged before anything is saved.
+    assert "căn cước" in page.locator(".field-error").inner_text()
+    # A record the phone could not check (an older version of the app queued it) is refused by the server.
+    page.evaluate(
+        """() => Outbox.put({client_id: Outbox.newId(), state: "pending", errors: {}, saved_at: Date.now(),
+             label: "Hoàng Thị Mơ", user: Field.me,
+             payload: {client_id: "00000000-0000-4000-8000-000000000001", household_id: %d, outcome: "helped",
+                       device_time: new Date().toISOString(), people_helped: 1, notes: "CCCD 001203004567"}})""" % assigned[0].id
+    )
+    page.goto(f"{live_server}/today")
     page.context.set_offline(False)
     page.wait_for_selector(".refused li")
     assert "Ghi chú" in page.locator(".refused").inner_text()

@@ -1,3 +1,4 @@
+import re
 import threading
 
 import jsonschema
@@ -85,6 +86,44 @@ def test_bad_records_are_rejected_alone_and_never_partly_stored(client, field):
     assert "client_id" in results[9]["errors"]
     assert _count() == 2
     assert db.session.scalars(sa.select(VisitObstacle.code)).all() == ["other"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["CCCD 001203004567", "cmnd 012.345.678", "số 001-099-012-345", "mã OTP 482913", "otp: 4829 13"],
+)
+def test_id_numbers_and_otps_are_refused_in_any_spelling(text):
+    from outreach.visits.services import looks_secret
+
+    assert looks_secret(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["lệ phí 100.000đ", "phí 150000 đồng", "gọi 0912 345 678", "nộp ngày 26/11/2026", "nhà số 123456 k", ""]
+)
+def test_amounts_phones_and_dates_are_not_secrets(text):
+    from outreach.visits.services import looks_secret
+
+    assert not looks_secret(text)
+
+
+def test_contradictory_visits_are_refused(client, field):
+    homes, auth = field
+    batch = [
+        visit_payload(homes["mine"], outcome="nobody_home", people_helped=3, vneid_installed=True),
+        visit_payload(homes["mine"], outcome="helped", people_helped=0),
+    ]
+    results = _sync(client, auth, batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert "outcome" in results[0]["errors"] and "people_helped" in results[1]["errors"]
+
+
+def test_a_correction_sent_twice_at_once_is_a_duplicate(client, field):
+    homes, auth = field
+    original = visit_payload(homes["mine"])
+    _sync(client, auth, [original])
+    fix = visit_payload(homes["mine"], supersedes=original["client_id"])
+    assert _sync(client, auth, [fix, fix]).get_json()["results"][1]["status"] == "duplicate"
 
 
 def test_location_is_kept_with_consent(client, field):
@@ -192,7 +231,7 @@ def test_openapi_describes_every_route_and_the_visit_fields(client, app):
     spec = client.get("/api/v1/openapi.json").get_json()
     described = set(spec["paths"])
     routes = {
-        rule.rule.removeprefix("/api/v1").replace("<int:household_id>", "{id}").replace("<int:unit_id>", "{id}")
+        re.sub(r"<int:\w+_id>", "{id}", rule.rule.removeprefix("/api/v1")).replace("<client_id>", "{client_id}")
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1")
     }
