@@ -1,8 +1,10 @@
-"""Benchmarks for the bulk imports (``make bench``); see bench/README.md.
+"""Benchmarks for the bulk imports, the visit sync, the walk list and the "Today" page (``make bench``);
+see bench/README.md.
 
     .venv/bin/python bench/run.py                  # everything, full sizes
     .venv/bin/python bench/run.py units            # only the administrative-unit import
     .venv/bin/python bench/run.py households       # only the household CSV import
+    .venv/bin/python bench/run.py sync walk today  # the field app: visit sync, walk list, first load of "Today"
     .venv/bin/python bench/run.py --quick          # smaller sizes, for a smoke run
     .venv/bin/python bench/run.py households --db sqlite
 
@@ -11,22 +13,35 @@ if any figure failed. PostgreSQL is ``postgresql+psycopg://postgres@127.0.0.1:54
 (override with BENCH_DATABASE_URL): the database is created when missing, and its ``public``
 schema is dropped and rebuilt by the migrations before each benchmark. When PostgreSQL cannot be
 reached its lines say SKIP. SQLite databases and the generated CSV live in a temporary directory
-that is removed at the end.
+that is removed at the end. ``sync`` and ``today`` serve the app over HTTP from a child process
+(gunicorn, else werkzeug); ``today`` drives headless Chromium (/usr/bin/chromium) with Playwright.
 """
 
 import argparse
+import collections
+import contextlib
 import csv
+import functools
+import gc
+import importlib.util
+import itertools
 import json
 import os
 import platform
 import random
+import re
 import resource
 import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+import urllib.parse
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -400,9 +415,728 @@ def bench_households(tmp: Path, quick: bool, selected_db: str) -> None:
         )
 
 
+# --- shared by sync, walk and today: a commune in the field, and a live server ----------------
+
+FIELD_BOUNDS = (21.82, 105.18, 21.85, 105.21)  # south, west, north, east: a ward of about 3.3 x 3.1 km
+FIELD_PASSWORD = "bench-password-1"
+MEMBER = "member.bench"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+def add_unit(level: str, code: str, name: str, parent=None, bounds: tuple | None = None):
+    """An administrative unit, made as tests/conftest.py's make_unit makes one."""
+    from outreach.extensions import db
+    from outreach.geo.models import AdminUnit, Level
+    from outreach.text import fold, sort_key
+
+    kind, _sep, short = name.partition(" ") if level != Level.VILLAGE else ("Thôn", "", name.removeprefix("Thôn "))
+    unit = AdminUnit(
+        dataset="legacy",
+        code=code,
+        level=level,
+        kind=kind,
+        name=name,
+        short_name=short or name,
+        name_folded=f"{fold(name)} | {fold(short or name)}",
+        sort_key=sort_key(short or name),
+        parent=parent,
+        path=f"{parent.path if parent else 'legacy/'}{code}/",
+    )
+    if bounds:
+        unit.south, unit.west, unit.north, unit.east = bounds
+        unit.lat, unit.lon = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def head_of_household(rng: random.Random) -> str:
+    middle, given = (MIDDLE_F, GIVEN_F) if rng.random() < 0.35 else (MIDDLE_M, GIVEN_M)
+    return f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}"
+
+
+def setup_field(url: str, households: int, *, assigned: int, located: float = 1.0, phones: float = 0.6) -> dict:
+    """A province > district > commune > village; a leader of the commune and a member of the village;
+    ``households`` households of the village made with create_household, a share ``located`` of them
+    with coordinates spread over the commune; the first ``assigned`` checked out to the member for
+    today (assign_households); an API token for the member (issue_token)."""
+    from outreach.auth.models import Role, User
+    from outreach.auth.services import issue_token
+    from outreach.extensions import db
+    from outreach.geo.models import Level
+    from outreach.geo.services import HouseholdInput, create_household
+    from outreach.planning.services import assign_households
+    from outreach.types import utcnow
+    from outreach.web import local_today
+
+    rng = random.Random(SEED)
+    south, west, north, east = FIELD_BOUNDS
+    app = make_app(url)
+    started = time.perf_counter()
+    with app.test_request_context():
+        province = add_unit(Level.PROVINCE, "08", "Tỉnh Tuyên Quang")
+        district = add_unit(Level.DISTRICT, "070", "Thành phố Tuyên Quang", province)
+        commune = add_unit(Level.COMMUNE, "02216", "Phường Tân Hà", district, FIELD_BOUNDS)
+        village = add_unit(Level.VILLAGE, "02216-001", "Thôn Phú Bình", commune)
+        users = {}
+        for username, role, unit in (("leader.bench", Role.LEADER, commune), (MEMBER, Role.MEMBER, village)):
+            users[role] = User(username=username, role=role, scope_unit=unit, full_name=username.title())
+            users[role].set_password(FIELD_PASSWORD)
+            db.session.add(users[role])
+        db.session.flush()
+        leader, member = users[Role.LEADER], users[Role.MEMBER]
+        ids = []
+        for number in range(1, households + 1):
+            lat = lon = None
+            if rng.random() < located:
+                lat, lon = south + rng.random() * (north - south), west + rng.random() * (east - west)
+            phone = valid_mobile(rng) if rng.random() < phones else ""
+            data = HouseholdInput(
+                village_id=village.id,
+                head_name=head_of_household(rng),
+                address=f"Số {number}, tổ {number % 12 + 1}",
+                phone=phone,
+                members=rng.randint(1, 9),
+                lat=lat,
+                lon=lon,
+                consent_store_phone=bool(phone),
+                consent_sms=bool(phone) and rng.random() < 0.6,
+            )
+            ids.append(create_household(leader, data, now=NOW, confirm_duplicate=True).id)
+        today = local_today()
+        if assigned:
+            assign_households(leader, member.id, ids[:assigned], due_on=today, now=utcnow())
+        token = issue_token(member, label="bench", now=utcnow())
+        db.session.commit()
+        member_id = member.id
+    close(app)
+    seconds = time.perf_counter() - started
+    return {"member_id": member_id, "household_ids": ids, "token": token, "today": today, "seconds": seconds}
+
+
+def server_kind() -> str:
+    return "gunicorn" if importlib.util.find_spec("gunicorn") else "werkzeug"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def live_server(url: str, tmp: Path, name: str):
+    """The app over real HTTP on 127.0.0.1, in a child process (``_serve``): gunicorn with one sync
+    worker, or werkzeug's threaded server when gunicorn is missing. Yields the base URL and the file
+    where the server logs every response it sends (see ByteLog)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path, requests_path = tmp / f"{name}-server.log", tmp / f"{name}-requests.jsonl"
+    requests_path.write_text("")
+    with log_path.open("w") as log:
+        command = [sys.executable, str(Path(__file__).resolve()), "_serve", url, str(port), str(requests_path)]
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the server stopped: {log_path.read_text()[-2000:]}")
+                try:
+                    with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError as exc:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"no answer within 30 s: {log_path.read_text()[-2000:]}") from exc
+                    time.sleep(0.1)
+            yield base, requests_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+class ByteLog:
+    """WSGI middleware: once a response's body is sent, one JSON line (path, status, body bytes, content
+    type, the request's Sec-Fetch-Dest) is appended to a file. What the server sent, counted where it sent it."""
+
+    def __init__(self, app, path: str):
+        self.app, self.path = app, path
+
+    def __call__(self, environ, start_response):
+        sent = {"path": environ.get("PATH_INFO", ""), "dest": environ.get("HTTP_SEC_FETCH_DEST", "")}
+
+        def start(status, headers, exc_info=None):
+            sent["status"] = int(status.split()[0])
+            sent["type"] = next((v for k, v in headers if k.lower() == "content-type"), "").split(";")[0]
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, start)
+        size = 0
+        try:
+            for chunk in result:
+                size += len(chunk)
+                yield chunk
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+            with open(self.path, "a", encoding="utf-8") as log:
+                log.write(json.dumps({**sent, "bytes": size}) + "\n")
+
+
+def serve_child(url: str, port: str, requests_path: str) -> None:
+    app = make_app(url)
+    app.wsgi_app = ByteLog(app.wsgi_app, requests_path)
+    if server_kind() == "werkzeug":
+        from werkzeug.serving import make_server
+
+        make_server("127.0.0.1", int(port), app, threaded=True).serve_forever()
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            options = {"bind": f"127.0.0.1:{port}", "workers": 1, "worker_class": "sync", "timeout": 600}
+            for key, value in {**options, "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+def milliseconds(runs: list[float]) -> str:
+    return f"median_ms={statistics.median(runs):.1f} max_ms={max(runs):.1f}"
+
+
+# --- 3. visit sync --------------------------------------------------------------------------
+
+SYNC_VISITS = 10_000
+SYNC_VISITS_QUICK = 2_000
+SYNC_BATCH = 500  # MAX_BATCH of the endpoint
+SYNC_HOUSEHOLDS = 2_000
+SYNC_TARGET_RATIO = 0.30
+SYNC_CEILING_RUNS = 3
+PROCEDURES = ["Đăng ký khai sinh", "Đăng ký thường trú", "Cấp đổi giấy phép lái xe", "Cấp phiếu lý lịch tư pháp"]
+VISIT_NOTES = ["Hẹn quay lại buổi chiều", "Con trai đi làm xa, về cuối tuần", "Đã hướng dẫn cài VNeID cho cả nhà"]
+VISIT_NOTES += ["Cần mang căn cước gắn chip lên xã", "Bà cụ nghe kém, nói chậm"]
+OUTCOMES = {"helped": 60, "nobody_home": 20, "follow_up": 10, "refused": 6, "moved_away": 4}
+
+
+def visit_payloads(count: int, household_ids: list[int], *, seed: int) -> list[dict]:
+    """Visits as the phone sends them: a fresh UUID each, times of the last hours in Vietnam's time
+    zone, realistic answers, 1 to 3 obstacles each (and "other" with its text now and then)."""
+    from outreach.visits.models import Obstacle
+
+    rng = random.Random(seed)
+    codes = [o.value for o in Obstacle if o != Obstacle.OTHER]
+    local = timezone(timedelta(hours=7))
+    now = datetime.now(UTC)
+    south, west, north, east = FIELD_BOUNDS
+    visits = []
+    for i in range(count):
+        moment = (now - timedelta(minutes=rng.randint(5, 600))).astimezone(local)
+        outcome = rng.choices(list(OUTCOMES), list(OUTCOMES.values()))[0]
+        visit = {
+            "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "household_id": household_ids[i % len(household_ids)],
+            "device_time": moment.isoformat(timespec="seconds"),
+            "outcome": outcome,
+        }
+        if outcome in ("helped", "follow_up"):
+            bands = [rng.randint(0, 2), rng.randint(0, 2), rng.randint(0, 1)]
+            bands[1] += not sum(bands)
+            visit.update(people_helped=sum(bands), helped_under_30=bands[0], helped_30_to_59=bands[1])
+            visit.update(helped_60_plus=bands[2], vneid_installed=True, vneid_level1=rng.random() < 0.7)
+            visit.update(referred_level2=rng.random() < 0.2, portal_login=rng.random() < 0.3)
+            visit.update(fee_payment_setup=rng.random() < 0.1, guide_given=rng.choice(["", "printed", "sms"]))
+            if rng.random() < 0.2:
+                visit.update(procedure_submitted=True, procedure=rng.choice(PROCEDURES))
+        if outcome == "follow_up":
+            visit["follow_up_on"] = (moment.date() + timedelta(days=rng.randint(1, 14))).isoformat()
+        visit["obstacles"] = rng.sample(codes, rng.randint(1, 3))
+        if rng.random() < 0.1:
+            visit["obstacles"].append(Obstacle.OTHER.value)
+            visit["obstacle_other"] = "Mất điện cả thôn"
+        if rng.random() < 0.5:
+            lat, lon = south + rng.random() * (north - south), west + rng.random() * (east - west)
+            visit.update(location_consent=True, location={"lat": lat, "lon": lon, "accuracy": rng.randint(5, 40)})
+        if rng.random() < 0.3:
+            visit["notes"] = rng.choice(VISIT_NOTES)
+        visits.append(visit)
+    return visits
+
+
+def sync_over_http(base: str, token: str, visits: list[dict]) -> dict:
+    """POST the visits in batches of SYNC_BATCH, one after the other, as one phone catching up."""
+    bodies = [json.dumps({"visits": visits[i : i + SYNC_BATCH]}).encode() for i in range(0, len(visits), SYNC_BATCH)]
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    statuses: collections.Counter = collections.Counter()
+    latencies = []
+    started = time.perf_counter()
+    for body in bodies:
+        sent = time.perf_counter()
+        request = urllib.request.Request(f"{base}/api/v1/visits/sync", data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=600) as answer:
+            statuses.update(r["status"] for r in json.loads(answer.read())["results"])
+        latencies.append(time.perf_counter() - sent)
+    return {"seconds": time.perf_counter() - started, "latencies": latencies, "statuses": statuses}
+
+
+def visit_rows(visits: list[dict], member_id: int) -> tuple[list[dict], list[list[dict]]]:
+    """The visit_record and visit_obstacle rows the endpoint stores for these visits (via check_visit),
+    with ids given here so each batch is one executemany per table."""
+    from outreach.types import utcnow
+    from outreach.visits.services import check_visit
+
+    now = utcnow()
+    records, obstacles = [], []
+    for number, payload in enumerate(visits, start=1):
+        values, errors = check_visit(payload, now)
+        if errors:
+            raise RuntimeError(f"the generated visit {number} is invalid: {errors}")
+        obstacles.append([{"visit_id": number, "code": code} for code in values.pop("obstacles")])
+        values.pop("supersedes")
+        records.append({**values, "id": number, "member_id": member_id, "server_time": now, "supersedes_id": None})
+    return records, obstacles
+
+
+def visit_counts() -> tuple[int, int]:
+    import sqlalchemy as sa
+
+    from outreach.extensions import db
+    from outreach.visits.models import VisitObstacle, VisitRecord
+
+    count = sa.select(sa.func.count())
+    return db.session.scalar(count.select_from(VisitRecord)), db.session.scalar(count.select_from(VisitObstacle))
+
+
+def empty_visits() -> None:
+    import sqlalchemy as sa
+
+    from outreach.extensions import db
+    from outreach.visits.models import VisitObstacle, VisitRecord
+
+    db.session.remove()
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("TRUNCATE visit_obstacle, visit_record RESTART IDENTITY"))
+        else:
+            conn.execute(sa.delete(VisitObstacle.__table__))
+            conn.execute(sa.delete(VisitRecord.__table__))
+
+
+def sync_ceiling(url: str, visits: list[dict], member_id: int) -> dict:
+    """Count what the endpoint stored; then, SYNC_CEILING_RUNS times, empty the tables and insert the same
+    rows directly: one Core executemany per SYNC_BATCH visits into visit_record, one into visit_obstacle,
+    one commit. The best run is the ceiling."""
+    import sqlalchemy as sa
+
+    from outreach.extensions import db
+    from outreach.planning.models import Assignment
+    from outreach.visits.models import VisitObstacle, VisitRecord
+
+    app = make_app(url)
+    with app.test_request_context():
+        stored = visit_counts()
+        still_open = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Assignment).where(Assignment.released_at.is_(None))
+        )
+        records, obstacles = visit_rows(visits, member_id)
+        runs = []
+        for _run in range(SYNC_CEILING_RUNS):
+            empty_visits()
+            started = time.perf_counter()
+            for i in range(0, len(records), SYNC_BATCH):
+                with db.engine.begin() as conn:
+                    conn.execute(sa.insert(VisitRecord.__table__), records[i : i + SYNC_BATCH])
+                    rows = [o for v in obstacles[i : i + SYNC_BATCH] for o in v]
+                    conn.execute(sa.insert(VisitObstacle.__table__), rows)
+            runs.append(time.perf_counter() - started)
+        inserted = visit_counts()
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # the ids were given: move the sequence past them
+                conn.execute(
+                    sa.text("SELECT setval(pg_get_serial_sequence('visit_record', 'id'), :n)"), {"n": len(records)}
+                )
+    close(app)
+    return {"stored": stored, "still_open": still_open, "seconds": min(runs), "runs": runs, "inserted": inserted}
+
+
+def bench_sync(tmp: Path, quick: bool, selected_db: str) -> None:
+    count = SYNC_VISITS_QUICK if quick else SYNC_VISITS
+    for kind in databases(selected_db):
+        name = f"sync.endpoint {kind}"
+        url = fresh_database(kind, tmp, "sync")
+        if url is None:
+            print(f"{name} SKIP (PostgreSQL unreachable: {postgres_problem()})")
+            continue
+        setup = setup_field(url, SYNC_HOUSEHOLDS, assigned=SYNC_HOUSEHOLDS, located=0.3)
+        visits = visit_payloads(count, setup["household_ids"], seed=SEED + 1)
+        expected = (count, sum(len(set(v["obstacles"])) for v in visits))
+        try:
+            with live_server(url, tmp, f"sync-{kind}") as (base, _requests):
+                sent = sync_over_http(base, setup["token"], visits)
+            result = sync_ceiling(url, visits, setup["member_id"])
+        except (RuntimeError, OSError) as exc:
+            print(f"{name} visits={count} {verdict(False, name)}: {exc}")
+            continue
+        endpoint_rate, ceiling_rate = count / sent["seconds"], count / result["seconds"]
+        ratio = endpoint_rate / ceiling_rate
+        stored_ok = sent["statuses"] == {"created": count} and result["stored"] == expected
+        stored_ok = stored_ok and result["inserted"] == expected and result["still_open"] == 0
+        ok = stored_ok and ratio >= SYNC_TARGET_RATIO
+        print(
+            f"{name} visits={count} seconds={sent['seconds']:.1f} records_per_s={endpoint_rate:,.0f} "
+            f"ceiling_per_s={ceiling_rate:,.0f} ratio={ratio:.1%} "
+            f"(target >={SYNC_TARGET_RATIO:.0%} of the ceiling) {verdict(ok, name)}"
+        )
+        statuses = ", ".join(f"{n} {status}" for status, n in sorted(sent["statuses"].items()))
+        print(
+            f"    endpoint: {len(sent['latencies'])} POSTs of {SYNC_BATCH} over HTTP to {server_kind()} "
+            f"(1 worker), per request {milliseconds([s * 1000 for s in sent['latencies']])}; {statuses}; "
+            f"stored visit_record/visit_obstacle = {'/'.join(map(str, result['stored']))} "
+            f"(expected {'/'.join(map(str, expected))}: {'match' if stored_ok else 'MISMATCH'}), "
+            f"open assignments left {result['still_open']}"
+        )
+        print(
+            f"    ceiling: the same rows by Core executemany, {SYNC_BATCH} visits + their obstacles per "
+            f"transaction, best of {SYNC_CEILING_RUNS} runs {result['seconds']:.2f} s "
+            f"(runs {', '.join(f'{r:.2f}' for r in result['runs'])} s; inserted "
+            f"{'/'.join(map(str, result['inserted']))}); "
+            f"setup {len(setup['household_ids'])} households assigned to the member in {setup['seconds']:.1f} s"
+        )
+        if ratio < SYNC_TARGET_RATIO:
+            for line in sync_profile(url, setup):
+                print(f"    profile: {line}")
+
+
+PROFILE_LABELS = {
+    "flush": "Session.flush (the ORM INSERTs of the visit and its obstacles)",
+    "get_household": "get_household (scope check, one SELECT per record)",
+    "_close_assignment": "_close_assignment (one UPDATE per record)",
+    "scalar": "Session.scalar (the client_id duplicate SELECT)",
+    "__exit__": "leaving begin_nested (RELEASE SAVEPOINT)",
+    "begin_nested": "begin_nested (SAVEPOINT)",
+    "check_visit": "check_visit (validation)",
+}
+
+
+def sync_profile(url: str, setup: dict) -> list[str]:
+    """Where the endpoint's time goes, on two more batches of SYNC_BATCH through the Flask test client in
+    this process: one with the database calls timed by kind (engine events), one under cProfile for the
+    shares of what record_visit calls."""
+    import cProfile
+    import pstats
+
+    import sqlalchemy as sa
+
+    from outreach.extensions import db
+
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {setup['token']}"}
+    app = make_app(url)
+    client = app.test_client()
+    client.get("/healthz")  # the first request and connection are not measured
+    with app.app_context():
+        engine = db.engine
+    calls: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
+
+    def before(conn, _cursor, _statement, _parameters, _context, _executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, _cursor, statement, _parameters, _context, _executemany):
+        words = statement.split()
+        kind = " ".join(words[:2] if words[0] in ("SAVEPOINT", "RELEASE", "ROLLBACK") else words[:3])
+        calls[kind][0] += 1
+        calls[kind][1] += time.perf_counter() - conn.info.pop("bench_started")
+
+    lines = []
+    for seed in (SEED + 2, SEED + 3):
+        body = json.dumps({"visits": visit_payloads(SYNC_BATCH, setup["household_ids"], seed=seed)}).encode()
+        profiler = cProfile.Profile() if seed == SEED + 3 else None
+        if profiler is None:
+            sa.event.listen(engine, "before_cursor_execute", before)
+            sa.event.listen(engine, "after_cursor_execute", after)
+        else:
+            profiler.enable()
+        started = time.perf_counter()
+        answer = client.post("/api/v1/visits/sync", data=body, headers=headers)
+        seconds = time.perf_counter() - started
+        if profiler is None:
+            sa.event.remove(engine, "before_cursor_execute", before)
+            sa.event.remove(engine, "after_cursor_execute", after)
+        else:
+            profiler.disable()
+        statuses = collections.Counter(r["status"] for r in (answer.get_json() or {}).get("results", []))
+        if answer.status_code != 200 or statuses != {"created": SYNC_BATCH}:
+            close(app)
+            return [f"the profiled request answered {answer.status_code}: {dict(statuses)}"]
+        if profiler is None:
+            in_db = sum(t for _n, t in calls.values())
+            count = sum(n for n, _t in calls.values())
+            top = sorted(calls.items(), key=lambda item: -item[1][1])[:6]
+            lines.append(
+                f"one POST of {SYNC_BATCH} in-process: {seconds:.2f} s, of which {in_db:.2f} s ({in_db / seconds:.0%}) "
+                f"in {count:,} database calls: " + ", ".join(f"{k} {t:.2f} s ({n})" for k, (n, t) in top)
+            )
+        else:
+            lines.append(f"another under cProfile: {seconds:.2f} s; what record_visit calls, as a share of that time:")
+            children = []
+            for (path, line, function), (*_counts, callers) in pstats.Stats(profiler).stats.items():
+                for caller, (_cc, ncalls, _tt, cumtime) in callers.items():
+                    if caller[2] == "record_visit" and cumtime / seconds >= 0.01:
+                        where = f"{Path(path).parent.name}/{Path(path).name}:{line}"
+                        children.append((cumtime, ncalls, f"{PROFILE_LABELS.get(function, function)} [{where}]"))
+            for cumtime, ncalls, label in sorted(children, reverse=True):
+                lines.append(f"  {cumtime / seconds:4.0%} {label}, {ncalls} calls")
+    close(app)
+    return lines
+
+
+# --- 4. walk list ----------------------------------------------------------------------------
+
+WALK_STOPS = 300
+WALK_RUNS = 20
+WALK_RUNS_QUICK = 5
+WALK_TARGET_MS = 200.0
+WALK_START = (21.8185, 105.1790)  # just outside the ward's south-west corner, where the main road comes in
+
+
+def walk_stops(count: int) -> list:
+    from outreach.planning.route import Stop
+
+    rng = random.Random(SEED + 4)
+    south, west, north, east = FIELD_BOUNDS
+    return [Stop(i, south + rng.random() * (north - south), west + rng.random() * (east - west)) for i in range(count)]
+
+
+def path_km(points: list[tuple[float, float]]) -> float:
+    from geopy.distance import geodesic
+
+    return sum(geodesic(a, b).meters for a, b in itertools.pairwise(points)) / 1000
+
+
+def timed_ms(function, runs: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds of each of ``runs`` calls, after one warm-up call that is not counted;
+    a garbage collection before each run."""
+    function()
+    wall, cpu = [], []
+    for _ in range(runs):
+        gc.collect()  # each run starts without the garbage of the previous one
+        started, cpu_started = time.perf_counter(), time.process_time()
+        function()
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+    return wall, cpu
+
+
+def walk_verdict(name: str, wall: list[float], cpu: list[float], ok: bool = True) -> str:
+    """Under target: the wall-clock median, and the slowest run in CPU time. The wall-clock maximum is
+    printed too, but other processes on the machine can stretch it: the input is the same every run."""
+    ok = ok and statistics.median(wall) < WALK_TARGET_MS and max(cpu) < WALK_TARGET_MS
+    return (
+        f"{milliseconds(wall)} cpu_max_ms={max(cpu):.1f} "
+        f"(target <{WALK_TARGET_MS:g} ms: median, and max in CPU time) {verdict(ok, name)}"
+    )
+
+
+def bench_walk(tmp: Path, quick: bool, selected_db: str) -> None:
+    """walk_order on 300 stops spread over a ward, then walk_list (query + ordering) for a member."""
+    from outreach.planning.route import walk_order
+
+    runs = WALK_RUNS_QUICK if quick else WALK_RUNS
+    stops = walk_stops(WALK_STOPS)
+    listed_km = path_km([(s.lat, s.lon) for s in stops])
+    for label, start in (("no-start", None), ("from-position", WALK_START)):
+        name = f"walk.order {label}"
+        wall, cpu = timed_ms(functools.partial(walk_order, stops, start), runs)
+        ordered = walk_order(stops, start)
+        complete = sorted(s.key for s, _leg in ordered) == list(range(WALK_STOPS))
+        walked_km = sum(leg for _s, leg in ordered if leg is not None) / 1000
+        print(
+            f"{name} stops={WALK_STOPS} runs={runs} walk_km={walked_km:.1f} (list order {listed_km:.0f} km) "
+            f"{walk_verdict(name, wall, cpu, complete)}"
+        )
+    for kind in databases(selected_db):
+        name = f"walk.list {kind}"
+        url = fresh_database(kind, tmp, "walk")
+        if url is None:
+            print(f"{name} SKIP (PostgreSQL unreachable: {postgres_problem()})")
+            continue
+        setup = setup_field(url, WALK_STOPS, assigned=WALK_STOPS)
+        result = walk_list_times(url, setup, runs)
+        complete = result["stops"] == WALK_STOPS and result["legs"] == WALK_STOPS - 1
+        print(
+            f"{name} households={result['stops']} runs={runs} "
+            f"{walk_verdict(name, result['wall'], result['cpu'], complete)}"
+        )
+        print(
+            f"    walk_list(member, today=..., position=None): the query of the open assignments with their "
+            f"households, then walk_order; a new session each run; {result['legs']} legs "
+            f"({result['walked_km']:.1f} km); setup {setup['seconds']:.1f} s"
+        )
+
+
+def walk_list_times(url: str, setup: dict, runs: int) -> dict:
+    from outreach.auth.models import User
+    from outreach.extensions import db
+    from outreach.planning.services import walk_list
+
+    app = make_app(url)
+    wall, cpu = [], []
+    with app.test_request_context():
+        for _ in range(runs + 1):  # the first run warms up and is not counted
+            db.session.remove()  # each run as a new request: nothing in the identity map
+            member = db.session.get(User, setup["member_id"])
+            gc.collect()
+            started, cpu_started = time.perf_counter(), time.process_time()
+            stops = walk_list(member, today=setup["today"])
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
+        legs = [s.leg_m for s in stops if s.leg_m is not None]
+    close(app)
+    return {"wall": wall[1:], "cpu": cpu[1:], "stops": len(stops), "legs": len(legs), "walked_km": sum(legs) / 1000}
+
+
+# --- 5. the "Today" page on a phone ----------------------------------------------------------
+
+TODAY_HOUSEHOLDS = 30
+TODAY_TARGET_KB = 150.0  # 1 KB = 1,000 bytes
+
+
+KINDS = {"text/html": "html", "text/css": "css", "text/javascript": "js", "application/javascript": "js"}
+KINDS |= {"application/json": "json", "application/manifest+json": "manifest"}
+
+
+def bench_today(tmp: Path, quick: bool, selected_db: str) -> None:
+    """Bytes of the member's first load of /today in a fresh Chromium context, service worker included."""
+    name = "today.first_load"
+    if not Path(CHROMIUM).exists():
+        print(f"{name} SKIP ({CHROMIUM} is not installed)")
+        return
+    url = fresh_database("sqlite", tmp, "today")  # the bytes do not depend on the database
+    setup = setup_field(url, TODAY_HOUSEHOLDS, assigned=TODAY_HOUSEHOLDS, located=0.8)
+    try:
+        with live_server(url, tmp, "today") as (base, requests_path):
+            result = first_load(base, requests_path)
+    except Exception as exc:  # any failure of the browser run is a failed figure
+        print(f"{name} {verdict(False, name)}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        return
+    rows = result["rows"]
+    page = [r for r in rows if not r["worker"]]
+    worker = [r for r in rows if r["worker"]]
+    total = sum(r["bytes"] for r in rows)
+    ok = total < TODAY_TARGET_KB * 1000 and result["households"] == TODAY_HOUSEHOLDS and result["sw"] == "ready"
+    print(
+        f"{name} households={result['households']} bytes={total:,} ({total / 1000:.1f} KB) responses={len(rows)}: "
+        f"page {kb(page)} + service worker install {kb(worker)} "
+        f"(target <{TODAY_TARGET_KB:g} KB, service worker counted) {verdict(ok, name)}"
+    )
+    print(f"    by type: {by_kind(rows)}")
+    print(f"    page by type: {by_kind(page)}")
+    print(f"    service worker by type: {by_kind(worker)}")
+    for label, group in (("page", page), ("service worker", worker)):
+        print(f"    {label}: " + ", ".join(f"{r['path']} {r['bytes']:,}" + status(r) for r in group))
+    print(
+        f"    body bytes as the server sent them (Content-Encoding none, response headers not counted); "
+        f"the browser answered {result['cached']} requests from its cache without asking; "
+        f"the service worker is {result['sw']}; setup {setup['seconds']:.1f} s"
+    )
+    if result["unfetched"]:
+        print(f"    referenced by the page but fetched by nobody: {', '.join(result['unfetched'])}")
+
+
+def status(row: dict) -> str:
+    return "" if row["status"] == 200 else f" ({row['status']})"
+
+
+def kb(rows: list[dict]) -> str:
+    return f"{sum(r['bytes'] for r in rows) / 1000:.1f} KB"
+
+
+def by_kind(rows: list[dict]) -> str:
+    groups: dict[str, list[dict]] = collections.defaultdict(list)
+    for row in rows:
+        groups[row["kind"]].append(row)
+    ordered = sorted(groups.items(), key=lambda item: -sum(r["bytes"] for r in item[1]))
+    return ", ".join(f"{kind} {kb(group)} ({len(group)})" for kind, group in ordered) or "nothing"
+
+
+def first_load(base: str, requests_path: Path) -> dict:
+    """Log the member in through the login form (outside what is counted), then open /today in a fresh
+    phone-sized context, and wait until the service worker is ready and the network is quiet.
+
+    The bytes are the server's (ByteLog): Playwright cannot read the bodies of the service worker's
+    fetches. The browser's events say which requests the service worker made: server lines and browser
+    responses are matched by path, in order."""
+    from playwright.sync_api import sync_playwright
+
+    responses = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(**PHONE)
+            form = context.request.get(f"{base}/login").text()
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form) or re.search(
+                r'value="([^"]+)"[^>]*name="csrf_token"', form
+            )
+            fields = {"username": MEMBER, "password": FIELD_PASSWORD, "csrf_token": token.group(1) if token else ""}
+            answer = context.request.post(f"{base}/login", form=fields, max_redirects=0)
+            if answer.status != 302:
+                raise RuntimeError(f"login answered {answer.status}, not a redirect")
+            already = len(requests_path.read_text().splitlines())
+            context.on("response", lambda response: responses.append(response))
+            page = context.new_page()
+            page.goto(f"{base}/today", wait_until="load")
+            page.wait_for_function("document.documentElement.dataset.sw === 'ready'", timeout=20_000)
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(1500)  # the last responses are logged
+            sw = page.evaluate("document.documentElement.dataset.sw")
+            households = page.locator("#walk-list li").count()
+            referenced = page.evaluate(
+                "[...document.querySelectorAll('link[href], script[src], img[src]')].map(e => e.href || e.src)"
+            )
+            seen = [(urllib.parse.urlsplit(r.url).path, r.request.service_worker is not None) for r in responses]
+        finally:
+            browser.close()
+    served = [json.loads(line) for line in requests_path.read_text().splitlines()[already:]]
+    by_path: dict[str, collections.deque] = collections.defaultdict(collections.deque)
+    for path, worker in seen:
+        by_path[path].append(worker)
+    rows = []
+    for entry in served:
+        waiting = by_path[entry["path"]]
+        worker = waiting.popleft() if waiting else entry["dest"] in ("serviceworker", "empty")
+        kind = "not modified" if entry["status"] == 304 else KINDS.get(entry["type"], entry["type"].split("/")[0])
+        rows.append({**entry, "worker": worker, "kind": kind})
+    fetched = {row["path"] for row in rows}
+    unfetched = sorted({urllib.parse.urlsplit(u).path for u in referenced} - fetched)
+    cached = sum(len(waiting) for waiting in by_path.values())
+    return {"rows": rows, "households": households, "sw": sw, "unfetched": unfetched, "cached": cached}
+
+
 # --- main ------------------------------------------------------------------------------------
 
-BENCHMARKS = {"units": bench_units, "households": bench_households}
+BENCHMARKS = {
+    "units": bench_units,
+    "households": bench_households,
+    "sync": bench_sync,
+    "walk": bench_walk,
+    "today": bench_today,
+}
 
 
 def versions() -> str:
@@ -419,13 +1153,18 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["_households_child"]:
         households_child(*argv[1:4])
         return 0
+    if argv[:1] == ["_serve"]:
+        serve_child(*argv[1:4])
+        return 0
     if argv[:1] == ["_migrate"]:
         migrate_child(argv[1])
         return 0
 
-    parser = argparse.ArgumentParser(description="Outreach import benchmarks (see bench/README.md).")
+    parser = argparse.ArgumentParser(description="Outreach benchmarks (see bench/README.md).")
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of: {', '.join(BENCHMARKS)} (default: all)")
-    parser.add_argument("--quick", action="store_true", help="smaller sizes: one province, 10,000 households")
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller sizes: one province, 10,000 households, 2,000 visits, 5 walk runs"
+    )
     parser.add_argument("--db", choices=["all", "sqlite", "postgresql"], default="all", help="default: both")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]

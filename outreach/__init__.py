@@ -11,7 +11,7 @@ from outreach.api import api_bp
 from outreach.auth.cli import users_cli
 from outreach.auth.routes import admin_bp, auth_bp
 from outreach.demo.cli import demo_cli
-from outreach.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+from outreach.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate, select_locale
 from outreach.geo import api as geo_api  # noqa: F401 - adds its routes to api_bp
 from outreach.geo.cli import geo_cli, households_cli
 from outreach.geo.routes import geo_bp
@@ -39,6 +39,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     Path(app.instance_path).mkdir(exist_ok=True)
 
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

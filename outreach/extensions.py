@@ -8,7 +8,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -40,3 +41,22 @@ def select_locale() -> str | None:
 
 
 babel = Babel()
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Make SQLite behave like PostgreSQL where it matters: enforced foreign keys, a real BEGIN so
+    that savepoints nest inside the request's transaction (pysqlite otherwise commits them), and
+    write-ahead logging so that readers and the writer do not wait for each other."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        # Readers never block the writer (one open request must not lock out the next one).
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -83,7 +84,15 @@ class IsolatedClient(FlaskClient):
     production, even though the test itself runs inside an app context."""
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        # End the test's own read transaction, so it neither holds a snapshot older than the
+        # request's writes nor keeps the request waiting (as two requests would not).
+        in_test = has_app_context()  # not in a thread a test started
+        if in_test:
+            db.session.rollback()
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if in_test:
+            db.session.rollback()
+        return response
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from outreach.auth.models import Role, User
-from outreach.auth.scope import get_household, require_role
+from outreach.auth.scope import get_household, households_in_scope, require_role
 from outreach.errors import NotFound
 from outreach.extensions import db
+from outreach.geo.models import Household
 from outreach.planning.models import Assignment
 from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
 
@@ -239,7 +241,9 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         # Another request stored the same client_id (or corrected the same record) just now.
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
             return SyncResult(client_id, "duplicate")
-        return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
+        if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.supersedes_id == visit.supersedes_id)):
+            return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
+        return SyncResult(client_id, "rejected", {"": _("the record could not be stored; send it again")})
     return SyncResult(client_id, "created", visit_id=visit.id)
 
 
@@ -256,8 +260,100 @@ def _close_assignment(actor: User, household_id: int, now: datetime) -> None:
 
 
 def sync_visits(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
-    """Store a batch from a phone, record by record: a rejected one never stops the others."""
-    return [record_visit(actor, record, now=now) for record in records]
+    """Store a batch from a phone. Each record is answered on its own (a rejected one never stops
+    the others) but the work is done for the whole batch: one query for duplicates, one for scope,
+    one insert. Corrections go one by one, in their place in the batch, since they depend on
+    what came before them."""
+    require_role(actor, Role.LEADER, Role.MEMBER)
+    results: list[SyncResult | None] = [None] * len(records)
+    plain: list[int] = []
+
+    def flush_plain() -> None:
+        for index, result in zip(plain, _store_batch(actor, [records[i] for i in plain], now=now), strict=True):
+            results[index] = result
+        plain.clear()
+
+    for index, record in enumerate(records):
+        if isinstance(record, dict) and record.get("supersedes"):
+            flush_plain()
+            results[index] = record_visit(actor, record, now=now)
+        else:
+            plain.append(index)
+    flush_plain()
+    return results
+
+
+def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
+    checked = []
+    for record in records:
+        values, errors = check_visit(record, now)
+        client_id = values.get("client_id") or (str(record.get("client_id", "")) if isinstance(record, dict) else "")
+        checked.append((client_id, values, errors))
+    ids = [c for c, _v, e in checked if "client_id" not in e]
+    seen = (
+        set(db.session.scalars(sa.select(VisitRecord.client_id).where(VisitRecord.client_id.in_(ids))))
+        if ids
+        else set()
+    )
+    wanted = {v["household_id"] for _c, v, e in checked if "household_id" not in e}
+    visible = (
+        set(
+            db.session.scalars(
+                households_in_scope(actor).with_only_columns(Household.id).where(Household.id.in_(wanted))
+            )
+        )
+        if wanted
+        else set()
+    )
+    results: list[SyncResult] = []
+    rows, obstacles, batch_ids = [], {}, set()
+    for client_id, values, errors in checked:
+        if "client_id" not in errors and (client_id in seen or client_id in batch_ids):
+            results.append(SyncResult(client_id, "duplicate"))
+            continue
+        if "household_id" not in errors and values["household_id"] not in visible:
+            errors["household_id"] = _("no such household in your area")
+        if errors:
+            results.append(SyncResult(client_id, "rejected", errors))
+            continue
+        obstacles[client_id] = values.pop("obstacles")
+        values.pop("supersedes")
+        rows.append(values | {"member_id": actor.id, "server_time": now, "supersedes_id": None})
+        batch_ids.add(client_id)
+        results.append(SyncResult(client_id, "created"))
+    if not rows:
+        return results
+    # A request racing this one may store some of the same client_ids first: the database keeps
+    # one, and the rows it skipped are answered "duplicate".
+    insert = _insert_ignoring_duplicates().returning(VisitRecord.id, VisitRecord.client_id)
+    created = {client_id: visit_id for visit_id, client_id in db.session.execute(insert, rows)}
+    for result in results:
+        if result.status == "created":
+            if result.client_id in created:
+                result.visit_id = created[result.client_id]
+            else:
+                result.status = "duplicate"
+    obstacle_rows = [
+        {"visit_id": created[client_id], "code": code}
+        for client_id, codes in obstacles.items()
+        if client_id in created
+        for code in codes
+    ]
+    if obstacle_rows:
+        db.session.execute(sa.insert(VisitObstacle), obstacle_rows)
+    visited = {row["household_id"] for row in rows if row["client_id"] in created}
+    db.session.execute(
+        sa.update(Assignment)
+        .where(Assignment.household_id.in_(visited), Assignment.member_id == actor.id, Assignment.released_at.is_(None))
+        .values(released_at=now, released_reason="visited")
+    )
+    return results
+
+
+def _insert_ignoring_duplicates():
+    dialect = db.session.get_bind().dialect.name
+    module = {"postgresql": postgresql, "sqlite": sqlite}[dialect]
+    return module.insert(VisitRecord).on_conflict_do_nothing(index_elements=["client_id"])
 
 
 def visit_history(actor: User, household) -> list[tuple[VisitRecord, bool]]:

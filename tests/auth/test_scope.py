@@ -48,7 +48,7 @@ def test_leader_cannot_change_another_communes_household(client, households):
         data={"csrf_token": token, "head_name": "Hacked", "village_id": other.village_id, "members": 1},
     )
     assert edit.status_code == 404
-    db.session.expire_all()
+    db.session.rollback()
     unchanged = db.session.get(Household, other.id)
     assert unchanged.head_name == "Hoàng Văn Sơn" and unchanged.phone == "+84987654321" and unchanged.erased_at is None
 

@@ -131,7 +131,7 @@ def test_admin_creates_deactivates_and_rescopes_users_with_audit(client, users, 
         f"/admin/users/{user.id}", data={"csrf_token": token, "role": "leader", "unit_code": "02383"}
     )  # active unticked
     assert changed.status_code == 302
-    db.session.expire_all()
+    db.session.rollback()
     user = db.session.get(User, user.id)
     assert (user.role, user.scope_unit.code, user.active) == ("leader", "02383", False)
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.role_change"))
@@ -146,7 +146,7 @@ def test_admin_cannot_lock_themselves_out(client, users):
         f"/admin/users/{users['admin'].id}", data={"csrf_token": csrf_token(client, "/admin/users"), "role": "admin"}
     )
     assert page.status_code == 200
-    db.session.expire_all()
+    db.session.rollback()
     assert db.session.get(User, users["admin"].id).active
 
 
@@ -171,7 +171,7 @@ def test_admin_resets_a_password(client, users):
         },
     )
     assert response.status_code == 302
-    db.session.expire_all()
+    db.session.rollback()
     assert db.session.get(User, member.id).check_password("mat-khau-moi-1")
     assert db.session.scalar(sa.select(AuditEvent.target_id).where(AuditEvent.action == "user.password")) == str(
         member.id

@@ -44,6 +44,7 @@ def test_register_a_household_and_withdraw_sms_consent(phone, live_server, users
     page.locator("#consent-receive_sms summary:has-text('Rút lại')").click()
     page.locator("#consent-receive_sms button[type=submit]").click()
     page.wait_for_selector(".flash-success")
+    db.session.rollback()
     household = db.session.scalar(sa.select(Household).where(Household.head_name == "Hà Thị Lụa"))
     assert household.phone == "+84912345678" and not household.may_receive_sms
 
@@ -62,6 +63,7 @@ def test_a_bad_phone_is_explained_next_to_the_field(phone, live_server, users, g
     page.click("button:has-text('Lưu')")
     error = page.locator("#phone-error")
     assert "0212 345" in error.inner_text()
+    db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(Household.id))) == 0
 
 

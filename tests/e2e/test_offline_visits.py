@@ -70,7 +70,7 @@ def _record(page, household_id, outcome):
 
 
 def _visits() -> int:
-    db.session.expire_all()
+    db.session.rollback()  # a fresh snapshot: the live server committed in another connection
     return db.session.scalar(sa.select(sa.func.count(VisitRecord.id)))
 
 
@@ -136,10 +136,11 @@ def test_a_refused_record_stays_on_the_phone_until_fixed(field_phone, live_serve
     assert "căn cước" in page.locator(".field-error").inner_text()
     # A record the phone could not check (an older version of the app queued it) is refused by the server.
     page.evaluate(
-        """() => Outbox.put({client_id: Outbox.newId(), state: "pending", errors: {}, saved_at: Date.now(),
+        """household => Outbox.put({client_id: Outbox.newId(), state: "pending", errors: {}, saved_at: Date.now(),
              label: "Hoàng Thị Mơ", user: Field.me,
-             payload: {client_id: "00000000-0000-4000-8000-000000000001", household_id: %d, outcome: "helped",
-                       device_time: new Date().toISOString(), people_helped: 1, notes: "CCCD 001203004567"}})""" % assigned[0].id
+             payload: {client_id: "00000000-0000-4000-8000-000000000001", household_id: household, outcome: "helped",
+                       device_time: new Date().toISOString(), people_helped: 1, notes: "CCCD 001203004567"}})""",
+        assigned[0].id,
     )
     page.goto(f"{live_server}/today")
     page.context.set_offline(False)

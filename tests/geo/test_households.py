@@ -85,7 +85,7 @@ def test_withdrawing_phone_consent_deletes_the_number_and_stops_sms(client, user
         f"/households/{household.id}/consent/store_phone/withdraw", data={"csrf_token": csrf_token(client, "/")}
     )
     assert response.status_code == 302
-    db.session.expire_all()
+    db.session.rollback()
     household = db.session.get(Household, household.id)
     assert household.phone is None and not household.may_receive_sms
     assert all(c.withdrawn_at is not None and c.withdrawn_by_id == users["member"].id for c in household.consents)
@@ -160,7 +160,7 @@ def test_erasure_keeps_only_an_anonymous_count(client, users, geo):
         f"/households/{household.id}/erase", data={"csrf_token": csrf_token(client, "/"), "confirm": "y"}
     )
     assert response.status_code == 302
-    db.session.expire_all()
+    db.session.rollback()
     row = db.session.get(Household, household.id)
     assert (row.head_name, row.phone, row.address, row.lat, row.notes) == ("", None, "", None, "")
     assert row.erased_at is not None and row.consents == []
@@ -180,7 +180,7 @@ def test_erase_needs_the_confirmation_box(client, users, geo):
     household = make_household(users["leader"], geo["tanha_v1"])
     login(client, "leader.tanha")
     client.post(f"/households/{household.id}/erase", data={"csrf_token": csrf_token(client, "/")})
-    db.session.expire_all()
+    db.session.rollback()
     assert db.session.get(Household, household.id).erased_at is None
 
 
@@ -235,11 +235,11 @@ def test_editing_keeps_consent_on_record_but_still_checks_the_number(client, use
     }
     bad = client.post(url, data=base | {"phone": "0912"})
     assert bad.status_code == 200 and 'id="phone-error"' in bad.get_data(as_text=True)
-    db.session.expire_all()
+    db.session.rollback()
     assert db.session.get(Household, household.id).phone == "+84912345678"
     ok = client.post(url, data=base | {"phone": "0987 654 321"})
     assert ok.status_code == 302
-    db.session.expire_all()
+    db.session.rollback()
     assert db.session.get(Household, household.id).phone == "+84987654321"
 
 
