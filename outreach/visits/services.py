@@ -21,6 +21,8 @@ from outreach.planning.models import Assignment
 from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
 
 MAX_BATCH = 500
+_OUTCOMES = frozenset(Outcome)
+_OBSTACLES = frozenset(Obstacle)
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 _FIELDS = {
     "client_id", "household_id", "device_time", "outcome", "follow_up_on", "people_helped",
@@ -120,7 +122,7 @@ def check_visit(payload: dict, now: datetime) -> tuple[dict, dict[str, str]]:
     values["household_id"] = household_id
     values["device_time"] = _moment(payload.get("device_time"), errors, now)
     outcome = payload.get("outcome")
-    if outcome not in set(Outcome):
+    if outcome not in _OUTCOMES:
         errors["outcome"] = _("one of: %(values)s", values=", ".join(Outcome))
     values["outcome"] = outcome
     values["follow_up_on"] = None
@@ -157,7 +159,7 @@ def check_visit(payload: dict, now: datetime) -> tuple[dict, dict[str, str]]:
     values["guide_given"] = guide
 
     obstacles = payload.get("obstacles", [])
-    if not isinstance(obstacles, list) or any(o not in set(Obstacle) for o in obstacles):
+    if not isinstance(obstacles, list) or any(o not in _OBSTACLES for o in obstacles):
         errors["obstacles"] = _("a list of: %(values)s", values=", ".join(Obstacle))
         obstacles = []
     values["obstacles"] = sorted(set(obstacles))
@@ -325,8 +327,7 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
         return results
     # A request racing this one may store some of the same client_ids first: the database keeps
     # one, and the rows it skipped are answered "duplicate".
-    insert = _insert_ignoring_duplicates().returning(VisitRecord.id, VisitRecord.client_id)
-    created = {client_id: visit_id for visit_id, client_id in db.session.execute(insert, rows)}
+    created = _insert_ignoring_duplicates(rows)
     for result in results:
         if result.status == "created":
             if result.client_id in created:
@@ -340,7 +341,7 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
         for code in codes
     ]
     if obstacle_rows:
-        db.session.execute(sa.insert(VisitObstacle), obstacle_rows)
+        db.session.execute(sa.insert(VisitObstacle.__table__), obstacle_rows)
     visited = {row["household_id"] for row in rows if row["client_id"] in created}
     db.session.execute(
         sa.update(Assignment)
@@ -350,10 +351,24 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
     return results
 
 
-def _insert_ignoring_duplicates():
-    dialect = db.session.get_bind().dialect.name
-    module = {"postgresql": postgresql, "sqlite": sqlite}[dialect]
-    return module.insert(VisitRecord).on_conflict_do_nothing(index_elements=["client_id"])
+def _insert_ignoring_duplicates(rows: list[dict]) -> dict[str, int]:
+    """Insert visit rows, skipping client_ids already stored; returns {client_id: id} of those inserted."""
+    table = VisitRecord.__table__
+    columns = list(rows[0])
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One array per column and unnest(): a few parameters instead of thousands, which the
+        # driver would otherwise rewrite one by one.
+        dialect = postgresql.dialect()
+        casts = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+        statement = sa.text(
+            f"INSERT INTO visit_record ({', '.join(columns)}) SELECT * FROM unnest({casts}) "  # noqa: S608 - our column names
+            "ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id"
+        )
+        result = db.session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+    else:
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["client_id"])
+        result = db.session.execute(statement.returning(table.c.id, table.c.client_id), rows)
+    return {client_id: visit_id for visit_id, client_id in result}
 
 
 def visit_history(actor: User, household) -> list[tuple[VisitRecord, bool]]:
