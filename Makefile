@@ -3,20 +3,30 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app outreach
 STAMP   := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+VENDOR  := static/vendor/.installed
 PO      := $(wildcard outreach/translations/*/LC_MESSAGES/messages.po)
 MO      := $(PO:.po=.mo)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test lint bench setup db translations extract-messages clean
+.PHONY: run test lint bench setup vendor db translations extract-messages clean
 
-setup: $(STAMP) $(MO)
+setup: $(STAMP) $(MO) vendor
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+# The maps' browser libraries (no CDN at run time): the npm packages pinned in package-lock.json, and
+# folium's own files, copied into static/vendor/ by outreach/maps/assets.py. Needs Node.js and npm.
+vendor: $(VENDOR)
+
+$(VENDOR): package-lock.json outreach/maps/assets.py $(STAMP)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	$(PY) -c 'from outreach.maps.assets import install; print(len(install()), "files in static/vendor/")'
 	touch $@
 
 %.mo: %.po $(STAMP)
@@ -47,4 +57,4 @@ extract-messages: setup
 	$(VENV)/bin/pybabel update -i outreach/translations/messages.pot -d outreach/translations --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) instance/*.db outreach/translations/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) instance/*.db outreach/translations/*/LC_MESSAGES/*.mo node_modules static/vendor

@@ -16,6 +16,8 @@ from outreach.geo import api as geo_api  # noqa: F401 - adds its routes to api_b
 from outreach.geo.cli import geo_cli, households_cli
 from outreach.geo.routes import geo_bp
 from outreach.home.routes import home_bp
+from outreach.maps.assets import serve_folium_locally
+from outreach.maps.routes import maps_bp
 from outreach.planning.routes import planning_bp
 from outreach.visits import api as visits_api  # noqa: F401 - adds its routes to api_bp
 from outreach.visits.routes import visits_bp
@@ -51,8 +53,9 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     )
     login_manager.init_app(app)
     web.init_app(app)
+    serve_folium_locally(app)
 
-    for blueprint in (home_bp, auth_bp, admin_bp, geo_bp, planning_bp, visits_bp, api_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, geo_bp, planning_bp, visits_bp, maps_bp, api_bp):
         app.register_blueprint(blueprint)
     for group in (users_cli, geo_cli, households_cli, demo_cli):
         app.cli.add_command(group)

@@ -51,6 +51,9 @@ def _shell_version() -> str:
         for name in SHELL_FILES:
             digest.update((Path(current_app.static_folder) / name).read_bytes())
         digest.update(Path(current_app.template_folder, "pwa", "sw.js").read_bytes())
+        lock = Path(current_app.root_path).parent / "package-lock.json"  # the vendored map libraries
+        if lock.exists():
+            digest.update(lock.read_bytes())
         current_app.extensions["pwa_version"] = digest.hexdigest()[:12]
     return current_app.extensions["pwa_version"]
 

@@ -10,7 +10,6 @@ from outreach.types import utcnow
 from outreach.visits.models import VisitRecord
 from outreach.web import local_today
 from tests.conftest import PASSWORD, make_household
-from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: F401 - same browser flags
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +21,7 @@ def field_phone(browser, live_server):
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
     page.set_default_timeout(15_000)
     yield page
     context.close()

@@ -1,0 +1,212 @@
+"""Folium map builders: rows in, HTML out. Pure functions (no database, no request), so they can be
+tested and measured alone. Every text put on a map is escaped here: names come from people."""
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import folium
+from folium.plugins import FastMarkerCluster, HeatMap
+from markupsafe import escape
+
+# Five classes of a share (%), and a grey "no data" that is never confused with zero.
+CLASSES = ((0, 20, "#fee5d9"), (20, 40, "#fcae91"), (40, 60, "#fb6a4a"), (60, 80, "#de2d26"), (80, 100.01, "#a50f15"))
+NO_DATA = "#bdbdbd"
+STATUS_COLOURS = {"not_visited": "#9e9e9e", "visited": "#1f78b4", "helped": "#33a02c", "follow_up": "#ff7f00"}
+
+# What folium writes for a page of its own, and would break ours: its viewport tag (no zoom), and
+# global html/body and #map rules.
+_PAGE_RULES = re.compile(
+    r"<meta name=\"viewport\".*?/>|<style>\s*html, body \{.*?</style>|<style>\s*#map \{.*?</style>", re.S
+)
+
+
+@dataclass
+class MapParts:
+    """A rendered map in three parts for the page's template: what goes in <head>, the map's <div>,
+    and its script. Folium's full-document wrapper (global html/body styles, its viewport tag) is
+    left out, so the map sits in the page like any other element."""
+
+    header: str
+    body: str
+    script: str
+
+    @property
+    def size(self) -> int:
+        return len(self.header) + len(self.body) + len(self.script)
+
+
+class _Map(folium.Map):
+    # Leaflet, and jQuery (folium's popups are built with it); no Bootstrap or icon fonts, which would
+    # restyle the page around the map.
+    default_js = [(name, url) for name, url in folium.Map.default_js if name in ("leaflet", "jquery")]
+    default_css = [(name, url) for name, url in folium.Map.default_css if name == "leaflet_css"]
+
+
+def colour(share: float | None) -> str:
+    if share is None:
+        return NO_DATA
+    for low, high, fill in CLASSES:
+        if low <= share < high:
+            return fill
+    return CLASSES[-1][2]
+
+
+def _new_map(points: Sequence[tuple[float, float]], tiles_url: str | None, attribution: str) -> folium.Map:
+    # Without a tile layer Leaflet knows no maximum zoom, and marker clusters need one.
+    m = _Map(location=[16.0, 106.0], zoom_start=6, tiles=None, control_scale=True, maxZoom=19)
+    if tiles_url:
+        folium.TileLayer(tiles=tiles_url, attr=attribution, name="tiles", control=False).add_to(m)
+    if points:
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        pad = 0.002
+        m.fit_bounds([[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]])
+    return m
+
+
+def render_parts(m: folium.Map) -> MapParts:
+    root = m.get_root()
+    root.render()
+    return MapParts(
+        header=_PAGE_RULES.sub("", root.header.render()),
+        body=root.html.render(),
+        script=root.script.render(),
+    )
+
+
+@dataclass
+class UnitShape:
+    """What the coverage map needs of a unit; the text is already in the user's language."""
+
+    id: int
+    name: str
+    lat: float | None
+    lon: float | None
+    boundary: str | None
+    households: int
+    share: float | None
+    detail: str  # "78 / 752 households visited (10.4%)" or "no data"
+    link_label: str
+
+
+def coverage_map(
+    units: Sequence[UnitShape], *, tiles_url: str | None, attribution: str, drill_url: Callable[[int], str]
+) -> MapParts:
+    """Child units coloured by a share: a choropleth where boundaries exist, circles sized by households
+    at the centroid where they do not. Each shape has a tooltip with the counts and a popup that
+    drills down."""
+    located = [(u.lat, u.lon) for u in units if u.lat is not None]
+    m = _new_map(located, tiles_url, attribution)
+    largest = max((u.households for u in units), default=0) or 1
+    for unit in units:
+        fill = colour(unit.share)
+        tooltip = folium.Tooltip(f"<b>{escape(unit.name)}</b><br>{escape(unit.detail)}")
+        popup = folium.Popup(
+            f"<b>{escape(unit.name)}</b><br>{escape(unit.detail)}<br>"
+            f'<a href="{escape(drill_url(unit.id))}">{escape(unit.link_label)}</a>',
+            max_width=260,
+        )
+        if unit.boundary:
+            shape = json.loads(unit.boundary)
+            folium.GeoJson(
+                shape,
+                style_function=lambda _feature, fill=fill: {
+                    "fillColor": fill,
+                    "color": "#444",
+                    "weight": 1,
+                    "fillOpacity": 0.7,
+                },
+                highlight_function=lambda _feature: {"weight": 3},
+                tooltip=tooltip,
+                popup=popup,
+            ).add_to(m)
+        elif unit.lat is not None:
+            radius = 6 + 18 * math.sqrt(unit.households / largest)
+            folium.CircleMarker(
+                [unit.lat, unit.lon], radius=radius, color="#444", weight=1, fill=True, fill_color=fill,
+                fill_opacity=0.8, tooltip=tooltip, popup=popup,
+            ).add_to(m)  # fmt: skip
+    return render_parts(m)
+
+
+@dataclass
+class HouseholdDot:
+    lat: float
+    lon: float
+    status: str
+    label: str  # name · address · status, in the user's language: no phone number, ever
+    link: str
+
+
+# One marker per household, drawn in the browser from a compact array: thousands of households in
+# a fraction of the size (and time) of one folium.Marker each. The label is escaped in Python.
+_DOT_CALLBACK = """
+function callback(row) {
+  var style = {radius: 7, color: "#333", weight: 1, fillColor: row[2], fillOpacity: 0.9};
+  var marker = L.circleMarker([row[0], row[1]], style);
+  marker.bindPopup(row[3] + '<br><a href="' + row[4] + '">' + %s + '</a>');
+  return marker;
+}
+"""
+
+
+def household_layer(m: folium.Map, dots: Sequence[HouseholdDot], *, name: str, open_label: str) -> None:
+    data = [[d.lat, d.lon, STATUS_COLOURS[d.status], str(escape(d.label)), str(escape(d.link))] for d in dots]
+    FastMarkerCluster(
+        data, callback=_DOT_CALLBACK % json.dumps(str(escape(open_label))), name=name, disableClusteringAtZoom=17
+    ).add_to(m)
+
+
+def obstacle_layers(m: folium.Map, points: dict[str, list[tuple[float, float]]], names: dict[str, str]) -> None:
+    for index, (code, pts) in enumerate(sorted(points.items(), key=lambda item: -len(item[1]))):
+        group = folium.FeatureGroup(name=f"{names.get(code, code)} ({len(pts)})", show=index == 0, overlay=True)
+        HeatMap([[lat, lon] for lat, lon in pts], radius=18, blur=14, min_opacity=0.3).add_to(group)
+        group.add_to(m)
+
+
+def field_map(
+    dots: Sequence[HouseholdDot],
+    obstacles: dict[str, list[tuple[float, float]]],
+    *,
+    tiles_url: str | None,
+    attribution: str,
+    households_name: str,
+    open_label: str,
+    obstacle_names: dict[str, str],
+) -> MapParts:
+    """Households (clustered, coloured by visit status) and heat maps of obstacles, for leaders and members."""
+    m = _new_map([(d.lat, d.lon) for d in dots], tiles_url, attribution)
+    household_layer(m, dots, name=households_name, open_label=open_label)
+    obstacle_layers(m, obstacles, obstacle_names)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return render_parts(m)
+
+
+def naive_household_map(dots: Sequence[HouseholdDot], *, tiles_url: str | None, attribution: str) -> MapParts:
+    """One folium.Marker per household: the naive way, kept only for the benchmark's comparison."""
+    m = _new_map([(d.lat, d.lon) for d in dots], tiles_url, attribution)
+    for d in dots:
+        folium.Marker([d.lat, d.lon], popup=folium.Popup(str(escape(d.label)))).add_to(m)
+    return render_parts(m)
+
+
+@dataclass
+class WalkPoint:
+    lat: float
+    lon: float
+    label: str
+
+
+def walk_map(stops: Sequence[WalkPoint], *, tiles_url: str | None, attribution: str) -> MapParts:
+    """A member's walk list in order: numbered stops joined by a line."""
+    m = _new_map([(s.lat, s.lon) for s in stops], tiles_url, attribution)
+    if len(stops) > 1:
+        folium.PolyLine([[s.lat, s.lon] for s in stops], color="#0b5d3b", weight=3, opacity=0.7).add_to(m)
+    for number, stop in enumerate(stops, start=1):
+        icon = folium.DivIcon(html=f'<div class="walk-stop">{number}</div>', icon_size=(26, 26), icon_anchor=(13, 13))
+        folium.Marker(
+            [stop.lat, stop.lon], icon=icon, tooltip=folium.Tooltip(f"{number}. {escape(stop.label)}")
+        ).add_to(m)
+    return render_parts(m)
