@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, jsonify, render_template, request, session
+from flask import Flask, current_app, flash, jsonify, render_template, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -88,6 +88,17 @@ def unit_place(unit) -> str:
     if unit.level == "village" and unit.parent is not None:
         return f"{unit.name}, {unit.parent.name}"
     return unit.name
+
+
+def show_form_errors(form, exc: ValidationError, *, fields: dict[str, str] | None = None) -> None:
+    """Put a service's errors next to the form's fields; the others (a row, the whole form) flash."""
+    for name, messages in exc.errors.items():
+        field = getattr(form, (fields or {}).get(name, name), None) if name else None
+        if field is not None:
+            field.errors = list(field.errors) + [str(m) for m in messages]
+        else:
+            for message in messages:
+                flash(str(message), "error")
 
 
 def _wants_json() -> bool:

@@ -9,6 +9,7 @@ from outreach.auth.models import ApiToken, Role, User
 from outreach.errors import ValidationError
 from outreach.extensions import db, limiter
 from outreach.types import utcnow
+from outreach.web import show_form_errors
 
 auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -128,7 +129,7 @@ def users():
                     now=utcnow(),
                 )
             except ValidationError as exc:
-                _attach(form, exc)
+                show_form_errors(form, exc, fields={"unit": "unit_code"})
             else:
                 db.session.commit()
                 flash(_("User %(name)s created.", name=user.username), "success")
@@ -153,7 +154,7 @@ def user_detail(user_id: int):
                 if form.new_password.data:
                     services.set_password(current_user, user, form.new_password.data, now=utcnow())
             except ValidationError as exc:
-                _attach(form, exc)
+                show_form_errors(form, exc, fields={"unit": "unit_code"})
             else:
                 db.session.commit()
                 flash(_("Saved."), "success")
@@ -168,11 +169,3 @@ def audit():
     return render_template("admin/audit.html", events=events, action=action, names=target_names(events))
 
 
-def _attach(form, exc: ValidationError) -> None:
-    for name, messages in exc.errors.items():
-        field = getattr(form, {"unit": "unit_code"}.get(name, name), None)
-        if field is not None:
-            field.errors = list(field.errors) + [str(m) for m in messages]
-        else:
-            for message in messages:
-                flash(str(message), "error")

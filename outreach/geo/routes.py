@@ -17,6 +17,7 @@ from outreach.geo.models import Level, Purpose
 from outreach.geo.phone import display_phone
 from outreach.labels import PURPOSE_LABELS
 from outreach.types import utcnow
+from outreach.web import show_form_errors
 
 geo_bp = Blueprint("geo", __name__)
 SEARCH_LIMIT = 30
@@ -26,16 +27,6 @@ SEARCH_LIMIT = 30
 @login_required
 def logged_in():
     pass
-
-
-def _show_errors(form, exc: ValidationError) -> None:
-    for name, messages in exc.errors.items():
-        field = getattr(form, name, None)
-        if field is not None and name:
-            field.errors = list(field.errors) + [str(m) for m in messages]
-        else:
-            for message in messages:
-                flash(f"{name}: {message}" if name else str(message), "error")
 
 
 def _float(value) -> float | None:
@@ -72,7 +63,7 @@ def add_village(unit_id: int):
         try:
             village = services.save_village(current_user, commune, data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_form_errors(form, exc)
         else:
             db.session.commit()
             flash(_("%(name)s added.", name=village.name), "success")
@@ -100,7 +91,7 @@ def edit_village(village_id: int):
         try:
             services.save_village(current_user, village.parent, data, village=village)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_form_errors(form, exc)
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -185,7 +176,7 @@ def new_household():
                 current_user, _household_input(form), now=utcnow(), confirm_duplicate=form.confirm_duplicate.data
             )
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_form_errors(form, exc)
         except services.DuplicateWarning as warning:
             duplicates = warning.candidates
         else:
@@ -222,7 +213,7 @@ def edit_household(household_id: int):
                 confirm_duplicate=form.confirm_duplicate.data,
             )
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_form_errors(form, exc)
         except services.DuplicateWarning as warning:
             duplicates = warning.candidates
         else:

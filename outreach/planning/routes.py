@@ -15,7 +15,7 @@ from outreach.planning.forms import AssignForm, CampaignForm
 from outreach.types import utcnow
 from outreach.visits import progress
 from outreach.visits.services import visits_recorded_on
-from outreach.web import local_today
+from outreach.web import local_today, show_form_errors
 
 planning_bp = Blueprint("planning", __name__)
 
@@ -36,16 +36,6 @@ def _commune_for_planning():
         if unit.level == Level.COMMUNE:
             return unit
     return None
-
-
-def _show_errors(form, exc: ValidationError) -> None:
-    for name, messages in exc.errors.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = list(field.errors) + [str(m) for m in messages]
-        else:
-            for message in messages:
-                flash(str(message), "error")
 
 
 @planning_bp.route("/campaigns", methods=["GET", "POST"])
@@ -70,7 +60,7 @@ def campaigns():
             try:
                 campaign = services.save_campaign(current_user, commune, data, now=utcnow())
             except ValidationError as exc:
-                _show_errors(form, exc)
+                show_form_errors(form, exc)
             else:
                 db.session.commit()
                 flash(_("Campaign “%(name)s” created.", name=campaign.name), "success")
@@ -120,7 +110,7 @@ def assign():
                     campaign_id=form.campaign_id.data or None, reassign=form.reassign.data,
                 )  # fmt: skip
             except ValidationError as exc:
-                _show_errors(form, exc)
+                show_form_errors(form, exc)
             else:
                 db.session.commit()
                 done = len(result.assigned) + len(result.reassigned) + len(result.already)
