@@ -58,25 +58,36 @@ def child_levels(unit: AdminUnit) -> tuple[str, ...]:
 
 def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
     """Units of ``level`` under ``unit`` (in the actor's scope) with households, visited and activated."""
-    child = sa.orm.aliased(AdminUnit)
     village = sa.orm.aliased(AdminUnit)
+    commune = sa.orm.aliased(AdminUnit)
     visits = current_visits().subquery()
     visited = sa.select(visits.c.household_id).distinct().subquery()
     activated = sa.select(visits.c.household_id).where(visits.c.vneid_level1.is_(True)).distinct().subquery()
+    # Climb from each household's village to the unit shown, by parent links (equality joins that
+    # every database plans well), then count per unit.
+    counted = (
+        sa.select(Household.id.label("household_id"))
+        .join(village, village.id == Household.village_id)
+        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
+    )
+    if level == Level.VILLAGE:
+        shown = village.id
+    elif level == Level.COMMUNE:
+        shown = village.parent_id
+    else:  # districts: one more step up
+        counted = counted.join(commune, commune.id == village.parent_id)
+        shown = commune.parent_id
+    per_household = counted.add_columns(shown.label("unit_id")).subquery()
     counts = (
         sa.select(
-            child.id.label("unit_id"),
-            sa.func.count(Household.id).label("households"),
+            per_household.c.unit_id,
+            sa.func.count(per_household.c.household_id).label("households"),
             sa.func.count(visited.c.household_id).label("visited"),
             sa.func.count(activated.c.household_id).label("activated"),
         )
-        .select_from(child)
-        .join(village, village.path.startswith(child.path))
-        .join(Household, sa.and_(Household.village_id == village.id, Household.erased_at.is_(None)))
-        .outerjoin(visited, visited.c.household_id == Household.id)
-        .outerjoin(activated, activated.c.household_id == Household.id)
-        .where(child.level == level, child.path.startswith(unit.path, autoescape=True), village.level == Level.VILLAGE)
-        .group_by(child.id)
+        .outerjoin(visited, visited.c.household_id == per_household.c.household_id)
+        .outerjoin(activated, activated.c.household_id == per_household.c.household_id)
+        .group_by(per_household.c.unit_id)
         .subquery()
     )
     rows = db.session.execute(

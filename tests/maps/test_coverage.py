@@ -34,6 +34,13 @@ def test_coverage_counts_and_no_data_units(users, geo, field):
     assert colour(rows["Phường Đội Cấn"].share("visited")) == NO_DATA and colour(0.0) != NO_DATA
 
 
+def test_coverage_by_district_and_by_village(users, geo, field):
+    districts = {r.name: (r.households, r.visited) for r in coverage(users["admin"], geo["province"], "district")}
+    assert districts == {"Thành phố Tuyên Quang": (3, 2), "Huyện Hàm Yên": (1, 0)}
+    villages = {r.name: (r.households, r.visited) for r in coverage(users["leader"], geo["tanha"], "village")}
+    assert villages == {"Thôn Phú Bình": (2, 2), "Thôn Tân Hà": (1, 0)}
+
+
 def test_coverage_stays_in_scope(users, geo, field):
     names = {r.name for r in coverage(users["staff"], geo["province"], "commune")}
     assert names == {"Phường Tân Hà", "Phường Đội Cấn"}  # staff of the city: not Minh Khương
