@@ -51,6 +51,7 @@ def test_map_pages_per_role(client, users, geo, field):
     page = client.get(f"/maps/units/{geo['city'].id}").get_data(as_text=True)
     assert "Phường Tân Hà" in page and "2 / 3" in page
     assert f"/maps/units/{geo['tanha'].id}" in page  # drill down into a child
+    assert f"/maps/units/{geo['province'].id}" not in page  # breadcrumbs link only inside the staff's area
     assert client.get(f"/maps/units/{geo['tanha'].id}/households").status_code == 403
     assert client.get(f"/maps/units/{geo['minhkhuong'].id}").status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
