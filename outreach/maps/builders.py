@@ -160,8 +160,8 @@ def household_layer(m: folium.Map, dots: Sequence[HouseholdDot], *, name: str, o
 
 
 def obstacle_layers(m: folium.Map, points: dict[str, list[tuple[float, float]]], names: dict[str, str]) -> None:
-    for index, (code, pts) in enumerate(sorted(points.items(), key=lambda item: -len(item[1]))):
-        group = folium.FeatureGroup(name=f"{names.get(code, code)} ({len(pts)})", show=index == 0, overlay=True)
+    for code, pts in sorted(points.items(), key=lambda item: -len(item[1])):
+        group = folium.FeatureGroup(name=f"{names.get(code, code)} ({len(pts)})", show=False, overlay=True)
         HeatMap([[lat, lon] for lat, lon in pts], radius=18, blur=14, min_opacity=0.3).add_to(group)
         group.add_to(m)
 

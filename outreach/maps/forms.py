@@ -9,7 +9,7 @@ class BoundaryForm(FlaskForm):
     unit = StringField(
         _l("Under which unit"),
         validators=[DataRequired(message=_l("Name the province, district or commune.")), Length(max=120)],
-        description=_l("A name (“Tuyên Quang”) or a code (“08”)."),
+        description=_l("A name (“Tỉnh Tuyên Quang”) or a code (“08”)."),
     )
     level = SelectField(
         _l("The shapes are of"),

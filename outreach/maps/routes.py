@@ -1,8 +1,8 @@
 import json
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from outreach.auth.models import Role
@@ -38,7 +38,7 @@ def _detail(row: services.UnitCoverage, measure: str) -> str:
     if not row.has_data:
         return _("no data: no households registered yet")
     count = getattr(row, measure)
-    share = row.share(measure)
+    share = format_decimal(row.share(measure))
     if measure == "visited":
         return _("%(n)s / %(of)s households visited (%(pct)s%%)", n=count, of=row.households, pct=share)
     return _("%(n)s / %(of)s households with a VNeID account (%(pct)s%%)", n=count, of=row.households, pct=share)
@@ -113,7 +113,7 @@ def households(unit_id: int):
     ]
     obstacles = services.obstacle_points(current_user, unit)
     parts = builders.field_map(
-        dots, obstacles, households_name=_("Households"), open_label=_("Open"),
+        dots, obstacles, households_name=_("Households"), open_label=_("Open the household"),
         obstacle_names={code: str(label) for code, label in OBSTACLE_LABELS.items()}, **_tiles(),
     )  # fmt: skip
     return render_template(
@@ -144,11 +144,11 @@ def boundaries():
             under = find_unit(form.unit.data)
             data = json.load(form.file.data.stream)
             report = services.attach_boundaries(current_user, data, level=form.level.data, under=under, now=utcnow())
-        except ValueError:  # not JSON
-            form.file.errors = [_("The file is not valid GeoJSON (JSON).")]
-        except ValidationError as exc:
+        except ValidationError as exc:  # before ValueError, of which it is a kind
             for messages in exc.errors.values():
                 form.unit.errors = list(form.unit.errors) + [str(m) for m in messages]
+        except ValueError:  # not JSON
+            form.file.errors = [_("The file is not valid GeoJSON (JSON).")]
         else:
             db.session.commit()
     return render_template("maps/boundaries.html", form=form, report=report)

@@ -230,7 +230,7 @@ def attach_boundaries(actor: User, geojson: dict, *, level: str, under: AdminUni
                 continue
             unit = candidates[0] if candidates else None
         if unit is None:
-            report.unmatched.append((number, said, _("no unit with this code or name here")))
+            report.unmatched.append((number, said, _("no unit with this code or name in %(unit)s", unit=under.name)))
             continue
         unit.boundary_geojson = json.dumps({"type": "Feature", "properties": {"code": unit.code}, "geometry": geometry})
         report.matched.append(unit.name)

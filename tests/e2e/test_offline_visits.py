@@ -81,6 +81,9 @@ def test_two_visits_recorded_offline_are_sent_once_when_back_online(field_phone,
 
     page.context.set_offline(True)
     _record(page, assigned[0].id, "helped")
+    # The recorded house says so on the list, so nobody records it twice; the other does not.
+    page.wait_for_selector(f"li[data-household='{assigned[0].id}'] .queued:visible")
+    assert page.locator(".queued:visible").count() == 1
     _record(page, assigned[1].id, "nobody_home")
     assert "Hoàng Thị Mơ" not in page.locator("#outbox").inner_text()  # nothing refused
 

@@ -124,3 +124,17 @@ def test_boundary_upload_matches_by_code_or_name_and_reports_the_rest(client, us
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, "leader.tanha")
     assert client.get("/maps/boundaries").status_code == 403
+
+
+def test_boundary_upload_with_an_unknown_unit_says_so_on_the_unit_field(client, users, geo):
+    import io
+
+    login(client, "admin")
+    page = client.post(
+        "/maps/boundaries",
+        data={"csrf_token": csrf_token(client, "/maps/boundaries"), "unit": "Xyz", "level": "commune",
+              "file": (io.BytesIO(b'{"type": "FeatureCollection", "features": []}'), "x.geojson")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)  # fmt: skip
+    assert 'id="unit-error"' in page and "Xyz" in page
+    assert 'id="file-error"' not in page
