@@ -40,7 +40,10 @@ def load_user(user_id: str) -> User | None:
 def load_user_from_token(req) -> User | None:
     header = req.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return user_for_token(header[7:].strip(), now=utcnow())
+        user = user_for_token(header[7:].strip(), now=utcnow())
+        if db.session.dirty:
+            db.session.commit()  # the token's last use, even when the request itself only reads
+        return user
     return None
 
 

@@ -50,6 +50,7 @@ def test_token_is_printed_once_and_stored_hashed(runner, client, users):
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest() and token not in stored.token_hash
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.get_json()["username"] == "leader.tanha"
+    assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None  # shown on the token page
 
 
 def test_api_without_credentials_or_with_a_revoked_token_is_401(runner, client, users):
