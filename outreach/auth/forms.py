@@ -51,3 +51,16 @@ class TokenForm(FlaskForm):
         _l("What is this token for?"),
         validators=[DataRequired(message=_l("Say what the token is for, to recognise it later.")), Length(max=80)],
     )
+
+
+class TeamMemberForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(message=_l("Enter a user name.")), Length(max=80)])
+    full_name = StringField(
+        _l("Full name"), validators=[DataRequired(message=_l("Enter the member's name.")), Length(max=120)]
+    )
+    unit_id = SelectField(_l("Works in"), coerce=int)
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter a password.")), Length(min=8, message=_l("At least 8 characters."))],
+        description=_l("Give it to the member in person; they can keep it or ask you to change it."),
+    )

@@ -1,13 +1,15 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from outreach.audit.services import recent_events, record_event, target_names
 from outreach.auth import services
-from outreach.auth.forms import LoginForm, TokenForm, UserChangeForm, UserCreateForm
+from outreach.auth.forms import LoginForm, TeamMemberForm, TokenForm, UserChangeForm, UserCreateForm
 from outreach.auth.models import ApiToken, Role, User
 from outreach.errors import ValidationError
 from outreach.extensions import db, limiter
+from outreach.geo.services import village_choices
 from outreach.types import utcnow
 from outreach.web import show_form_errors
 
@@ -169,3 +171,55 @@ def audit():
     return render_template("admin/audit.html", events=events, action=action, names=target_names(events))
 
 
+# --- the commune's team (leaders) ------------------------------------------------------------
+
+
+def _team_places() -> list:
+    commune = current_user.scope_unit
+    return [SelectChoice(commune.id, _("the whole commune"))] + [
+        SelectChoice(v.id, v.name) for v in village_choices(current_user) if v.parent_id == commune.id
+    ]
+
+
+@auth_bp.route("/team", methods=["GET", "POST"])
+@login_required
+def team():
+    if current_user.role != Role.LEADER:
+        abort(403)
+    form = TeamMemberForm()
+    form.unit_id.choices = _team_places()
+    if form.validate_on_submit():
+        try:
+            member = services.add_team_member(
+                current_user, form.username.data, full_name=form.full_name.data, unit_id=form.unit_id.data,
+                password=form.password.data, now=utcnow(),
+            )  # fmt: skip
+        except ValidationError as exc:
+            show_form_errors(form, exc, fields={"unit": "unit_id"})
+        else:
+            db.session.commit()
+            flash(_("%(name)s can now log in as “%(user)s”.", name=member.full_name, user=member.username), "success")
+            return redirect(url_for("auth.team"))
+    return render_template(
+        "auth/team.html", form=form, members=services.team_members(current_user), places=_team_places()
+    )
+
+
+@auth_bp.post("/team/<int:user_id>")
+@login_required
+def team_member(user_id: int):
+    if current_user.role != Role.LEADER:
+        abort(403)
+    try:
+        # "Lock"/"Unlock" say what to set; "Move" keeps the account as it is.
+        active = request.form.get("set_active", request.form.get("active")) == "1"
+        unit_id = request.form.get("unit_id", type=int)
+        services.change_team_member(current_user, user_id, unit_id=unit_id, active=active, now=utcnow())
+    except ValidationError as exc:
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(str(message), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("auth.team"))

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from outreach.audit.services import record_event
 from outreach.auth.models import ApiToken, Role, User
+from outreach.auth.scope import get_unit, require_role, unit_in_scope
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
@@ -220,3 +221,49 @@ def list_users(*, query: str = "") -> list[User]:
     if query:
         stmt = stmt.where(sa.func.lower(User.username).contains(query.lower(), autoescape=True))
     return list(db.session.scalars(stmt))
+
+
+# --- a commune's team (leaders manage their members) -----------------------------------------
+
+
+def team_members(actor: User) -> list[User]:
+    """Team members working in the actor's area (a leader: their commune)."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(AdminUnit, User.scope_unit_id == AdminUnit.id)
+            .where(User.role == Role.MEMBER, unit_in_scope(actor))
+            .order_by(AdminUnit.sort_key, User.full_name, User.username)
+        )
+    )
+
+
+def _team_unit(actor: User, unit_id: int | None) -> AdminUnit:
+    if unit_id is None:
+        raise ValidationError({"unit": [_("Choose the village (or the whole commune) the member works in.")]})
+    try:
+        unit = get_unit(actor, unit_id)
+    except NotFound as exc:
+        raise ValidationError({"unit": [_("Choose a village of your commune.")]}) from exc
+    if unit.level not in ROLE_LEVELS[Role.MEMBER]:
+        raise ValidationError({"unit": [_("Choose a village of your commune.")]})
+    return unit
+
+
+def add_team_member(
+    actor: User, username: str, *, full_name: str, unit_id: int | None, password: str, now: datetime
+) -> User:
+    """A leader adds a volunteer to their commune's team (always the member role)."""
+    require_role(actor, Role.LEADER)
+    unit = _team_unit(actor, unit_id)
+    return create_user(actor, username, role=Role.MEMBER, unit=unit, password=password, full_name=full_name, now=now)
+
+
+def change_team_member(actor: User, user_id: int, *, unit_id: int | None, active: bool, now: datetime) -> User:
+    """A leader moves a member to another village of the commune, or locks/unlocks the account."""
+    require_role(actor, Role.LEADER)
+    member = next((m for m in team_members(actor) if m.id == user_id), None)
+    if member is None:
+        raise NotFound(user_id)
+    unit = _team_unit(actor, unit_id)
+    return change_user(actor, member.id, role=Role.MEMBER, unit=unit, active=active, now=now)
