@@ -435,8 +435,7 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "i
 def add_unit(level: str, code: str, name: str, parent=None, bounds: tuple | None = None):
     """An administrative unit, made as tests/conftest.py's make_unit makes one."""
     from outreach.extensions import db
-    from outreach.geo.models import AdminUnit, Level
-    from outreach.text import fold, sort_key
+    from outreach.geo.models import AdminUnit, Level, unit_names
 
     kind, _sep, short = name.partition(" ") if level != Level.VILLAGE else ("Thôn", "", name.removeprefix("Thôn "))
     unit = AdminUnit(
@@ -444,10 +443,7 @@ def add_unit(level: str, code: str, name: str, parent=None, bounds: tuple | None
         code=code,
         level=level,
         kind=kind,
-        name=name,
-        short_name=short or name,
-        name_folded=f"{fold(name)} | {fold(short or name)}",
-        sort_key=sort_key(short or name),
+        **unit_names(name, short),
         parent=parent,
         path=f"{parent.path if parent else 'legacy/'}{code}/",
     )

@@ -20,9 +20,8 @@ from config import TestConfig
 from outreach import create_app
 from outreach.auth.models import Role, User
 from outreach.extensions import db, limiter
-from outreach.geo.models import AdminUnit, Household, Level
+from outreach.geo.models import AdminUnit, Household, Level, unit_names
 from outreach.geo.services import HouseholdInput, create_household
-from outreach.text import fold, sort_key
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-1"
@@ -128,10 +127,7 @@ def make_unit(
         code=code,
         level=level,
         kind=kind,
-        name=name,
-        short_name=short or name,
-        name_folded=f"{fold(name)} | {fold(short or name)}",
-        sort_key=sort_key(short or name),
+        **unit_names(name, short),
         parent=parent,
         path=f"{parent.path if parent else dataset + '/'}{code}/",
     )

@@ -13,10 +13,10 @@ from outreach.auth.models import Role, User
 from outreach.auth.services import create_user
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
-from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose
+from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose, unit_names
 from outreach.geo.units import import_units
 from outreach.planning.services import CampaignInput, assign_households, save_campaign
-from outreach.text import fold, sort_key
+from outreach.text import fold
 from outreach.visits.services import record_visit
 
 PASSWORD = "demo-2026"
@@ -197,10 +197,7 @@ def seed_demo(*, now: datetime) -> DemoSummary:
                     "code": code,
                     "level": Level.VILLAGE,
                     "kind": kind,
-                    "name": f"{kind} {short}",
-                    "short_name": short,
-                    "name_folded": f"{fold(kind + ' ' + short)} | {fold(short)}",
-                    "sort_key": sort_key(short),
+                    **unit_names(f"{kind} {short}", short),
                     "parent_id": commune.id,
                     "path": f"{commune.path}{code}/",
                     "lat": lat,

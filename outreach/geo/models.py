@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from outreach.extensions import db
+from outreach.text import fold, sort_key
 from outreach.types import UTCDateTime, utcnow
 
 
@@ -17,6 +18,18 @@ class Level(StrEnum):
 
 DATASETS = ("2025", "legacy")
 VILLAGE_KINDS = ("Thôn", "Bản", "Tổ dân phố", "Xóm", "Khu phố", "Làng", "Ấp", "Buôn")
+
+
+def unit_names(full: str, short: str) -> dict[str, str]:
+    """A unit's name columns: the full and short names, the folded pair "full | short" that search
+    matches either way (find_village relies on it), and the key that sorts "Tổ 2" before "Tổ 10"."""
+    short = short or full
+    return {
+        "name": full,
+        "short_name": short,
+        "name_folded": f"{fold(full)} | {fold(short)}",
+        "sort_key": sort_key(short),
+    }
 
 
 class AdminUnit(db.Model):

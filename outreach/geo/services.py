@@ -12,9 +12,9 @@ from outreach.auth.scope import get_household, households_in_scope, manageable_c
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
-from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose
+from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose, unit_names
 from outreach.geo.phone import PhoneError, normalize_phone
-from outreach.text import clean, fold, sort_key
+from outreach.text import clean, fold
 
 # --- units -----------------------------------------------------------------------------------
 
@@ -170,10 +170,8 @@ def save_village(actor: User, commune: AdminUnit, data: VillageInput, *, village
         )
         db.session.add(village)
     village.kind = data.kind
-    village.short_name = data.name
-    village.name = f"{data.kind} {data.name}"
-    village.name_folded = f"{fold(village.name)} | {fold(data.name)}"
-    village.sort_key = sort_key(data.name)
+    for column, value in unit_names(f"{data.kind} {data.name}", data.name).items():
+        setattr(village, column, value)
     village.lat, village.lon = data.lat, data.lon
     db.session.flush()
     return village

@@ -12,8 +12,8 @@ from vietnamadminunits.database.main import query as package_query
 
 from outreach.errors import ValidationError
 from outreach.extensions import db
-from outreach.geo.models import AdminUnit, Level
-from outreach.text import fold, sort_key
+from outreach.geo.models import AdminUnit, Level, unit_names
+from outreach.text import fold
 from outreach.types import utcnow
 
 _TABLES = {"2025": "admin_units", "legacy": "admin_units_legacy"}
@@ -73,10 +73,7 @@ def _unit(dataset, level, code, full, short, parent_path, lat, lon, bounds=None)
         "code": code,
         "level": level,
         "kind": _kind(full, short),
-        "name": full,
-        "short_name": short,
-        "name_folded": f"{fold(full)} | {fold(short)}",
-        "sort_key": sort_key(short or full),
+        **unit_names(full, short),
         "path": f"{parent_path}{code}/",
         "lat": lat,
         "lon": lon,
