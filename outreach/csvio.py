@@ -127,3 +127,115 @@ class CsvRows:
             ) from exc
         except csv.Error as exc:
             raise ValidationError({line_label(line + 1): [_("Unreadable CSV: %(error)s", error=str(exc))]}) from exc
+
+
+# --- Tables of any shape (statistics exports): CSV or XLSX, rows streamed as text cells ---------------
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+def is_xlsx(stream: BinaryIO, filename: str = "") -> bool:
+    """XLSX by its zip signature (a renamed file is still recognised), else by its name."""
+    head = stream.read(4)
+    stream.seek(0)
+    return head == XLSX_MAGIC or filename.lower().endswith(".xlsx")
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if hasattr(value, "date") and hasattr(value, "hour"):  # datetime: spreadsheets store dates as datetimes
+        return value.date().isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return clean(str(value))
+
+
+def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook  # only XLSX imports pay for it
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+        raise ValidationError({"": [_("The spreadsheet could not be read (%(error)s).", error=str(exc))]}) from exc
+    try:
+        sheet = book.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell_text(value) for value in row]
+    finally:
+        book.close()
+
+
+def _csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str]]]:
+    lines = _decoded_lines(stream)
+    try:
+        head: list[str] = []
+        for line in lines:
+            head.append(line)
+            if len(head) == 20:
+                break
+        sample = "".join(head)
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+
+        def all_lines() -> Iterator[str]:
+            yield from head
+            yield from lines
+
+        reader = csv.reader(all_lines(), delimiter=delimiter)
+        for cells in reader:
+            yield reader.line_num, [clean(cell) for cell in cells]
+    except _NotUtf8 as exc:
+        raise ValidationError(
+            {line_label(exc.line): [_("This line is not UTF-8 text. Save the file as “CSV UTF-8”.")]}
+        ) from exc
+    except csv.Error as exc:
+        raise ValidationError({"": [_("Unreadable CSV: %(error)s", error=str(exc))]}) from exc
+
+
+def table_rows(stream: BinaryIO, filename: str = "") -> Iterator[tuple[int, list[str]]]:
+    """Every row of a CSV or XLSX file as ``(line, cells)``, streamed: a file of millions of rows is
+    never held in memory. Lines are the file's own (CSV) or the sheet's row numbers (XLSX)."""
+    if is_xlsx(stream, filename):
+        return _xlsx_rows(stream)
+    return _csv_rows(stream)
+
+
+# --- Writing tables for spreadsheets --------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A cell a spreadsheet will show, never run: text starting with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(header: list[str], rows, out) -> None:
+    """CSV for Excel: UTF-8 with a BOM (Vietnamese shows right), every text cell made safe."""
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([spreadsheet_safe(h) for h in header])
+    for row in rows:
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+
+def write_xlsx(header: list[str], rows, out: BinaryIO, *, sheet_title: str = "Outreach") -> None:
+    """An XLSX workbook of one sheet, streamed (write-only), every text cell made safe."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=sheet_title[:31] or "Outreach")
+    sheet.append([spreadsheet_safe(h) for h in header])
+    for row in rows:
+        # openpyxl treats any string starting with "=" as a formula; the apostrophe keeps it text.
+        sheet.append([spreadsheet_safe(cell) for cell in row])
+    book.save(out)

@@ -25,10 +25,23 @@ class AuditEvent(db.Model):
 
 
 class ImportBatch(db.Model):
-    """A file that was imported whole; the same file (by hash) is not imported twice."""
+    """A file that was imported whole; the same file (by hash) is not imported twice while its import stands.
+
+    An undone import keeps its row (the history says who undid it and when), so the same file may
+    be imported again afterwards.
+    """
 
     __tablename__ = "import_batch"
-    __table_args__ = (sa.UniqueConstraint("kind", "sha256"),)
+    __table_args__ = (
+        sa.Index(
+            "uq_import_batch_live_file",
+            "kind",
+            "sha256",
+            unique=True,
+            sqlite_where=sa.text("undone_at IS NULL"),
+            postgresql_where=sa.text("undone_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(30))
@@ -37,3 +50,9 @@ class ImportBatch(db.Model):
     rows: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # The unit the file speaks for (a province's statistics), for who may see and undo it.
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
+    # What the import found: columns used, warnings, agencies to resolve, rows created and replaced.
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

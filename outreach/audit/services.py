@@ -1,11 +1,16 @@
 """Writing the audit log. Callers commit with the action they record."""
 
 from datetime import datetime
+from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 
-from outreach.audit.models import AuditEvent
+from outreach.audit.models import AuditEvent, ImportBatch
 from outreach.auth.models import User
+from outreach.csvio import file_sha256
+from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.types import utcnow
 
@@ -53,3 +58,39 @@ def recent_events(*, action: str = "", limit: int = 300) -> list[AuditEvent]:
     if action:
         stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
     return list(db.session.scalars(stmt))
+
+
+def start_import(
+    actor: User | None, kind: str, stream: BinaryIO, filename: str, *, now: datetime, unit_id: int | None = None
+) -> ImportBatch:
+    """The history row of a file being imported; refused if the same file's import stands."""
+    sha = file_sha256(stream)
+    previous = db.session.scalar(
+        sa.select(ImportBatch).where(
+            ImportBatch.kind == kind, ImportBatch.sha256 == sha, ImportBatch.undone_at.is_(None)
+        )
+    )
+    if previous is not None:
+        when = format_datetime(previous.created_at, "dd/MM/yyyy HH:mm")
+        raise ValidationError(
+            {
+                "": [
+                    _(
+                        "This file was already imported (%(name)s, %(when)s); nothing was changed.",
+                        name=previous.filename,
+                        when=when,
+                    )
+                ]
+            }
+        )
+    batch = ImportBatch(
+        kind=kind,
+        filename=filename[:255],
+        sha256=sha,
+        created_at=now,
+        created_by_id=actor.id if actor else None,
+        unit_id=unit_id,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    return batch

@@ -10,15 +10,13 @@ from datetime import datetime
 from typing import BinaryIO
 
 import sqlalchemy as sa
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from outreach.audit.models import ImportBatch
-from outreach.audit.services import record_event
+from outreach.audit.services import record_event, start_import
 from outreach.auth.models import Role, User
 from outreach.auth.scope import require_role, unit_in_scope
-from outreach.csvio import Column, CsvRows, RowErrors, file_sha256
-from outreach.errors import ValidationError
+from outreach.csvio import Column, CsvRows, RowErrors
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose
@@ -135,30 +133,6 @@ def _yes(value: str) -> bool | None:
     return None
 
 
-def _start_batch(actor: User | None, kind: str, stream: BinaryIO, filename: str, now: datetime) -> ImportBatch:
-    sha = file_sha256(stream)
-    previous = db.session.scalar(sa.select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == sha))
-    if previous is not None:
-        when = format_datetime(previous.created_at, "dd/MM/yyyy HH:mm")
-        raise ValidationError(
-            {
-                "": [
-                    _(
-                        "This file was already imported (%(name)s, %(when)s); nothing was changed.",
-                        name=previous.filename,
-                        when=when,
-                    )
-                ]
-            }
-        )
-    batch = ImportBatch(
-        kind=kind, filename=filename[:255], sha256=sha, created_at=now, created_by_id=actor.id if actor else None
-    )
-    db.session.add(batch)
-    db.session.flush()
-    return batch
-
-
 def import_households(
     actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None
 ) -> ImportResult:
@@ -168,7 +142,7 @@ def import_households(
     """
     if actor is not None:
         require_role(actor, Role.LEADER)
-    batch = _start_batch(actor, "households", stream, filename, now)
+    batch = start_import(actor, "households", stream, filename, now=now)
     rows = CsvRows(stream, HOUSEHOLD_COLUMNS)
     errors = RowErrors()
     communes = _Communes(actor, dataset)

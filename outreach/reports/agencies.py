@@ -1,0 +1,241 @@
+"""Receiving agencies: names as case-handling systems write them, matched to administrative units.
+
+"UBND xã Tân Hà", "Ủy ban nhân dân xã Tân Hà" and "UBND Xa Tan Ha" are one agency, linked to the
+commune Tân Hà when exactly one commune of the province has that name. A name that fits several
+units, or none, is kept unresolved for a person to choose: never guessed.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from outreach.audit.services import record_event
+from outreach.auth.models import Role, User
+from outreach.auth.scope import agencies_in_scope, get_unit, require_role
+from outreach.errors import NotFound, ValidationError
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Level
+from outreach.reports.models import Agency, AgencyKind, AgencyStatus
+from outreach.text import clean, fold_key
+
+_COMMITTEE = re.compile(r"^(uy ban nhan dan|ubnd)\b\s*")
+# Longest first: "thi xa" is a district-level town, "xa" a commune.
+_LEVEL_WORDS = (
+    ("thi tran", AgencyKind.COMMUNE),
+    ("phuong", AgencyKind.COMMUNE),
+    ("xa", AgencyKind.COMMUNE),
+    ("thanh pho", AgencyKind.DISTRICT),
+    ("thi xa", AgencyKind.DISTRICT),
+    ("huyen", AgencyKind.DISTRICT),
+    ("quan", AgencyKind.DISTRICT),
+    ("tp", AgencyKind.DISTRICT),
+    ("tinh", AgencyKind.PROVINCE),
+)
+_DEPARTMENT_WORDS = (
+    "so",
+    "ban",
+    "chi cuc",
+    "cuc",
+    "cong an",
+    "van phong",
+    "bao hiem",
+    "kho bac",
+    "trung tam",
+    "thanh tra",
+    "bo chi huy",
+    "toa an",
+    "vien kiem sat",
+    "chi nhanh",
+    "doi",
+    "phong",
+    "department",
+    "office",
+)
+_KIND_LEVELS = {
+    AgencyKind.COMMUNE: (Level.COMMUNE,),
+    AgencyKind.DISTRICT: (Level.DISTRICT,),
+    AgencyKind.PROVINCE: (Level.PROVINCE,),
+}
+
+
+@dataclass(frozen=True)
+class AgencyName:
+    """What a written agency name says: its kind, the unit's name without prefixes, and an optional
+    parent ("UBND xã Tân Hà, huyện Hàm Yên") that tells two communes of the same name apart."""
+
+    kind: str | None  # None: a committee of unknown level ("UBND Tân Hà")
+    key: str
+    parent_key: str = ""
+
+    @property
+    def name_key(self) -> str:
+        key = f"{self.kind or 'committee'}:{self.key}"
+        return f"{key}@{self.parent_key}" if self.parent_key else key
+
+
+def _strip_level(words: str) -> tuple[str | None, str]:
+    for word, kind in _LEVEL_WORDS:
+        if words == word:
+            return kind, ""
+        if words.startswith(word + " "):
+            return kind, words[len(word) + 1 :]
+    return None, words
+
+
+def parse_agency_name(name: str) -> AgencyName:
+    """Read an agency name the way a clerk would (without diacritics, case or punctuation)."""
+    parts = re.split(r"\s*[,;(]\s*|\s+-\s+", clean(name), maxsplit=1)
+    main, rest = parts[0], (parts[1] if len(parts) > 1 else "")
+    words = fold_key(main)
+    committee = _COMMITTEE.match(words)
+    if committee:
+        words = words[committee.end() :]
+    kind, key = _strip_level(words)
+    if kind is None and not committee and any(words == w or words.startswith(w + " ") for w in _DEPARTMENT_WORDS):
+        return AgencyName(AgencyKind.DEPARTMENT, words)
+    if kind is None and not committee:
+        # A bare name ("Tân Hà"): most exports list communes' committees this way.
+        return AgencyName(None, words)
+    parent_key = ""
+    if rest and kind in (AgencyKind.COMMUNE, None):
+        _parent_kind, parent_key = _strip_level(fold_key(rest))
+    return AgencyName(kind, key, parent_key)
+
+
+@dataclass
+class Matcher:
+    """Matches agency names to the units of one province; loads the province's units once."""
+
+    province: AdminUnit
+    by_name: dict[tuple[str, str], list[AdminUnit]] = field(default_factory=dict)
+    by_code: dict[str, AdminUnit] = field(default_factory=dict)
+    agencies: dict[str, Agency] = field(default_factory=dict)
+    agencies_by_code: dict[str, Agency] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        units = db.session.scalars(
+            sa.select(AdminUnit).where(
+                AdminUnit.path.startswith(self.province.path, autoescape=True), AdminUnit.level != Level.VILLAGE
+            )
+        )
+        for unit in units:
+            short = fold_key(unit.short_name or unit.name)
+            self.by_name.setdefault((unit.level, short), []).append(unit)
+            self.by_code[unit.code] = unit
+        for agency in db.session.scalars(sa.select(Agency).where(Agency.province_id == self.province.id)):
+            self.agencies[agency.name_key] = agency
+            if agency.code:
+                self.agencies_by_code[agency.code] = agency
+
+    def candidates(self, parsed: AgencyName) -> list[AdminUnit]:
+        if parsed.kind == AgencyKind.DEPARTMENT:
+            return []
+        levels = _KIND_LEVELS.get(parsed.kind, (Level.COMMUNE, Level.DISTRICT))
+        found = [unit for level in levels for unit in self.by_name.get((level, parsed.key), [])]
+        if parsed.parent_key and len(found) > 1:
+            narrowed = [
+                u for u in found if u.parent and fold_key(u.parent.short_name or u.parent.name) == parsed.parent_key
+            ]
+            found = narrowed or found
+        return found
+
+    def agency_for(self, name: str, code: str = "", *, now: datetime) -> Agency:
+        """The agency this row names: known by code or name, else created, linked if exactly one unit fits."""
+        code = clean(code)
+        if code and code in self.agencies_by_code:
+            return self.agencies_by_code[code]
+        parsed = parse_agency_name(name)
+        if not parsed.key and not code:
+            raise ValueError("empty agency name")
+        if code and code in self.by_code and not parsed.key:
+            unit = self.by_code[code]
+            parsed = AgencyName(_kind_of(unit), fold_key(unit.short_name or unit.name))
+        agency = self.agencies.get(parsed.name_key)
+        if agency is not None:
+            if code and not agency.code:
+                agency.code = code
+                self.agencies_by_code[code] = agency
+            return agency
+        agency = Agency(
+            province_id=self.province.id,
+            name=clean(name)[:255] or code,
+            name_key=parsed.name_key[:255],
+            code=code[:40],
+            created_at=now,
+        )
+        if parsed.kind == AgencyKind.DEPARTMENT:
+            agency.kind, agency.status = AgencyKind.DEPARTMENT, AgencyStatus.NOT_A_UNIT
+        else:
+            units = [self.by_code[code]] if code in self.by_code else self.candidates(parsed)
+            if len(units) == 1:
+                agency.kind, agency.status, agency.unit_id = _kind_of(units[0]), AgencyStatus.LINKED, units[0].id
+            else:
+                agency.kind = parsed.kind or AgencyKind.COMMUNE
+                agency.status = AgencyStatus.UNRESOLVED
+                agency.candidate_ids = [u.id for u in units]
+        db.session.add(agency)
+        self.agencies[agency.name_key] = agency
+        if code:
+            self.agencies_by_code[code] = agency
+        return agency
+
+
+def _kind_of(unit: AdminUnit) -> str:
+    return {
+        Level.COMMUNE: AgencyKind.COMMUNE,
+        Level.DISTRICT: AgencyKind.DISTRICT,
+        Level.PROVINCE: AgencyKind.PROVINCE,
+    }.get(Level(unit.level), AgencyKind.COMMUNE)
+
+
+def list_agencies(actor: User, *, status: str = "") -> list[Agency]:
+    """Agencies the actor may see, unresolved first, then by name."""
+    stmt = agencies_in_scope(actor)
+    if status:
+        stmt = stmt.where(Agency.status == status)
+    order = sa.case((Agency.status == AgencyStatus.UNRESOLVED, 0), else_=1)
+    return list(db.session.scalars(stmt.order_by(order, Agency.name)))
+
+
+def get_agency(actor: User, agency_id: int) -> Agency:
+    agency = db.session.scalar(agencies_in_scope(actor).where(Agency.id == agency_id))
+    if agency is None:
+        raise NotFound(agency_id)
+    return agency
+
+
+def candidates_of(agency: Agency) -> list[AdminUnit]:
+    if not agency.candidate_ids:
+        return []
+    return list(
+        db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(agency.candidate_ids)).order_by(AdminUnit.path))
+    )
+
+
+def resolve_agency(actor: User, agency: Agency, *, unit_id: int | None, not_a_unit: bool, now: datetime) -> Agency:
+    """A person's answer for an agency: the unit it serves, or "not an administrative unit"."""
+    require_role(actor, Role.STAFF)
+    unit = None
+    if not_a_unit:
+        agency.status, agency.unit_id, agency.kind = AgencyStatus.NOT_A_UNIT, None, AgencyKind.DEPARTMENT
+    else:
+        if unit_id is None:
+            raise ValidationError({"unit": [_("Choose the unit this agency serves.")]})
+        unit = get_unit(actor, unit_id)
+        if not unit.path.startswith(agency.province.path) or unit.level == Level.VILLAGE:
+            raise ValidationError({"unit": [_("Choose a commune, district or the province of this agency.")]})
+        agency.status, agency.unit_id, agency.kind = AgencyStatus.LINKED, unit.id, _kind_of(unit)
+    agency.resolved_by_id, agency.resolved_at = actor.id, now
+    agency.candidate_ids = []
+    record_event(
+        actor,
+        "agency_resolved",
+        target=agency,
+        detail={"label": agency.name, "unit": unit.name if agency.unit_id else ""},
+        now=now,
+    )
+    db.session.flush()
+    return agency

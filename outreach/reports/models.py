@@ -1,0 +1,109 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from outreach.audit.models import ImportBatch
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit
+from outreach.types import UTCDateTime, utcnow
+
+
+class AgencyKind(StrEnum):
+    COMMUNE = "commune"  # UBND xã, phường, thị trấn
+    DISTRICT = "district"  # UBND huyện, quận, thị xã, thành phố thuộc tỉnh
+    PROVINCE = "province"  # UBND tỉnh
+    DEPARTMENT = "department"  # Sở, ban, ngành, and other offices that are not a unit's committee
+
+
+class AgencyStatus(StrEnum):
+    LINKED = "linked"  # its administrative unit is known
+    UNRESOLVED = "unresolved"  # unknown or ambiguous name: a person must choose
+    NOT_A_UNIT = "not_a_unit"  # a department: counted in the province, never linked to a unit
+
+
+class Agency(db.Model):
+    """A receiving agency as the case-handling system names it, in the province whose system exported it.
+
+    ``name_key`` is the folded name with prefixes removed plus its kind ("commune:tan ha"), so the
+    same committee written "UBND xã Tân Hà" or "Ủy ban nhân dân xã Tân Hà" is one agency, and the
+    choice a person makes for an ambiguous name holds for every later import.
+    """
+
+    __tablename__ = "agency"
+    __table_args__ = (
+        sa.UniqueConstraint("province_id", "name_key"),
+        sa.CheckConstraint("kind in ('commune', 'district', 'province', 'department')", name="kind"),
+        sa.CheckConstraint("status in ('linked', 'unresolved', 'not_a_unit')", name="status"),
+        sa.CheckConstraint("(status = 'linked') = (unit_id is not null)", name="linked_has_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    name_key: Mapped[str] = mapped_column(sa.String(255))
+    code: Mapped[str] = mapped_column(sa.String(40), default="", index=True)
+    kind: Mapped[str] = mapped_column(sa.String(12))
+    status: Mapped[str] = mapped_column(sa.String(12))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
+    # Units whose names fit an ambiguous agency name, offered to the person who resolves it.
+    candidate_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    province: Mapped[AdminUnit] = relationship(foreign_keys=[province_id])
+    unit: Mapped[AdminUnit | None] = relationship(foreign_keys=[unit_id])
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.name} {self.status}>"
+
+
+class PeriodKind(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+    RANGE = "range"
+
+
+class SubmissionStat(db.Model):
+    """Dossiers an agency received in a period, as one row of an imported file.
+
+    A later import of the same agency and period replaces the row (``replaced_by_batch_id`` is set,
+    the row is kept), so undoing that import brings the earlier figures back. Only rows with no
+    replacement count: the partial unique index makes double counting impossible.
+    """
+
+    __tablename__ = "submission_stat"
+    __table_args__ = (
+        sa.CheckConstraint("total >= 0 and online >= 0 and online <= total", name="counts"),
+        sa.CheckConstraint("period_start <= period_end", name="period"),
+        sa.Index(
+            "uq_submission_stat_current",
+            "agency_id",
+            "period_start",
+            "period_end",
+            unique=True,
+            sqlite_where=sa.text("replaced_by_batch_id IS NULL"),
+            postgresql_where=sa.text("replaced_by_batch_id IS NULL"),
+        ),
+        sa.Index("ix_submission_stat_period", "period_start", "period_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id", ondelete="CASCADE"))
+    period_kind: Mapped[str] = mapped_column(sa.String(8))
+    period_start: Mapped[date]
+    period_end: Mapped[date]  # inclusive
+    total: Mapped[int]
+    online: Mapped[int]
+    fully_online: Mapped[int | None]
+    partly_online: Mapped[int | None]
+    paid_online: Mapped[int | None]
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id", ondelete="CASCADE"), index=True)
+    source_line: Mapped[int] = mapped_column(default=0)  # the file's line (CSV) or row (XLSX); 0 for dossier files
+    replaced_by_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batch.id"), index=True)
+
+    agency: Mapped[Agency] = relationship()
+    batch: Mapped[ImportBatch] = relationship(foreign_keys=[batch_id])

@@ -1,0 +1,418 @@
+"""Report figures, aggregated in SQL within the actor's scope.
+
+Only current statistics count (rows no later import replaced), and a period counts in a range
+only when it lies wholly inside it, so a quarter is never split into guessed months.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from outreach.auth.models import User
+from outreach.auth.scope import agencies_in_scope, unit_in_scope
+from outreach.errors import ValidationError
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Household, Level
+from outreach.maps.services import coverage
+from outreach.planning.models import Campaign
+from outreach.reports.analysis import (
+    DiDEstimate,
+    RankCorrelation,
+    UnitRates,
+    difference_in_differences,
+    rank_correlation,
+    rate,
+)
+from outreach.reports.imports import month_end
+from outreach.reports.models import Agency, AgencyStatus, SubmissionStat
+from outreach.visits.models import VisitRecord, current_visits
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole months, first to last, inclusive."""
+
+    start: date
+    end: date
+
+    @property
+    def first_month(self) -> str:
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def last_month(self) -> str:
+        return f"{self.end:%Y-%m}"
+
+
+def parse_month(text: str, field_name: str) -> date:
+    match = _MONTH.match((text or "").strip())
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValidationError({field_name: [_("Write a month as YYYY-MM, for example 2026-09.")]})
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def report_period(actor: User, unit: AdminUnit, first: str = "", last: str = "") -> Period:
+    """The months asked for, or by default every month with figures for the unit."""
+    start = parse_month(first, "from") if first else None
+    end_month = parse_month(last, "to") if last else None
+    if start is None or end_month is None:
+        bounds = db.session.execute(
+            _current_stats(actor, unit).with_only_columns(
+                sa.func.min(SubmissionStat.period_start), sa.func.max(SubmissionStat.period_end)
+            )
+        ).one()
+        start = start or (bounds[0].replace(day=1) if bounds[0] else date.today().replace(day=1))
+        end_month = end_month or (bounds[1].replace(day=1) if bounds[1] else start)
+    if end_month < start:
+        raise ValidationError({"to": [_("The last month is before the first.")]})
+    return Period(start, month_end(end_month.year, end_month.month))
+
+
+@dataclass
+class Figures:
+    """Dossier counts behind a rate; the rate is never shown without them."""
+
+    total: int = 0
+    online: int = 0
+    fully_online: int = 0
+    partly_online: int = 0
+    paid_online: int = 0
+    agencies: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return rate(self.online, self.total)
+
+    @property
+    def has_data(self) -> bool:
+        return self.total > 0
+
+
+@dataclass
+class RateRow:
+    key: str  # "unit" | "own" | "departments" | "unresolved"
+    label: str
+    figures: Figures
+    unit: AdminUnit | None = None
+
+
+@dataclass
+class RateReport:
+    unit: AdminUnit
+    period: Period
+    rows: list[RateRow]  # children (with no data too), then the unit's own and unlinked agencies
+    total: Figures
+    agencies: list[tuple[Agency, Figures]] = field(default_factory=list)
+
+
+def _home():
+    return sa.orm.aliased(AdminUnit, name="home")
+
+
+def _current_stats(actor: User, unit: AdminUnit, period: Period | None = None, home=None) -> sa.Select:
+    """Current statistics of agencies in the actor's scope whose unit (or province, if unlinked) is in ``unit``."""
+    home = home if home is not None else _home()
+    stmt = (
+        sa.select(SubmissionStat)
+        .join(Agency, Agency.id == SubmissionStat.agency_id)
+        .join(home, home.id == sa.func.coalesce(Agency.unit_id, Agency.province_id))
+        .where(
+            SubmissionStat.replaced_by_batch_id.is_(None),
+            home.path.startswith(unit.path, autoescape=True),
+            Agency.id.in_(agencies_in_scope(actor).with_only_columns(Agency.id).scalar_subquery()),
+        )
+    )
+    if period is not None:
+        stmt = stmt.where(SubmissionStat.period_start >= period.start, SubmissionStat.period_end <= period.end)
+    return stmt
+
+
+def _sums():
+    return (
+        sa.func.coalesce(sa.func.sum(SubmissionStat.total), 0),
+        sa.func.coalesce(sa.func.sum(SubmissionStat.online), 0),
+        sa.func.coalesce(sa.func.sum(SubmissionStat.fully_online), 0),
+        sa.func.coalesce(sa.func.sum(SubmissionStat.partly_online), 0),
+        sa.func.coalesce(sa.func.sum(SubmissionStat.paid_online), 0),
+        sa.func.count(sa.distinct(SubmissionStat.agency_id)),
+    )
+
+
+def _figures(row) -> Figures:
+    return Figures(*(int(v or 0) for v in row))
+
+
+def rates_by_unit(actor: User, unit: AdminUnit, period: Period, *, level: str | None = None) -> dict[int, Figures]:
+    """Figures per unit under ``unit``: its direct children, or every unit of ``level`` in its subtree.
+    An agency counts for the unit whose subtree holds the unit it is linked to."""
+    home = _home()
+    group = sa.orm.aliased(AdminUnit, name="grp")
+    condition = (
+        group.path.startswith(unit.path, autoescape=True) & (group.level == level)
+        if level
+        else group.parent_id == unit.id
+    )
+    stmt = (
+        _current_stats(actor, unit, period, home)
+        .join(group, sa.func.substr(home.path, 1, sa.func.length(group.path)) == group.path)
+        .where(condition, unit_in_scope_alias(actor, group))
+        .with_only_columns(group.id, *_sums())
+        .group_by(group.id)
+    )
+    return {row[0]: _figures(row[1:]) for row in db.session.execute(stmt)}
+
+
+def unit_in_scope_alias(actor: User, alias) -> sa.ColumnElement[bool]:
+    """``unit_in_scope`` for an aliased unit."""
+    if actor.role == "admin":
+        return sa.true()
+    if actor.scope_unit is None:
+        return sa.false()
+    return alias.path.startswith(actor.scope_unit.path, autoescape=True)
+
+
+def online_rates(actor: User, unit: AdminUnit, period: Period) -> RateReport:
+    """The unit's online rate and its parts: each child unit, the unit's own committee, and (for a
+    province) its departments and any agency still to be matched, so the rows add up to the total."""
+    children = list(
+        db.session.scalars(
+            sa.select(AdminUnit)
+            .where(AdminUnit.parent_id == unit.id, unit_in_scope(actor))
+            .order_by(AdminUnit.sort_key)
+        )
+    )
+    by_child = rates_by_unit(actor, unit, period) if children and unit.level != Level.COMMUNE else {}
+    rows = [RateRow("unit", child.name, by_child.get(child.id, Figures()), child) for child in children]
+    if unit.level == Level.COMMUNE:
+        rows = []  # villages have no agencies: the commune's figures are its own committee's
+    home = _home()
+    own = db.session.execute(
+        _current_stats(actor, unit, period, home)
+        .where(home.id == unit.id)
+        .with_only_columns(Agency.status, *_sums())
+        .group_by(Agency.status)
+    ).all()
+    labels = {
+        AgencyStatus.LINKED: _("%(unit)s's own committee", unit=unit.name),
+        AgencyStatus.NOT_A_UNIT: _("Departments and other agencies"),
+        AgencyStatus.UNRESOLVED: _("Agencies not yet matched to a unit"),
+    }
+    keys = {AgencyStatus.LINKED: "own", AgencyStatus.NOT_A_UNIT: "departments", AgencyStatus.UNRESOLVED: "unresolved"}
+    for status in (AgencyStatus.LINKED, AgencyStatus.NOT_A_UNIT, AgencyStatus.UNRESOLVED):
+        for row in own:
+            if row[0] == status:
+                rows.append(
+                    RateRow(keys[status], labels[status], _figures(row[1:]), unit if status == "linked" else None)
+                )
+    total = _figures(db.session.execute(_current_stats(actor, unit, period).with_only_columns(*_sums())).one())
+    agencies = [
+        (agency, _figures(row))
+        for agency, *row in db.session.execute(
+            _current_stats(actor, unit, period)
+            .with_only_columns(Agency, *_sums())
+            .group_by(Agency.id)
+            .order_by(Agency.name)
+        )
+    ]
+    return RateReport(unit, period, rows, total, agencies)
+
+
+@dataclass
+class RankedUnit:
+    unit: AdminUnit
+    figures: Figures
+    rank: int
+
+
+def ranking(actor: User, unit: AdminUnit, period: Period, *, level: str = Level.COMMUNE) -> list[RankedUnit]:
+    """Units of ``level`` under ``unit`` with figures, highest online rate first (ties: more dossiers first)."""
+    figures = rates_by_unit(actor, unit, period, level=level)
+    units = {u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(figures)))}
+    ordered = sorted(
+        ((units[uid], f) for uid, f in figures.items() if f.total > 0),
+        key=lambda item: (-(item[1].rate or 0), -item[1].total, item[0].sort_key),
+    )
+    return [RankedUnit(u, f, index) for index, (u, f) in enumerate(ordered, start=1)]
+
+
+@dataclass
+class TrendPoint:
+    start: date
+    end: date
+    kind: str
+    figures: Figures
+
+
+def trend(actor: User, unit: AdminUnit, period: Period) -> list[TrendPoint]:
+    """The unit's figures per imported period (months, or quarters where only those exist)."""
+    stmt = (
+        _current_stats(actor, unit, period)
+        .with_only_columns(SubmissionStat.period_start, SubmissionStat.period_end, SubmissionStat.period_kind, *_sums())
+        .group_by(SubmissionStat.period_start, SubmissionStat.period_end, SubmissionStat.period_kind)
+        .order_by(SubmissionStat.period_start, SubmissionStat.period_end)
+    )
+    return [TrendPoint(start, end, kind, _figures(rest)) for start, end, kind, *rest in db.session.execute(stmt)]
+
+
+def agency_rows(actor: User, agency: Agency, period: Period | None = None) -> list[SubmissionStat]:
+    """Every row behind an agency's figures (current and replaced), newest import first: the trace."""
+    stmt = (
+        sa.select(SubmissionStat)
+        .where(SubmissionStat.agency_id == agency.id)
+        .options(sa.orm.joinedload(SubmissionStat.batch))
+        .order_by(
+            SubmissionStat.period_start, SubmissionStat.replaced_by_batch_id.is_not(None), SubmissionStat.id.desc()
+        )
+    )
+    if period is not None:
+        stmt = stmt.where(SubmissionStat.period_start >= period.start, SubmissionStat.period_end <= period.end)
+    return list(db.session.scalars(stmt))
+
+
+# --- Outreach against outcome -------------------------------------------------------------------------------
+
+
+@dataclass
+class ImpactRow:
+    unit: AdminUnit
+    households: int
+    visited: int
+    activated: int
+    people_helped: int
+    before: Figures
+    after: Figures
+    treated: bool
+
+    @property
+    def visited_share(self) -> float | None:
+        return self.visited / self.households if self.households else None
+
+    @property
+    def activated_per_1000(self) -> float | None:
+        return 1000 * self.activated / self.households if self.households else None
+
+    @property
+    def change(self) -> float | None:
+        before, after = self.before.rate, self.after.rate
+        return None if before is None or after is None else after - before
+
+
+@dataclass
+class ImpactReport:
+    unit: AdminUnit
+    period: Period
+    outreach_start: date | None
+    level: str
+    rows: list[ImpactRow]
+    commune_rows: list[ImpactRow]  # the communes compared (for a commune: itself only)
+    correlation: RankCorrelation | None
+    did: DiDEstimate | None
+
+
+def outreach_start(actor: User, unit: AdminUnit) -> date | None:
+    """When outreach began in the unit: the first campaign's first month, else the first visit's."""
+    first_campaign = db.session.scalar(
+        sa.select(sa.func.min(Campaign.starts_on))
+        .join(AdminUnit, AdminUnit.id == Campaign.commune_id)
+        .where(AdminUnit.path.startswith(unit.path, autoescape=True), unit_in_scope(actor))
+    )
+    if first_campaign is None:
+        first_visit = db.session.scalar(
+            sa.select(sa.func.min(VisitRecord.device_time))
+            .join(Household, Household.id == VisitRecord.household_id)
+            .join(AdminUnit, AdminUnit.id == Household.village_id)
+            .where(AdminUnit.path.startswith(unit.path, autoescape=True), unit_in_scope(actor))
+        )
+        first_campaign = first_visit.date() if first_visit else None
+    return first_campaign.replace(day=1) if first_campaign else None
+
+
+def _people_helped(actor: User, unit: AdminUnit, level: str) -> dict[int, int]:
+    village = sa.orm.aliased(AdminUnit)
+    visits = current_visits().subquery()
+    shown = village.id if level == Level.VILLAGE else village.parent_id
+    stmt = (
+        sa.select(shown, sa.func.coalesce(sa.func.sum(visits.c.people_helped), 0))
+        .select_from(visits)
+        .join(Household, Household.id == visits.c.household_id)
+        .join(village, village.id == Household.village_id)
+        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
+        .group_by(shown)
+    )
+    return {uid: int(n) for uid, n in db.session.execute(stmt)}
+
+
+def _split(period: Period, split: date | None) -> tuple[Period | None, Period | None]:
+    """The months before outreach began and from then on, inside ``period``; None when it began outside."""
+    if split is None or not period.start < split <= period.end:
+        return None, None
+    previous = date(split.year - (split.month == 1), (split.month - 2) % 12 + 1, 1)
+    return Period(period.start, month_end(previous.year, previous.month)), Period(split, period.end)
+
+
+def _unit_figures(actor: User, unit: AdminUnit, period: Period | None) -> Figures:
+    if period is None:
+        return Figures()
+    return _figures(db.session.execute(_current_stats(actor, unit, period).with_only_columns(*_sums())).one())
+
+
+def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None = None) -> ImpactReport:
+    """Outreach per commune (or per village of a commune) against the commune's online rate before and
+    after outreach began; the rank correlation of coverage with the change in rate; and a difference in
+    differences of communes with outreach against communes without, over the same months."""
+    split = start or outreach_start(actor, unit)
+    before_period, after_period = _split(period, split)
+    level = Level.VILLAGE if unit.level == Level.COMMUNE else Level.COMMUNE
+    outreach = coverage(actor, unit, level)
+    helped = _people_helped(actor, unit, level)
+    units = {
+        u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_([c.id for c in outreach])))
+    }
+    if level == Level.COMMUNE and before_period is not None:
+        before = rates_by_unit(actor, unit, before_period, level=level)
+        after = rates_by_unit(actor, unit, after_period, level=level)
+    else:  # villages have no agencies: their rates stay empty, the commune's are on its own row
+        before, after = {}, {}
+    rows = [
+        ImpactRow(
+            units[c.id],
+            c.households,
+            c.visited,
+            c.activated,
+            helped.get(c.id, 0),
+            before.get(c.id, Figures()),
+            after.get(c.id, Figures()),
+            c.visited > 0,
+        )
+        for c in outreach
+    ]
+    if unit.level == Level.COMMUNE:
+        commune = ImpactRow(
+            unit,
+            sum(r.households for r in rows),
+            sum(r.visited for r in rows),
+            sum(r.activated for r in rows),
+            sum(r.people_helped for r in rows),
+            _unit_figures(actor, unit, before_period),
+            _unit_figures(actor, unit, after_period),
+            any(r.treated for r in rows),
+        )
+        return ImpactReport(unit, period, split, level, rows, [commune], None, None)
+    correlation = did = None
+    if before_period is not None:
+        correlation = rank_correlation([r.visited_share for r in rows], [r.change for r in rows])
+        did = difference_in_differences(
+            [
+                UnitRates(
+                    r.unit.id, r.unit.name, r.treated, r.before.online, r.before.total, r.after.online, r.after.total
+                )
+                for r in rows
+                if r.before.has_data or r.after.has_data
+            ]
+        )
+    return ImpactReport(unit, period, split, level, rows, rows, correlation, did)
