@@ -36,6 +36,8 @@ DETAIL_LABELS = {
     "village_id": _l("village"),
     "village": _l("village"),
     "commune": _l("commune"),
+    "replaced": _l("replaced"),
+    "restored": _l("restored"),
 }
 ACTION_LABELS = {
     "login": _l("Logged in"),
@@ -54,6 +56,9 @@ ACTION_LABELS = {
     "villages.import": _l("Villages imported"),
     "village.delete": _l("Village deleted"),
     "consent.withdraw": _l("Consent withdrawn"),
+    "stats_imported": _l("Submission statistics imported"),
+    "stats_undone": _l("Statistics import undone"),
+    "agency_resolved": _l("Agency matched to a unit"),
 }
 OUTCOME_LABELS = {
     "helped": _l("Helped"),
@@ -87,4 +92,21 @@ FILTER_LABELS = {
     "no_account": _l("No VNeID account yet"),
     "follow_up_due": _l("Follow-up due"),
     "unassigned": _l("Not assigned"),
+}
+
+AGENCY_STATUS_LABELS = {
+    "linked": _l("Matched to a unit"),
+    "unresolved": _l("To be matched"),
+    "not_a_unit": _l("Department or other agency"),
+}
+PERIOD_KIND_LABELS = {
+    "month": _l("Month"),
+    "quarter": _l("Quarter"),
+    "year": _l("Year"),
+    "range": _l("Dates"),
+}
+EXCLUSION_LABELS = {
+    "no_pre_dossiers": _l("no dossiers before outreach began"),
+    "no_post_dossiers": _l("no dossiers since outreach began"),
+    "no_dossiers": _l("no dossiers in either period"),
 }

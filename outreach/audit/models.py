@@ -1,7 +1,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.extensions import db
 from outreach.types import UTCDateTime, utcnow
@@ -56,3 +56,5 @@ class ImportBatch(db.Model):
     detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    created_by = relationship("User", foreign_keys=[created_by_id])

@@ -13,6 +13,14 @@ from markupsafe import escape
 
 # Five classes of a share (%), and a grey "no data" that is never confused with zero.
 CLASSES = ((0, 20, "#fee5d9"), (20, 40, "#fcae91"), (40, 60, "#fb6a4a"), (60, 80, "#de2d26"), (80, 100.01, "#a50f15"))
+# A change in online rate, in percentage points: falls in purple, rises in green.
+CHANGE_CLASSES = (
+    (-100, -5, "#7b3294"),
+    (-5, 0, "#c2a5cf"),
+    (0, 5, "#d9f0d3"),
+    (5, 10, "#5aae61"),
+    (10, 100.01, "#00441b"),
+)
 NO_DATA = "#bdbdbd"
 STATUS_COLOURS = {"not_visited": "#9e9e9e", "visited": "#1f78b4", "helped": "#33a02c", "follow_up": "#ff7f00"}
 
@@ -45,13 +53,13 @@ class _Map(folium.Map):
     default_css = [(name, url) for name, url in folium.Map.default_css if name == "leaflet_css"]
 
 
-def colour(share: float | None) -> str:
+def colour(share: float | None, classes=CLASSES) -> str:
     if share is None:
         return NO_DATA
-    for low, high, fill in CLASSES:
+    for low, high, fill in classes:
         if low <= share < high:
             return fill
-    return CLASSES[-1][2]
+    return classes[-1][2] if share >= classes[-1][0] else classes[0][2]
 
 
 def _new_map(points: Sequence[tuple[float, float]], tiles_url: str | None, attribution: str) -> folium.Map:
@@ -92,7 +100,12 @@ class UnitShape:
 
 
 def coverage_map(
-    units: Sequence[UnitShape], *, tiles_url: str | None, attribution: str, drill_url: Callable[[int], str]
+    units: Sequence[UnitShape],
+    *,
+    tiles_url: str | None,
+    attribution: str,
+    drill_url: Callable[[int], str],
+    classes=CLASSES,
 ) -> MapParts:
     """Child units coloured by a share: a choropleth where boundaries exist, circles sized by households
     at the centroid where they do not. Each shape has a tooltip with the counts and a popup that
@@ -101,7 +114,7 @@ def coverage_map(
     m = _new_map(located, tiles_url, attribution)
     largest = max((u.households for u in units), default=0) or 1
     for unit in units:
-        fill = colour(unit.share)
+        fill = colour(unit.share, classes)
         tooltip = folium.Tooltip(f"<b>{escape(unit.name)}</b><br>{escape(unit.detail)}")
         popup = folium.Popup(
             f"<b>{escape(unit.name)}</b><br>{escape(unit.detail)}<br>"

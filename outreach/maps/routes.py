@@ -15,6 +15,8 @@ from outreach.labels import LEVEL_LABELS, OBSTACLE_LABELS
 from outreach.maps import builders, services
 from outreach.maps.forms import BoundaryForm
 from outreach.planning.services import walk_list
+from outreach.reports import services as report_services
+from outreach.reports.tables import figures_text, format_points
 from outreach.types import utcnow
 from outreach.web import local_today
 
@@ -63,28 +65,67 @@ def unit(unit_id: int):
     if levels and level not in levels:
         level = levels[0]
     rows = services.coverage(current_user, unit, level) if levels else []
-    shapes = [
-        builders.UnitShape(
-            r.id,
-            r.name,
-            r.lat,
-            r.lon,
-            r.boundary,
-            r.households,
-            r.share(measure),
-            _detail(r, measure),
-            _("Open this map"),
+    rates, period, began = {}, None, None
+    if measure in services.RATE_MEASURES and levels:
+        rates, period, began = _rates(unit, level, measure)
+    shapes = []
+    for r in rows:
+        if measure in services.RATE_MEASURES:
+            value, detail = rates.get(r.id, (None, _("no data: no submission statistics for this unit")))
+        else:
+            value, detail = r.share(measure), _detail(r, measure)
+        shapes.append(
+            builders.UnitShape(r.id, r.name, r.lat, r.lon, r.boundary, r.households, value, detail, _("Open this map"))
         )
-        for r in rows
-    ]
+    classes = builders.CHANGE_CLASSES if measure == "rate_change" else builders.CLASSES
     parts = builders.coverage_map(
-        shapes, drill_url=lambda child_id: url_for("maps.unit", unit_id=child_id, measure=measure), **_tiles()
+        shapes,
+        drill_url=lambda child_id: url_for("maps.unit", unit_id=child_id, measure=measure),
+        classes=classes,
+        **_tiles(),
     )
     return render_template(
         "maps/coverage.html", unit=unit, rows=rows, parts=parts, measure=measure, level=level, levels=levels,
-        classes=builders.CLASSES, no_data=builders.NO_DATA, LEVEL_LABELS=LEVEL_LABELS,
-        can_see_households=current_user.role in (Role.ADMIN, Role.LEADER, Role.MEMBER),
+        classes=classes, no_data=builders.NO_DATA, LEVEL_LABELS=LEVEL_LABELS, rates=rates, period=period,
+        began=began, can_see_households=current_user.role in (Role.ADMIN, Role.LEADER, Role.MEMBER),
     )  # fmt: skip
+
+
+def _rates(unit, level: str, measure: str):
+    """Per child unit: the online rate (or its change since outreach began) and the counts behind it."""
+    period = report_services.report_period(current_user, unit)
+    if measure == "online_rate":
+        figures = report_services.rates_by_unit(current_user, unit, period, level=level)
+        return (
+            {
+                uid: (round(100 * f.rate, 1), _("%(counts)s dossiers online", counts=figures_text(f)))
+                for uid, f in figures.items()
+                if f.has_data
+            },
+            period,
+            None,
+        )
+    began = report_services.outreach_start(current_user, unit)
+    before_period, after_period = report_services.split_period(period, began)
+    if before_period is None:
+        return {}, period, began
+    before = report_services.rates_by_unit(current_user, unit, before_period, level=level)
+    after = report_services.rates_by_unit(current_user, unit, after_period, level=level)
+    values = {}
+    for uid in before.keys() & after.keys():
+        b, a = before[uid], after[uid]
+        if b.has_data and a.has_data:
+            change = a.rate - b.rate
+            values[uid] = (
+                round(100 * change, 1),
+                _(
+                    "%(change)s: %(before)s before, %(after)s after",
+                    change=format_points(change),
+                    before=figures_text(b),
+                    after=figures_text(a),
+                ),
+            )
+    return values, period, began
 
 
 @maps_bp.get("/units/<int:unit_id>/households")

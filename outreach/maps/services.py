@@ -16,7 +16,9 @@ from outreach.geo.models import AdminUnit, Household, Level
 from outreach.text import fold, fold_key
 from outreach.visits.models import Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits, latest_visits
 
-MEASURES = ("visited", "activated")
+MEASURES = ("visited", "activated", "online_rate", "rate_change")
+# Measures from the imported submission statistics (reports area), not from the households.
+RATE_MEASURES = ("online_rate", "rate_change")
 CHILD_LEVEL = {
     Level.PROVINCE: (Level.DISTRICT, Level.COMMUNE),
     Level.DISTRICT: (Level.COMMUNE,),

@@ -122,8 +122,9 @@ class Matcher:
             )
         )
         for unit in units:
-            short = fold_key(unit.short_name or unit.name)
-            self.by_name.setdefault((unit.level, short), []).append(unit)
+            # By its short name and by its full name without the level word ("Thành phố Tuyên Quang").
+            for name in _names_of(unit) - {""}:
+                self.by_name.setdefault((unit.level, name), []).append(unit)
             self.by_code[unit.code] = unit
         for agency in db.session.scalars(sa.select(Agency).where(Agency.province_id == self.province.id)):
             self.agencies[agency.name_key] = agency
@@ -136,9 +137,7 @@ class Matcher:
         levels = _KIND_LEVELS.get(parsed.kind, (Level.COMMUNE, Level.DISTRICT))
         found = [unit for level in levels for unit in self.by_name.get((level, parsed.key), [])]
         if parsed.parent_key and len(found) > 1:
-            narrowed = [
-                u for u in found if u.parent and fold_key(u.parent.short_name or u.parent.name) == parsed.parent_key
-            ]
+            narrowed = [u for u in found if u.parent and parsed.parent_key in _names_of(u.parent)]
             found = narrowed or found
         return found
 
@@ -181,6 +180,10 @@ class Matcher:
         if code:
             self.agencies_by_code[code] = agency
         return agency
+
+
+def _names_of(unit: AdminUnit) -> set[str]:
+    return {fold_key(unit.short_name or unit.name), _strip_level(fold_key(unit.name))[1]}
 
 
 def _kind_of(unit: AdminUnit) -> str:

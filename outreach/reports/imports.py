@@ -224,7 +224,7 @@ def read_layout(stream: BinaryIO, filename: str, *, overrides: dict[str, int | N
     if count < 2:  # nothing recognisable: the first row is the header, for a person to map by hand
         position = 0
     line, header = scanned[position]
-    mapping = recognise(header) if count >= 2 else {}
+    mapping = recognise(header)
     sample = [cells for _line, cells in scanned[position + 1 : position + 6]]
     for name, index in (overrides or {}).items():
         if name not in FIELDS:

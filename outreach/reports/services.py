@@ -11,6 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from outreach.audit.models import ImportBatch
 from outreach.auth.models import User
 from outreach.auth.scope import agencies_in_scope, unit_in_scope
 from outreach.errors import ValidationError
@@ -71,6 +72,10 @@ def report_period(actor: User, unit: AdminUnit, first: str = "", last: str = "")
     if end_month < start:
         raise ValidationError({"to": [_("The last month is before the first.")]})
     return Period(start, month_end(end_month.year, end_month.month))
+
+
+def report_has_figures(actor: User, unit: AdminUnit) -> bool:
+    return db.session.scalar(_current_stats(actor, unit).with_only_columns(SubmissionStat.id).limit(1)) is not None
 
 
 @dataclass
@@ -347,7 +352,7 @@ def _people_helped(actor: User, unit: AdminUnit, level: str) -> dict[int, int]:
     return {uid: int(n) for uid, n in db.session.execute(stmt)}
 
 
-def _split(period: Period, split: date | None) -> tuple[Period | None, Period | None]:
+def split_period(period: Period, split: date | None) -> tuple[Period | None, Period | None]:
     """The months before outreach began and from then on, inside ``period``; None when it began outside."""
     if split is None or not period.start < split <= period.end:
         return None, None
@@ -366,7 +371,7 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
     after outreach began; the rank correlation of coverage with the change in rate; and a difference in
     differences of communes with outreach against communes without, over the same months."""
     split = start or outreach_start(actor, unit)
-    before_period, after_period = _split(period, split)
+    before_period, after_period = split_period(period, split)
     level = Level.VILLAGE if unit.level == Level.COMMUNE else Level.COMMUNE
     outreach = coverage(actor, unit, level)
     helped = _people_helped(actor, unit, level)
@@ -416,3 +421,44 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
             ]
         )
     return ImpactReport(unit, period, split, level, rows, rows, correlation, did)
+
+
+@dataclass
+class PeriodRow:
+    agency: str
+    code: str
+    unit: str
+    start: date
+    end: date
+    figures: Figures
+    filename: str
+    line: int
+
+
+def period_rows(actor: User, unit: AdminUnit, period: Period) -> list[PeriodRow]:
+    """Every current figure under the unit, by agency and period, with the file and line it came from."""
+    linked = sa.orm.aliased(AdminUnit, name="linked")
+    stmt = (
+        _current_stats(actor, unit, period)
+        .join(ImportBatch, ImportBatch.id == SubmissionStat.batch_id)
+        .outerjoin(linked, linked.id == Agency.unit_id)
+        .with_only_columns(
+            Agency.name,
+            Agency.code,
+            linked.name,
+            SubmissionStat.period_start,
+            SubmissionStat.period_end,
+            SubmissionStat.total,
+            SubmissionStat.online,
+            SubmissionStat.fully_online,
+            SubmissionStat.partly_online,
+            SubmissionStat.paid_online,
+            ImportBatch.filename,
+            SubmissionStat.source_line,
+        )
+        .order_by(Agency.name, SubmissionStat.period_start)
+    )
+    return [
+        PeriodRow(name, code, unit_name or "", start, end, Figures(t, o, f or 0, p or 0, paid or 0, 1), filename, line)
+        for name, code, unit_name, start, end, t, o, f, p, paid, filename, line in db.session.execute(stmt)
+    ]

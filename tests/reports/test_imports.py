@@ -36,7 +36,14 @@ def run_import(staff, geo, stream, filename="bao-cao.csv", **kwargs):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("170.531", 170531), ("170,531", 170531), ("170531", 170531), ("1.234.567", 1234567), ("170 531", 170531), ("0", 0)],
+    [
+        ("170.531", 170531),
+        ("170,531", 170531),
+        ("170531", 170531),
+        ("1.234.567", 1234567),
+        ("170 531", 170531),
+        ("0", 0),
+    ],
 )
 def test_counts_written_the_vietnamese_or_english_way(text, value):
     assert parse_count(text) == value
@@ -94,7 +101,7 @@ def test_vietnamese_vendor_file_with_title_rows_semicolons_bom_and_dotted_thousa
 def test_english_headers_commas_from_to_dates_and_optional_columns(geo, province_staff):
     text = (
         "Agency,From date,To date,Total received,Received online,Fully online,Partly online,Paid online\n"
-        "UBND phuong Tan Ha,01/07/2023,30/09/2023,\"1,000\",400,300,100,50\n"
+        'UBND phuong Tan Ha,01/07/2023,30/09/2023,"1,000",400,300,100,50\n'
     )
     run_import(province_staff, geo, csv_file(text))
     (row,) = current_stats()
@@ -165,7 +172,9 @@ def test_missing_columns_are_named_and_can_then_be_chosen_by_hand(geo, province_
 
 
 def test_the_same_agency_and_period_again_replaces_and_undo_brings_the_old_figures_back(geo, province_staff):
-    first = run_import(province_staff, geo, csv_file("Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND phường Tân Hà,09/2023,100,40\n"))
+    first = run_import(
+        province_staff, geo, csv_file("Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND phường Tân Hà,09/2023,100,40\n")
+    )
     second = run_import(
         province_staff,
         geo,
@@ -200,7 +209,9 @@ def test_a_quarter_replaces_the_months_it_covers(geo, province_staff):
         f"UBND phường Tân Hà,{m:02d}/2023,100,{m}\n" for m in (6, 7, 8, 9)
     )
     run_import(province_staff, geo, csv_file(months))
-    result = run_import(province_staff, geo, csv_file("Đơn vị,Kỳ,Tổng số,Trực tuyến\nUBND phường Tân Hà,Q3/2023,300,30\n"))
+    result = run_import(
+        province_staff, geo, csv_file("Đơn vị,Kỳ,Tổng số,Trực tuyến\nUBND phường Tân Hà,Q3/2023,300,30\n")
+    )
     assert result.replaced == 3
     assert [(r.period_kind, r.total) for r in current_stats()] == [("month", 100), ("quarter", 300)]
 
@@ -263,7 +274,12 @@ def test_a_dossier_list_is_aggregated_by_agency_and_month(geo, province_staff):
 
 
 def test_a_dossier_with_an_unknown_channel_or_date_refuses_the_file(geo, province_staff):
-    text = "Đơn vị;Ngày tiếp nhận;Kênh\nUBND phường Tân Hà;01/09/2023;Trực tuyến\nUBND phường Tân Hà;32/09/2023;Trực tuyến\nUBND phường Tân Hà;02/09/2023;Fax\n"
+    text = (
+        "Đơn vị;Ngày tiếp nhận;Kênh\n"
+        "UBND phường Tân Hà;01/09/2023;Trực tuyến\n"
+        "UBND phường Tân Hà;32/09/2023;Trực tuyến\n"
+        "UBND phường Tân Hà;02/09/2023;Fax\n"
+    )
     with pytest.raises(ValidationError) as refused:
         run_import(province_staff, geo, csv_file(text))
     assert set(refused.value.errors) == {"Dòng 3", "Dòng 4"}

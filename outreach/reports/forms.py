@@ -1,0 +1,35 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import Length, Optional, Regexp
+
+
+class StatsImportForm(FlaskForm):
+    province = SelectField(_l("Province"), coerce=int, validate_choice=False)
+    file = FileField(
+        _l("Statistics file (CSV or XLSX)"),
+        validators=[FileRequired(message=_l("Choose the file exported from the case-handling system."))],
+    )
+
+
+class MappingForm(FlaskForm):
+    """The columns a person chose for a file whose headers were not all recognised."""
+
+    upload = HiddenField(validators=[Regexp(r"^[0-9a-f]{64}$")])
+    filename = HiddenField(validators=[Length(max=255)])
+    province = HiddenField()
+
+
+class ResolveAgencyForm(FlaskForm):
+    unit_id = IntegerField(_l("Unit"), validators=[Optional()])
+    unit = StringField(
+        _l("Or another unit"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("A name (“Xã Tân Hà”) or a code (“02216”)."),
+    )
+    not_a_unit = BooleanField(_l("Not an administrative unit's committee (a department or other agency)"))
+
+
+class UndoForm(FlaskForm):
+    pass

@@ -1,0 +1,427 @@
+import io
+import re
+from pathlib import Path
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from outreach.audit.models import ImportBatch
+from outreach.auth.models import Role
+from outreach.auth.scope import get_unit, require_role
+from outreach.auth.services import find_unit
+from outreach.csvio import file_sha256, write_csv, write_xlsx
+from outreach.errors import ValidationError
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Level
+from outreach.labels import AGENCY_STATUS_LABELS, EXCLUSION_LABELS, PERIOD_KIND_LABELS
+from outreach.reports import agencies as agency_services
+from outreach.reports import charts, imports, services, tables
+from outreach.reports.forms import MappingForm, ResolveAgencyForm, StatsImportForm, UndoForm
+from outreach.reports.tables import figures_text, format_points, pct, period_label
+from outreach.types import utcnow
+
+reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@reports_bp.before_request
+@login_required
+def allowed():
+    require_role(current_user, Role.STAFF, Role.LEADER)
+
+
+# --- How figures read ----------------------------------------------------------------------------------------
+
+
+reports_bp.add_app_template_filter(format_points, "points")
+reports_bp.add_app_template_filter(pct, "pct")
+reports_bp.add_app_template_filter(figures_text, "figures")
+reports_bp.add_app_template_filter(
+    lambda row: period_label(row.period_start, row.period_end, row.period_kind), "period"
+)
+reports_bp.add_app_template_filter(period_label, "period_of")
+
+
+@reports_bp.app_template_filter("merge_args")
+def merge_args(args, **changes) -> str:
+    """The page's query string with some parameters changed (links to exports and the print view)."""
+    merged = {
+        key: value for key, value in args.items() if key not in changes and key not in ("format", "table", "print")
+    }
+    merged.update({key: value for key, value in changes.items() if value is not None})
+    return urlencode(merged)
+
+
+def _export(name: str, unit: AdminUnit, header: list[str], rows: list[list]) -> Response:
+    fmt = request.args.get("format")
+    stem = f"outreach-{name}-{unit.code}"
+    if fmt == "xlsx":
+        out = io.BytesIO()
+        write_xlsx(header, rows, out, sheet_title=name)
+        return Response(
+            out.getvalue(),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
+        )
+    out = io.StringIO()
+    write_csv(header, rows, out)
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
+    )
+
+
+def _period(unit: AdminUnit) -> services.Period:
+    try:
+        return services.report_period(current_user, unit, request.args.get("from", ""), request.args.get("to", ""))
+    except ValidationError as exc:
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return services.report_period(current_user, unit)
+
+
+# --- Online rates ----------------------------------------------------------------------------------------------
+
+
+@reports_bp.get("/")
+def index():
+    if current_user.scope_unit_id:
+        return redirect(url_for("reports.unit", unit_id=current_user.scope_unit_id))
+    provinces = list(
+        db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE).order_by(AdminUnit.sort_key))
+    )
+    with_stats = [p for p in provinces if services.report_has_figures(current_user, p)]
+    if len(with_stats) == 1:
+        return redirect(url_for("reports.unit", unit_id=with_stats[0].id))
+    return render_template("reports/index.html", provinces=with_stats or provinces)
+
+
+@reports_bp.get("/units/<int:unit_id>")
+def unit(unit_id: int):
+    """The online rate of a unit and its parts, its ranking, its trend and its agencies."""
+    unit = get_unit(current_user, unit_id)
+    period = _period(unit)
+    report = services.online_rates(current_user, unit, period)
+    ranked = services.ranking(current_user, unit, period) if unit.level in (Level.PROVINCE, Level.DISTRICT) else []
+    points_ = services.trend(current_user, unit, period)
+    table = request.args.get("table")
+    if request.args.get("format") in ("csv", "xlsx") and table:
+        built = tables.unit_table(table, current_user, unit, period, report, ranked, points_)
+        if built is None:
+            abort(404)
+        return _export(table, unit, *built)
+    return render_template(
+        "reports/unit.html",
+        unit=unit,
+        period=period,
+        report=report,
+        ranked=ranked,
+        trend=points_,
+        trend_chart=_trend_chart(unit, points_),
+        ranking_charts=_ranking_charts(ranked),
+        print_view=request.args.get("print") == "1",
+        status_labels=AGENCY_STATUS_LABELS,
+    )
+
+
+def _trend_chart(unit: AdminUnit, points_: list[services.TrendPoint]):
+    if not points_:
+        return None
+    labels = [period_label(p.start, p.end, p.kind) for p in points_]
+    series = charts.Series(
+        unit.name,
+        [p.figures.rate for p in points_],
+        [f"{label}: {figures_text(p.figures)}" for label, p in zip(labels, points_, strict=True)],
+    )
+    return charts.line_chart(
+        [series],
+        title=_("Online rate of %(unit)s by period", unit=unit.name),
+        desc=_(
+            "Share of dossiers received online in each period; "
+            "each point's counts are in its tooltip and in the table below."
+        ),
+        y_label=_("Online rate"),
+        x_labels=labels,
+        y_format=lambda v: pct(v, 0),
+    )
+
+
+def _ranking_charts(ranked: list[services.RankedUnit]):
+    if not ranked:
+        return None
+    count = min(10, (len(ranked) + 1) // 2)
+
+    def bars(rows):
+        return [
+            charts.Bar(f"{r.rank}. {r.unit.name}", r.figures.rate, f"{r.unit.name}: {figures_text(r.figures)}")
+            for r in rows
+        ]
+
+    top = charts.bar_ranking(
+        bars(ranked[:count]),
+        title=_("Highest online rates"),
+        desc=_("The %(n)s communes with the highest share of dossiers received online.", n=count),
+        value_format=pct,
+        no_data_label=_("no data"),
+    )
+    bottom = charts.bar_ranking(
+        bars(list(reversed(ranked))[:count]),
+        title=_("Lowest online rates"),
+        desc=_("The %(n)s communes with the lowest share of dossiers received online.", n=count),
+        value_format=pct,
+        no_data_label=_("no data"),
+    )
+    return top, bottom
+
+
+# --- Outreach against outcome ------------------------------------------------------------------------------
+
+
+@reports_bp.get("/units/<int:unit_id>/impact")
+def impact(unit_id: int):
+    unit = get_unit(current_user, unit_id)
+    period = _period(unit)
+    start = None
+    if request.args.get("start"):
+        try:
+            start = services.parse_month(request.args["start"], "start")
+        except ValidationError as exc:
+            flash(exc.errors["start"][0], "error")
+    report = services.impact(current_user, unit, period, start=start)
+    if request.args.get("format") in ("csv", "xlsx"):
+        table = request.args.get("table", "impact")
+        return _export(table, unit, *tables.impact_table(report, table))
+    return render_template(
+        "reports/impact.html",
+        unit=unit,
+        period=period,
+        report=report,
+        scatter=_scatter(report),
+        print_view=request.args.get("print") == "1",
+        exclusion_labels=EXCLUSION_LABELS,
+    )
+
+
+def _scatter(report: services.ImpactReport):
+    pts = [
+        charts.Point(
+            r.visited_share,
+            r.change,
+            r.unit.short_name or r.unit.name,
+            _(
+                "%(unit)s: %(visited)s / %(households)s households visited; "
+                "online rate %(before)s before, %(after)s after",
+                unit=r.unit.name,
+                visited=format_decimal(r.visited),
+                households=format_decimal(r.households),
+                before=figures_text(r.before),
+                after=figures_text(r.after),
+            ),
+        )
+        for r in report.commune_rows
+        if r.visited_share is not None and r.change is not None
+    ]
+    if len(pts) < 2 or report.level == Level.VILLAGE:
+        return None
+    return charts.scatter_chart(
+        pts,
+        title=_("Households visited and change in online rate"),
+        desc=_(
+            "Each point is a commune: across, the share of its households visited; "
+            "up, the change in its online rate since outreach began."
+        ),
+        x_label=_("Households visited"),
+        y_label=_("Change in online rate"),
+        x_format=lambda v: pct(v, 0),
+        y_format=lambda v: format_decimal(round(100 * v, 1)),
+    )
+
+
+# --- Agencies ------------------------------------------------------------------------------------------------------
+
+
+@reports_bp.get("/agencies")
+def agencies():
+    status = request.args.get("status", "")
+    rows = agency_services.list_agencies(current_user, status=status if status in AGENCY_STATUS_LABELS else "")
+    candidates = {a.id: agency_services.candidates_of(a) for a in rows if a.status == "unresolved"}
+    return render_template(
+        "reports/agencies.html",
+        agencies=rows,
+        candidates=candidates,
+        status=status,
+        status_labels=AGENCY_STATUS_LABELS,
+        form=ResolveAgencyForm(),
+    )
+
+
+@reports_bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+def agency(agency_id: int):
+    """An agency's figures row by row (the file and line each came from), and its link to a unit."""
+    agency = agency_services.get_agency(current_user, agency_id)
+    form = ResolveAgencyForm()
+    if form.validate_on_submit():
+        require_role(current_user, Role.STAFF)
+        try:
+            unit_id = form.unit_id.data
+            if form.unit.data:
+                unit_id = find_unit(form.unit.data).id
+            agency_services.resolve_agency(
+                current_user, agency, unit_id=unit_id, not_a_unit=form.not_a_unit.data, now=utcnow()
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            for messages in exc.errors.values():
+                for message in messages:
+                    flash(message, "error")
+        else:
+            db.session.commit()
+            flash(_("Saved: %(agency)s.", agency=agency.name), "success")
+            return redirect(request.form.get("next") or url_for("reports.agency", agency_id=agency.id))
+    rows = services.agency_rows(current_user, agency)
+    return render_template(
+        "reports/agency.html",
+        agency=agency,
+        rows=rows,
+        candidates=agency_services.candidates_of(agency),
+        form=form,
+        status_labels=AGENCY_STATUS_LABELS,
+        kind_labels=PERIOD_KIND_LABELS,
+    )
+
+
+# --- Imports ---------------------------------------------------------------------------------------------------------
+
+_UPLOAD = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _uploads() -> Path:
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _province_choices() -> list[tuple[int, str]]:
+    if current_user.role == Role.ADMIN:
+        return [
+            (p.id, p.name)
+            for p in db.session.scalars(
+                sa.select(AdminUnit)
+                .where(AdminUnit.level == Level.PROVINCE)
+                .order_by(AdminUnit.dataset, AdminUnit.sort_key)
+            )
+        ]
+    unit = current_user.scope_unit
+    return [(unit.id, unit.name)] if unit is not None and unit.level == Level.PROVINCE else []
+
+
+def _overrides(header_size: int) -> dict[str, int | None]:
+    chosen: dict[str, int | None] = {}
+    for name in imports.FIELDS:
+        value = request.form.get(f"col_{name}")
+        if value is None:
+            continue
+        chosen[name] = int(value) if value.isdigit() and int(value) < header_size else None
+    return chosen
+
+
+@reports_bp.route("/imports", methods=["GET", "POST"])
+def imports_page():
+    """Upload a statistics file; when its columns are not all recognised, choose them by hand."""
+    require_role(current_user, Role.STAFF)
+    form = StatsImportForm()
+    form.province.choices = _province_choices()
+    errors = result = layout = None
+    mapping_form = MappingForm()
+    status = 200
+    if request.method == "POST" and request.form.get("upload"):
+        # The second step: the same file (kept under its hash) with the columns a person chose.
+        if not mapping_form.validate_on_submit() or not _UPLOAD.match(mapping_form.upload.data or ""):
+            return redirect(url_for("reports.imports_page"))
+        path = _uploads() / mapping_form.upload.data
+        if not path.exists():
+            flash(_("The uploaded file is gone; upload it again."), "error")
+            return redirect(url_for("reports.imports_page"))
+        filename = mapping_form.filename.data or "upload"
+        province_id = int(mapping_form.province.data) if (mapping_form.province.data or "").isdigit() else None
+        with path.open("rb") as stream:
+            layout = imports.read_layout(stream, filename)
+            overrides = _overrides(len(layout.header))
+            result, errors, layout = _run_import(stream, filename, province_id, overrides)
+        if result is not None:
+            path.unlink(missing_ok=True)
+    elif form.validate_on_submit():
+        upload = form.file.data
+        filename = upload.filename or "upload.csv"
+        data = upload.stream.read()
+        stream = io.BytesIO(data)
+        result, errors, layout = _run_import(stream, filename, form.province.data, None)
+        if layout is not None and layout.missing():
+            sha = file_sha256(stream)
+            (_uploads() / sha).write_bytes(data)
+            mapping_form.upload.data, mapping_form.filename.data = sha, filename
+            mapping_form.province.data = str(form.province.data or "")
+    if errors:
+        status = 400
+    return (
+        render_template(
+            "reports/imports.html",
+            form=form,
+            mapping_form=mapping_form,
+            layout=layout,
+            fields=imports.FIELDS,
+            errors=errors,
+            result=result,
+            history=imports.import_history(current_user),
+            undo_form=UndoForm(),
+        ),
+        status,
+    )
+
+
+def _run_import(stream, filename: str, province_id: int | None, overrides):
+    """Import, committing on success; on failure roll back and return the errors and the layout read."""
+    layout = None
+    try:
+        province = imports.import_province(current_user, province_id)
+        layout = imports.read_layout(stream, filename, overrides=overrides)
+        result = imports.import_statistics(
+            current_user, stream, filename, province=province, now=utcnow(), overrides=overrides
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        return None, exc.errors, layout
+    db.session.commit()
+    return result, None, layout
+
+
+@reports_bp.post("/imports/<int:batch_id>/undo")
+def undo(batch_id: int):
+    require_role(current_user, Role.STAFF)
+    form = UndoForm()
+    if form.validate_on_submit():
+        batch = imports.get_import(current_user, batch_id)
+        try:
+            removed = imports.undo_import(current_user, batch, now=utcnow())
+        except ValidationError as exc:
+            db.session.rollback()
+            flash(exc.errors[""][0], "error")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Import undone: %(rows)s rows of %(file)s removed, earlier figures restored.",
+                    rows=removed,
+                    file=batch.filename,
+                ),
+                "success",
+            )
+    return redirect(url_for("reports.imports_page"))
+
+
+__all__ = ["reports_bp", "ImportBatch"]
