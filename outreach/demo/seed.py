@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from outreach.auth.models import Role, User
 from outreach.auth.services import create_user
+from outreach.demo.statistics import seed_spring_campaign, seed_statistics
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose, unit_names
@@ -284,6 +285,16 @@ def seed_demo(*, now: datetime) -> DemoSummary:
             households += 1
     db.session.flush()
     _seed_field_work(rng, leader_of["02216"], [member, second], tanha_villages, now=now)
+    # Spring: the commune leaders went door to door in every commune with households (not in the two
+    # villages the members walk today); then three years of submission statistics to measure it by.
+    spring = [by_code[code] for code in HOUSEHOLD_COMMUNES]
+    for username, role, unit_name in seed_spring_campaign(
+        rng, spring, leader_of, {v.id for v in tanha_villages[:2]}, password=PASSWORD, now=now
+    ):
+        users.append((username, role, unit_name))
+    seed_statistics(
+        rng, province, set(HOUSEHOLD_COMMUNES), today=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date(), now=now
+    )
     districts = db.session.scalar(
         sa.select(sa.func.count()).where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.DISTRICT)
     )

@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from outreach.auth.models import Role
 from outreach.extensions import db
 from outreach.reports.imports import import_statistics
 from outreach.reports.models import Agency, SubmissionStat
 from tests.conftest import NOW, csrf_token, login, make_user
-from outreach.auth.models import Role
 from tests.reports.conftest import csv_file
 
 SUMMARY = (

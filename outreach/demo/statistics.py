@@ -1,0 +1,192 @@
+"""The demo's impact story: a spring campaign in six communes, and three years of online-submission
+statistics for every agency of the province, imported through the real importer (a CSV summary and an
+XLSX correction), so the reports, the maps' rate measures and the import history have something to show.
+
+The figures are invented (a slow rise everywhere, a larger one where the teams went out) and say so in
+the file name; they are not Tuyên Quang's real statistics.
+"""
+
+import io
+import random
+import uuid
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from outreach.auth.models import Role, User
+from outreach.auth.services import create_user
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Household, Level
+from outreach.planning.services import CampaignInput, save_campaign
+from outreach.reports.imports import import_statistics
+from outreach.text import fold
+from outreach.visits.services import sync_visits
+
+SPRING_START, SPRING_END = date(2026, 3, 2), date(2026, 5, 29)
+FIRST_MONTH = date(2024, 1, 1)
+DEPARTMENTS = [
+    ("Sở Tư pháp tỉnh Tuyên Quang", 900, 0.55),
+    ("Sở Kế hoạch và Đầu tư", 600, 0.70),
+    ("Sở Giao thông vận tải", 1400, 0.45),
+    ("Công an tỉnh Tuyên Quang", 2500, 0.50),
+]
+
+
+def _vn(number: int) -> str:
+    """A count written the Vietnamese way, as the province's exports do: 1.205."""
+    return f"{number:,}".replace(",", ".")
+
+
+def _months(last: date) -> list[date]:
+    months, month = [], FIRST_MONTH
+    while month <= last:
+        months.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
+
+
+def seed_spring_campaign(
+    rng: random.Random,
+    communes: list[AdminUnit],
+    leaders: dict[str, User],
+    skip_villages: set[int],
+    *,
+    password: str,
+    now: datetime,
+) -> list[tuple[str, str, str]]:
+    """A spring campaign in each commune with households, its visits recorded by the commune's leader.
+    Returns the leader accounts it had to create (username, role, unit)."""
+    created = []
+    for commune in communes:
+        leader = leaders.get(commune.code)
+        if leader is None:
+            username = "lanhdao." + fold(commune.short_name or commune.name).replace(" ", "")
+            leader = create_user(
+                None, username, role=Role.LEADER, unit=commune, password=password,
+                full_name=f"Chủ tịch UBND {commune.name.lower()}", now=now,
+            )  # fmt: skip
+            leaders[commune.code] = leader
+            created.append((username, Role.LEADER.value, commune.name))
+        villages = list(
+            db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id).order_by(AdminUnit.code))
+        )
+        save_campaign(
+            leader, commune,
+            CampaignInput("Chiến dịch 90 ngày – Xuân 2026", SPRING_START, SPRING_END, [v.id for v in villages],
+                          goal_visited_pct=70, goal_activated_pct=60),
+            now=now,
+        )  # fmt: skip
+        share = rng.uniform(0.35, 0.75)  # how far each commune got
+        records = []
+        for village in villages:
+            if village.id in skip_villages:
+                continue
+            homes = db.session.scalars(sa.select(Household.id).where(Household.village_id == village.id)).all()
+            for household_id in rng.sample(homes, int(len(homes) * share)):
+                day = SPRING_START + timedelta(days=rng.randint(0, (SPRING_END - SPRING_START).days))
+                outcome = rng.choices(["helped", "nobody_home", "refused", "follow_up"], weights=[70, 15, 5, 10])[0]
+                helped = outcome == "helped"
+                people = rng.randint(1, 4) if helped else 0
+                records.append(
+                    {
+                        "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        "household_id": household_id,
+                        "device_time": f"{day.isoformat()}T{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00+07:00",
+                        "outcome": outcome,
+                        "people_helped": people,
+                        "helped_30_to_59": people,
+                        "vneid_installed": helped,
+                        "vneid_level1": helped and rng.random() < 0.85,
+                        "referred_level2": helped and rng.random() < 0.5,
+                        "portal_login": helped and rng.random() < 0.5,
+                        "follow_up_on": (day + timedelta(days=7)).isoformat() if outcome == "follow_up" else None,
+                    }
+                )
+        for start in range(0, len(records), 500):
+            results = sync_visits(leader, records[start : start + 500], now=now)
+            assert all(r.status == "created" for r in results), [r.errors for r in results if r.status != "created"][:3]
+    db.session.flush()
+    return created
+
+
+def seed_statistics(
+    rng: random.Random, province: AdminUnit, treated_codes: set[str], *, today: date, now: datetime
+) -> None:
+    """Monthly figures from January 2024 to last month for every committee and four departments."""
+    last = date(today.year, today.month, 1) - timedelta(days=1)
+    months = _months(last.replace(day=1))
+    units = list(
+        db.session.scalars(
+            sa.select(AdminUnit)
+            .where(AdminUnit.path.startswith(province.path), AdminUnit.level.in_([Level.DISTRICT, Level.COMMUNE]))
+            .order_by(AdminUnit.code)
+        )
+    )
+    communes = [u for u in units if u.level == Level.COMMUNE]
+    by_short: dict[str, list[AdminUnit]] = {}
+    for commune in communes:
+        by_short.setdefault(fold(commune.short_name), []).append(commune)
+    # One pair of communes with the same name: the first is written without its district, as some
+    # systems do, and waits on the agencies page for a person to say which it is.
+    ambiguous = next((group[0].id for group in by_short.values() if len(group) > 1), None)
+
+    def agency_name(unit: AdminUnit) -> str:
+        if unit.level == Level.DISTRICT:
+            return f"UBND {unit.name[0].lower()}{unit.name[1:]}"
+        name = f"UBND {(unit.kind or 'xã').lower()} {unit.short_name}"
+        if len(by_short[fold(unit.short_name)]) > 1 and unit.id != ambiguous:
+            name += f", {unit.parent.name.lower()}"
+        return name
+
+    lines = [
+        "STT;Tên đơn vị;Kỳ báo cáo;Tổng số hồ sơ tiếp nhận;Hồ sơ trực tuyến;Trực tuyến toàn trình;"
+        "Trực tuyến một phần;Thanh toán trực tuyến;Tỷ lệ trực tuyến (%)"
+    ]
+    number = 0
+    for unit in units:
+        urban = unit.kind in ("Phường", "Thị trấn")
+        size = rng.randint(300, 900) if urban else rng.randint(40, 260)
+        if unit.level == Level.DISTRICT:
+            size = rng.randint(400, 1200)
+        base = rng.uniform(0.18, 0.40) + (0.08 if urban else 0)
+        treated = unit.code in treated_codes
+        for index, month in enumerate(months):
+            rate = base + 0.004 * index + rng.gauss(0, 0.02)
+            if treated and month >= SPRING_START.replace(day=1):
+                months_in = (month.year - 2026) * 12 + month.month - 3
+                rate += min(0.14, 0.04 * (months_in + 1))
+            rate = min(max(rate, 0.02), 0.97)
+            total = max(5, int(size * rng.uniform(0.8, 1.2) * (0.75 if month.month in (1, 2) else 1)))
+            online = round(total * rate)
+            fully = round(online * 0.6)
+            number += 1
+            counts = ";".join(_vn(n) for n in (total, online, fully, online - fully, round(online * 0.3)))
+            percent = f"{100 * online / total:.2f}".replace(".", ",")
+            lines.append(f"{number};{agency_name(unit)};{month:%m/%Y};{counts};{percent}")
+    for name, size, base in DEPARTMENTS:
+        for index, month in enumerate(months):
+            total = int(size * rng.uniform(0.85, 1.15))
+            online = round(total * min(0.95, base + 0.003 * index + rng.gauss(0, 0.015)))
+            number += 1
+            lines.append(f"{number};{name};{month:%m/%Y};{total};{online};{online};0;{round(online * 0.5)};")
+    lines.append(";Tổng cộng;;;;;;;")
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    import_statistics(
+        None, io.BytesIO(data), "so-lieu-minh-hoa-dvc-tuyen-quang-2024-2026.csv", province=province, now=now
+    )
+
+    # A correction sent later for last month, as an XLSX: three communes' figures replaced.
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Báo cáo bổ sung số liệu tháng " + f"{months[-1]:%m/%Y}"])
+    sheet.append(["Đơn vị tiếp nhận", "Tháng", "Tổng số hồ sơ", "Số hồ sơ trực tuyến"])
+    for unit in communes[:3]:
+        total = rng.randint(80, 300)
+        sheet.append([agency_name(unit), f"{months[-1]:%m/%Y}", total, round(total * 0.5)])
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    import_statistics(
+        None, out, f"bo-sung-thang-{months[-1]:%m-%Y}.xlsx", province=province, now=now + timedelta(seconds=1)
+    )
