@@ -1219,6 +1219,278 @@ def bench_maps(tmp: Path, quick: bool, selected_db: str) -> None:
         close(app)
 
 
+# --- statistics: a million dossiers, and the impact report over 36 months --------------------
+
+DOSSIER_ROWS = 1_000_000
+DOSSIER_ROWS_QUICK = 100_000
+DOSSIER_TARGET_S = 60.0
+DOSSIER_TARGET_MB = 300.0
+IMPACT_MONTHS = 36
+IMPACT_TARGET_MS = 500.0
+
+
+def province_agencies(url: str) -> list[str]:
+    """Tuyên Quang's legacy units in the database, and the committees' names as an export writes them."""
+    import sqlalchemy as sa
+
+    from outreach.extensions import db
+    from outreach.geo.models import AdminUnit, Level
+    from outreach.geo.units import import_units
+
+    app = make_app(url)
+    with app.app_context():
+        import_units("legacy", PROVINCE)
+        db.session.commit()
+        units = db.session.scalars(
+            sa.select(AdminUnit).where(AdminUnit.level.in_([Level.COMMUNE, Level.DISTRICT])).order_by(AdminUnit.code)
+        ).all()
+        communes = [u for u in units if u.level == Level.COMMUNE]
+        twice = {n for n, k in collections.Counter(u.short_name for u in communes).items() if k > 1}
+        # Two communes of one name are told apart by their district, as exports do.
+        names = [
+            f"UBND {(u.kind or 'xã').lower()} {u.short_name}"
+            + (f", {u.parent.name.lower()}" if u.short_name in twice else "")
+            for u in communes
+        ]
+        names += [f"UBND {u.name[0].lower()}{u.name[1:]}" for u in units if u.level == Level.DISTRICT]
+    close(app)
+    return names
+
+
+def write_dossiers_csv(path: Path, rows: int, agencies: list[str]) -> dict:
+    """One row per dossier, as a case-handling system exports them: code, agency, received at, channel, level."""
+    rng = random.Random(SEED)
+    start = datetime(2023, 11, 1, 7, 0)
+    span = 36 * 30 * 24 * 3600
+    channels = ["Trực tuyến"] * 45 + ["Trực tiếp"] * 50 + ["Bưu chính"] * 5
+    online = 0
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("Mã hồ sơ;Đơn vị tiếp nhận;Ngày tiếp nhận;Kênh tiếp nhận;Mức độ\n")
+        for number in range(rows):
+            when = start + timedelta(seconds=rng.randrange(span))
+            channel = rng.choice(channels)
+            online += channel == "Trực tuyến"
+            level = rng.choice(("Toàn trình", "Một phần")) if channel == "Trực tuyến" else ""
+            out.write(f"H{number:08d};{rng.choice(agencies)};{when:%d/%m/%Y %H:%M};{channel};{level}\n")
+    return {"rows": rows, "online": online, "bytes": path.stat().st_size}
+
+
+def dossiers_child(kind: str, csv_path: str, url: str) -> None:
+    """The measured per-dossier import, alone in this fresh process; prints one JSON line."""
+    import sqlalchemy as sa
+
+    from outreach.extensions import db
+    from outreach.geo.models import AdminUnit, Level
+    from outreach.reports.imports import import_statistics
+    from outreach.reports.models import SubmissionStat
+
+    app = make_app(url)
+    with app.app_context():
+        province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE))
+        rss_before, peak_before = rss_mb(), peak_rss_mb()
+        started = time.perf_counter()
+        with open(csv_path, "rb") as stream:
+            result = import_statistics(None, stream, Path(csv_path).name, province=province, now=NOW)
+        db.session.commit()
+        seconds = time.perf_counter() - started
+        peak = peak_rss_mb()
+        total, online = db.session.execute(
+            sa.select(sa.func.sum(SubmissionStat.total), sa.func.sum(SubmissionStat.online))
+        ).one()
+    close(app)
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_rss_mb": peak,
+                "rss_before_mb": rss_before,
+                "peak_before_mb": peak_before,
+                "stat_rows": result.rows,
+                "unresolved": len(result.unresolved),
+                "total": int(total or 0),
+                "online": int(online or 0),
+            }
+        )
+    )
+
+
+def bench_dossiers(tmp: Path, quick: bool, selected_db: str) -> None:
+    rows = DOSSIER_ROWS_QUICK if quick else DOSSIER_ROWS
+    csv_path = tmp / "ho-so.csv"
+    agencies = None
+    for kind in databases(selected_db):
+        name = f"dossiers.import {kind}"
+        url = fresh_database(kind, tmp, "dossiers")
+        if url is None:
+            print(f"{name} SKIP (PostgreSQL unreachable: {postgres_problem()})")
+            continue
+        names = province_agencies(url)
+        if agencies is None:
+            agencies = names
+            started = time.perf_counter()
+            expected = write_dossiers_csv(csv_path, rows, agencies)
+            print(
+                f"dossiers.csv rows={rows} online={expected['online']} agencies={len(agencies)} months=36 "
+                f"size_mb={expected['bytes'] / 1e6:.1f} generated_in={time.perf_counter() - started:.1f}s"
+            )
+        result = child("_dossiers_child", kind, str(csv_path), url)
+        seconds, peak = result["seconds"], result["peak_rss_mb"]
+        stored_ok = (result["total"], result["online"]) == (rows, expected["online"])
+        ok = stored_ok and seconds < DOSSIER_TARGET_S and peak < DOSSIER_TARGET_MB
+        print(
+            f"{name} rows={rows} seconds={seconds:.1f} peak_rss_mb={peak:.0f} "
+            f"import_footprint_mb={peak - result['rss_before_mb']:.0f} "
+            f"(target <{DOSSIER_TARGET_S:g} s, <{DOSSIER_TARGET_MB:g} MB) {verdict(ok, name)}"
+        )
+        print(
+            f"    {rows / seconds:,.0f} dossiers/s into {result['stat_rows']} agency-months; stored total/online = "
+            f"{result['total']}/{result['online']} ({'match' if stored_ok else 'MISMATCH'}); "
+            f"{result['unresolved']} agency names left for a person to match"
+        )
+
+
+def setup_impact(url: str, rng: random.Random) -> dict:
+    """Units, one village and 50 households per commune, visits in a third of the communes, and 36 months of
+    summary statistics for every committee (imported through the importer)."""
+    import io
+
+    import sqlalchemy as sa
+
+    from outreach.auth.models import Role, User
+    from outreach.extensions import db
+    from outreach.geo.models import AdminUnit, Household, Level, unit_names
+    from outreach.planning.models import Campaign
+    from outreach.reports.imports import import_statistics
+    from outreach.visits.models import VisitRecord
+
+    names = province_agencies(url)
+    app = make_app(url)
+    with app.app_context():
+        province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE))
+        communes = db.session.scalars(
+            sa.select(AdminUnit).where(AdminUnit.level == Level.COMMUNE).order_by(AdminUnit.code)
+        ).all()
+        villages = []
+        for commune in communes:
+            village = AdminUnit(
+                dataset="legacy", code=f"{commune.code}-001", level=Level.VILLAGE, kind="Thôn",
+                **unit_names("Thôn Một", "Một"), parent_id=commune.id, path=f"{commune.path}{commune.code}-001/",
+            )  # fmt: skip
+            villages.append(village)
+        db.session.add_all(villages)
+        db.session.flush()
+        member = User(username="bench.member", role=Role.MEMBER, full_name="Bench", scope_unit_id=villages[0].id)
+        member.set_password("x")
+        db.session.add(member)
+        db.session.flush()
+        db.session.execute(
+            sa.insert(Household),
+            [
+                {"village_id": v.id, "head_name": f"Hộ {n}", "head_name_folded": f"ho {n}", "members": 4}
+                for v in villages
+                for n in range(50)
+            ],
+        )
+        treated = {c.id for c in communes[: len(communes) // 3]}
+        homes = db.session.execute(
+            sa.select(Household.id, AdminUnit.parent_id).join(AdminUnit, AdminUnit.id == Household.village_id)
+        ).all()
+        first = datetime(2025, 11, 3, 2, 0, tzinfo=UTC)
+        visits = [
+            {
+                "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "household_id": home_id,
+                "member_id": member.id,
+                "device_time": first + timedelta(days=rng.randint(0, 90)),
+                "server_time": NOW,
+                "outcome": "helped",
+                "people_helped": 2,
+                "vneid_level1": rng.random() < 0.7,
+            }
+            for home_id, commune_id in homes
+            if commune_id in treated and rng.random() < 0.6
+        ]
+        db.session.execute(sa.insert(VisitRecord), visits)
+        for commune in communes[: len(communes) // 3]:
+            db.session.add(
+                Campaign(
+                    commune_id=commune.id,
+                    name="Ra quân",
+                    starts_on=first.date(),
+                    ends_on=first.date() + timedelta(days=90),
+                )
+            )
+        lines = ["Tên đơn vị;Tháng;Tổng số hồ sơ;Hồ sơ trực tuyến"]
+        months = [(2023 + (10 + m) // 12, (10 + m) % 12 + 1) for m in range(IMPACT_MONTHS)]  # 11/2023 .. 10/2026
+        for name in names:
+            for year, month in months:
+                total = rng.randint(40, 900)
+                lines.append(f"{name};{month:02d}/{year};{total};{int(total * rng.uniform(0.2, 0.7))}")
+        import_statistics(None, io.BytesIO("\n".join(lines).encode()), "bench.csv", province=province, now=NOW)
+        db.session.commit()
+        # The households and visits went in by bulk insert: give the planner its statistics, as
+        # autovacuum would on a live server, so the figures measure the queries, not stale estimates.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
+        result = {
+            "communes": len(communes),
+            "stat_rows": len(lines) - 1,
+            "visits": len(visits),
+            "treated": len(treated),
+        }
+    close(app)
+    return result
+
+
+def bench_impact(tmp: Path, quick: bool, selected_db: str) -> None:
+    import sqlalchemy as sa
+
+    from outreach.auth.models import Role, User
+    from outreach.extensions import db
+    from outreach.geo.models import AdminUnit, Level
+    from outreach.reports import services
+
+    for kind in databases(selected_db):
+        name = f"impact.report {kind}"
+        url = fresh_database(kind, tmp, "impact")
+        if url is None:
+            print(f"{name} SKIP (PostgreSQL unreachable: {postgres_problem()})")
+            continue
+        setup = setup_impact(url, random.Random(SEED))
+        app = make_app(url)
+        with app.app_context(), app.test_request_context():
+            admin = User(role=Role.ADMIN, username="bench.admin")
+            province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE))
+            period = services.report_period(admin, province)
+            timings: dict[str, list[float]] = collections.defaultdict(list)
+            for _run in range(1 if quick else 5):
+                for label, call in (
+                    ("impact", services.impact),
+                    ("online_rates", services.online_rates),
+                    ("ranking", services.ranking),
+                    ("trend", services.trend),
+                ):
+                    db.session.expire_all()
+                    started = time.perf_counter()
+                    value = call(admin, province, period)
+                    timings[label].append(1000 * (time.perf_counter() - started))
+                    if label == "impact":
+                        report = value
+            median = statistics.median(timings["impact"])
+            ok = median < IMPACT_TARGET_MS and report.did is not None and len(report.rows) == setup["communes"]
+            print(
+                f"{name} communes={setup['communes']} months={IMPACT_MONTHS} stat_rows={setup['stat_rows']} "
+                f"visits={setup['visits']} median_ms={median:.0f} (target <{IMPACT_TARGET_MS:g} ms) {verdict(ok, name)}"
+            )
+            print(
+                "    medians: "
+                + ", ".join(f"{label} {statistics.median(v):.0f} ms" for label, v in timings.items())
+                + f"; DiD {100 * report.did.estimate:+.2f} points over "
+                + f"{report.did.treated.n} + {report.did.control.n} communes"
+            )
+        close(app)
+
+
 BENCHMARKS = {
     "units": bench_units,
     "households": bench_households,
@@ -1226,6 +1498,8 @@ BENCHMARKS = {
     "walk": bench_walk,
     "today": bench_today,
     "maps": bench_maps,
+    "dossiers": bench_dossiers,
+    "impact": bench_impact,
 }
 
 
@@ -1242,6 +1516,9 @@ def versions() -> str:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["_households_child"]:
         households_child(*argv[1:4])
+        return 0
+    if argv[:1] == ["_dossiers_child"]:
+        dossiers_child(*argv[1:4])
         return 0
     if argv[:1] == ["_serve"]:
         serve_child(*argv[1:4])

@@ -18,8 +18,8 @@ from outreach.auth.scope import agencies_in_scope, get_unit, require_role
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
-from outreach.reports.models import Agency, AgencyKind, AgencyStatus
-from outreach.text import clean, fold_key
+from outreach.reports.models import Agency, AgencyKind, AgencyStatus, SubmissionStat
+from outreach.text import clean, fold, fold_key
 
 _COMMITTEE = re.compile(r"^(uy ban nhan dan|ubnd)\b\s*")
 # Longest first: "thi xa" is a district-level town, "xa" a commune.
@@ -67,12 +67,13 @@ class AgencyName:
     parent ("UBND xã Tân Hà, huyện Hàm Yên") that tells two communes of the same name apart."""
 
     kind: str | None  # None: a committee of unknown level ("UBND Tân Hà")
-    key: str
+    key: str  # folded: "tan thanh"
     parent_key: str = ""
+    exact: str = ""  # as written, lower case, diacritics kept: "tân thành" (Tân Thanh is another commune)
 
     @property
     def name_key(self) -> str:
-        key = f"{self.kind or 'committee'}:{self.key}"
+        key = f"{self.kind or 'committee'}:{self.exact or self.key}"
         return f"{key}@{self.parent_key}" if self.parent_key else key
 
 
@@ -94,15 +95,27 @@ def parse_agency_name(name: str) -> AgencyName:
     if committee:
         words = words[committee.end() :]
     kind, key = _strip_level(words)
+    exact = _as_written(main, key)
     if kind is None and not committee and any(words == w or words.startswith(w + " ") for w in _DEPARTMENT_WORDS):
-        return AgencyName(AgencyKind.DEPARTMENT, words)
+        return AgencyName(AgencyKind.DEPARTMENT, words, exact=_as_written(main, words))
     if kind is None and not committee:
         # A bare name ("Tân Hà"): most exports list communes' committees this way.
-        return AgencyName(None, words)
+        return AgencyName(None, words, exact=exact)
     parent_key = ""
     if rest and kind in (AgencyKind.COMMUNE, None):
         _parent_kind, parent_key = _strip_level(fold_key(rest))
-    return AgencyName(kind, key, parent_key)
+    return AgencyName(kind, key, parent_key, exact)
+
+
+def _as_written(text: str, key: str) -> str:
+    """The last words of ``text`` that fold to ``key``, with their diacritics; "" when written without any."""
+    words = re.findall(r"[^\W_]+", clean(text).lower())
+    count = len(key.split())
+    tail = words[len(words) - count :] if count else []
+    if not tail or [fold(w) for w in tail] != key.split():
+        return ""
+    written = " ".join(tail)
+    return written if written != key else ""
 
 
 @dataclass
@@ -111,6 +124,7 @@ class Matcher:
 
     province: AdminUnit
     by_name: dict[tuple[str, str], list[AdminUnit]] = field(default_factory=dict)
+    by_exact: dict[tuple[str, str], list[AdminUnit]] = field(default_factory=dict)
     by_code: dict[str, AdminUnit] = field(default_factory=dict)
     agencies: dict[str, Agency] = field(default_factory=dict)
     agencies_by_code: dict[str, Agency] = field(default_factory=dict)
@@ -125,6 +139,8 @@ class Matcher:
             # By its short name and by its full name without the level word ("Thành phố Tuyên Quang").
             for name in _names_of(unit) - {""}:
                 self.by_name.setdefault((unit.level, name), []).append(unit)
+            for name in _exact_names_of(unit) - {""}:
+                self.by_exact.setdefault((unit.level, name), []).append(unit)
             self.by_code[unit.code] = unit
         for agency in db.session.scalars(sa.select(Agency).where(Agency.province_id == self.province.id)):
             self.agencies[agency.name_key] = agency
@@ -135,7 +151,11 @@ class Matcher:
         if parsed.kind == AgencyKind.DEPARTMENT:
             return []
         levels = _KIND_LEVELS.get(parsed.kind, (Level.COMMUNE, Level.DISTRICT))
-        found = [unit for level in levels for unit in self.by_name.get((level, parsed.key), [])]
+        found = []
+        if parsed.exact:  # written with diacritics: "Tân Thành" is not "Tân Thanh"
+            found = [unit for level in levels for unit in self.by_exact.get((level, parsed.exact), [])]
+        if not found:
+            found = [unit for level in levels for unit in self.by_name.get((level, parsed.key), [])]
         if parsed.parent_key and len(found) > 1:
             narrowed = [u for u in found if u.parent and parsed.parent_key in _names_of(u.parent)]
             found = narrowed or found
@@ -180,6 +200,12 @@ class Matcher:
         if code:
             self.agencies_by_code[code] = agency
         return agency
+
+
+def _exact_names_of(unit: AdminUnit) -> set[str]:
+    short = " ".join(re.findall(r"[^\W_]+", clean(unit.short_name or unit.name).lower()))
+    full = " ".join(re.findall(r"[^\W_]+", clean(unit.name).lower()))
+    return {short, _as_written(full, _strip_level(fold_key(unit.name))[1]) or full}
 
 
 def _names_of(unit: AdminUnit) -> set[str]:
@@ -230,6 +256,22 @@ def resolve_agency(actor: User, agency: Agency, *, unit_id: int | None, not_a_un
         unit = get_unit(actor, unit_id)
         if not unit.path.startswith(agency.province.path) or unit.level == Level.VILLAGE:
             raise ValidationError({"unit": [_("Choose a commune, district or the province of this agency.")]})
+        clash = _double_count(agency, unit)
+        if clash is not None:
+            other, start = clash
+            raise ValidationError(
+                {
+                    "unit": [
+                        _(
+                            "%(unit)s already has figures from “%(other)s” for the same months (from %(month)s): "
+                            "linking this agency too would count them twice. Undo one of the imports first.",
+                            unit=unit.name,
+                            other=other,
+                            month=start.strftime("%m/%Y"),
+                        )
+                    ]
+                }
+            )
         agency.status, agency.unit_id, agency.kind = AgencyStatus.LINKED, unit.id, _kind_of(unit)
     agency.resolved_by_id, agency.resolved_at = actor.id, now
     agency.candidate_ids = []
@@ -242,3 +284,27 @@ def resolve_agency(actor: User, agency: Agency, *, unit_id: int | None, not_a_un
     )
     db.session.flush()
     return agency
+
+
+def _double_count(agency: Agency, unit: AdminUnit):
+    """(another agency's name, a month) if another agency linked to ``unit`` has current figures for a
+    period overlapping one of ``agency``'s, else None."""
+    mine, theirs = sa.orm.aliased(SubmissionStat), sa.orm.aliased(SubmissionStat)
+    other = sa.orm.aliased(Agency)
+    row = db.session.execute(
+        sa.select(other.name, mine.period_start)
+        .select_from(mine)
+        .join(theirs, sa.and_(theirs.period_start <= mine.period_end, mine.period_start <= theirs.period_end))
+        .join(other, other.id == theirs.agency_id)
+        .where(
+            mine.agency_id == agency.id,
+            mine.replaced_by_batch_id.is_(None),
+            theirs.replaced_by_batch_id.is_(None),
+            other.id != agency.id,
+            other.unit_id == unit.id,
+            other.status == AgencyStatus.LINKED,
+        )
+        .order_by(mine.period_start)
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])

@@ -434,6 +434,10 @@ def import_statistics(
     _check_overlaps_in_file(stats, layout.kind)
     replaced = _replace_current(stats, batch)
     _insert(stats, batch)
+    if len(stats) > 1000 and db.session.get_bind().dialect.name == "postgresql":
+        # A first big import leaves the planner guessing "1 row" until autovacuum runs; reports
+        # right after it would choose nested loops over thousands of rows.
+        db.session.execute(sa.text("ANALYZE submission_stat"))
     for row in stats:
         if (
             row.fully_online is not None
@@ -717,12 +721,31 @@ def _aggregate_dossiers(
     return sorted(merged.values(), key=lambda r: (r.agency.name, r.start))
 
 
+def slot(agency: Agency) -> tuple[str, int]:
+    """Whose figures a row is: a unit's (its committee, however the file spells it) or an unlinked agency's.
+    Two spellings of one commune's committee must never both count for the same month."""
+    if agency.status == AgencyStatus.LINKED:
+        return ("unit", agency.unit_id)
+    return ("agency", agency.id)
+
+
 def _check_overlaps_in_file(stats: list[StatRow], kind: str) -> None:
     errors = RowErrors()
-    seen: dict[int, list[StatRow]] = {}
-    for row in sorted(stats, key=lambda r: (r.agency.id, r.line)):
-        for other in seen.get(row.agency.id, []):
-            if row.start <= other.end and other.start <= row.end:
+    seen: dict[tuple[str, int], list[StatRow]] = {}
+    for row in sorted(stats, key=lambda r: (slot(r.agency), r.line)):
+        for other in seen.get(slot(row.agency), []):
+            if (row.start, row.end) == (other.start, other.end) and row.line and other.line:
+                errors.add(
+                    row.line,
+                    _(
+                        "%(agency)s appears twice for the same period (also %(other)s). If these are two units "
+                        "of the same name, write the district after the name (“%(agency)s, huyện …”) or add "
+                        "an agency code column.",
+                        agency=row.agency.name,
+                        other=line_label(other.line),
+                    ),
+                )
+            elif row.start <= other.end and other.start <= row.end:
                 errors.add(
                     row.line,
                     _(
@@ -731,32 +754,44 @@ def _check_overlaps_in_file(stats: list[StatRow], kind: str) -> None:
                         other=line_label(other.line),
                     ),
                 )
-        seen.setdefault(row.agency.id, []).append(row)
+        seen.setdefault(slot(row.agency), []).append(row)
     errors.raise_if_any()
 
 
 def _replace_current(stats: list[StatRow], batch: ImportBatch) -> int:
-    """Mark replaced every current row of the same agency whose period overlaps a new row's."""
+    """Mark replaced every current row of the same agency (or of any agency linked to the same unit)
+    whose period overlaps a new row's."""
     agency_ids = {row.agency.id for row in stats}
+    unit_ids = {row.agency.unit_id for row in stats if row.agency.status == AgencyStatus.LINKED}
     first, last = min(r.start for r in stats), max(r.end for r in stats)
     current = db.session.execute(
         sa.select(
-            SubmissionStat.id, SubmissionStat.agency_id, SubmissionStat.period_start, SubmissionStat.period_end
-        ).where(
-            SubmissionStat.agency_id.in_(agency_ids),
+            SubmissionStat.id,
+            Agency.id,
+            Agency.status,
+            Agency.unit_id,
+            SubmissionStat.period_start,
+            SubmissionStat.period_end,
+        )
+        .join(Agency, Agency.id == SubmissionStat.agency_id)
+        .where(
+            sa.or_(
+                SubmissionStat.agency_id.in_(agency_ids),
+                sa.and_(Agency.unit_id.in_(unit_ids), Agency.status == AgencyStatus.LINKED),
+            ),
             SubmissionStat.replaced_by_batch_id.is_(None),
             SubmissionStat.period_start <= last,
             SubmissionStat.period_end >= first,
         )
     ).all()
-    by_agency: dict[int, list[tuple[date, date]]] = {}
+    by_slot: dict[tuple[str, int], list[tuple[date, date]]] = {}
     for row in stats:
-        by_agency.setdefault(row.agency.id, []).append((row.start, row.end))
-    replaced = [
-        stat_id
-        for stat_id, agency_id, start, end in current
-        if any(start <= new_end and new_start <= end for new_start, new_end in by_agency[agency_id])
-    ]
+        by_slot.setdefault(slot(row.agency), []).append((row.start, row.end))
+    replaced = []
+    for stat_id, agency_id, status, unit_id, start, end in current:
+        key = ("unit", unit_id) if status == AgencyStatus.LINKED else ("agency", agency_id)
+        if any(start <= new_end and new_start <= end for new_start, new_end in by_slot.get(key, [])):
+            replaced.append(stat_id)
     for chunk in range(0, len(replaced), 1000):
         db.session.execute(
             sa.update(SubmissionStat)

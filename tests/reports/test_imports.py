@@ -293,3 +293,52 @@ def test_only_province_staff_and_admins_import(geo, users):
     with pytest.raises(ValidationError):
         import_province(users["staff"], None)  # a district's staff
     assert import_province(users["admin"], geo["province"].id) == geo["province"]
+
+
+def test_names_differing_only_by_diacritics_are_different_communes(geo, province_staff):
+    tan_thanh = make_unit(Level.COMMUNE, "02401", "Xã Tân Thành", geo["hamyen"])
+    tan_thanh_2 = make_unit(Level.COMMUNE, "02590", "Xã Tân Thanh", geo["hamyen"])
+    db.session.commit()
+    text = (
+        "Đơn vị,Tháng,Tổng số,Trực tuyến\n"
+        "UBND xã Tân Thành,09/2026,100,10\n"
+        "UBND xã Tân Thanh,09/2026,200,20\n"
+        "UBND XA TAN THANH,10/2026,300,30\n"  # written without diacritics: could be either
+    )
+    run_import(province_staff, geo, csv_file(text))
+    agencies = {a.name: a for a in db.session.scalars(sa.select(Agency))}
+    assert agencies["UBND xã Tân Thành"].unit_id == tan_thanh.id
+    assert agencies["UBND xã Tân Thanh"].unit_id == tan_thanh_2.id
+    unknown = agencies["UBND XA TAN THANH"]
+    assert unknown.status == AgencyStatus.UNRESOLVED
+    assert sorted(unknown.candidate_ids) == sorted([tan_thanh.id, tan_thanh_2.id])
+
+
+def test_two_spellings_of_one_committee_never_count_twice(geo, province_staff):
+    run_import(province_staff, geo, csv_file("Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND xã Minh Khương,09/2026,100,10\n"))
+    result = run_import(
+        province_staff,
+        geo,
+        csv_file("Agency,Month,Total,Online\nUy ban nhan dan xa Minh Khuong,2026-09,120,12\n"),
+        "en.csv",
+    )
+    assert result.replaced == 1
+    assert [(r.total, r.online) for r in current_stats()] == [(120, 12)]
+
+
+def test_linking_an_agency_where_another_already_counts_is_refused(geo, province_staff):
+    from outreach.reports.agencies import resolve_agency
+
+    run_import(
+        province_staff,
+        geo,
+        csv_file("Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND xã Minh Khương,09/2026,100,10\nUBND Nà Khà,09/2026,50,5\n"),
+    )
+    stray = db.session.scalar(sa.select(Agency).where(Agency.name == "UBND Nà Khà"))
+    assert stray.status == AgencyStatus.UNRESOLVED
+    with pytest.raises(ValidationError, match="Minh Khương"):
+        resolve_agency(province_staff, stray, unit_id=geo["minhkhuong"].id, not_a_unit=False, now=NOW)
+    db.session.rollback()
+    resolve_agency(province_staff, stray, unit_id=geo["tanha"].id, not_a_unit=False, now=NOW)
+    db.session.commit()
+    assert db.session.get(Agency, stray.id).unit_id == geo["tanha"].id

@@ -174,19 +174,30 @@ def test_columns_chosen_by_hand_on_the_upload_page(client, geo, province_staff):
     assert (stat.total, stat.online) == (100, 40)
 
 
-def test_an_ambiguous_agency_is_resolved_by_a_person(client, geo, province_staff, stats):
+def test_an_unknown_agency_is_resolved_by_a_person(client, geo, province_staff, stats):
+    from tests.conftest import make_unit
+
+    khong_ro = make_unit("commune", "02999", "Xã Không Rõ", geo["hamyen"])  # added to the units after the import
+    db.session.commit()
     login(client, "staff.province")
     agency = db.session.scalar(sa.select(Agency).where(Agency.name == "UBND xã Không Rõ"))
     assert "UBND xã Không Rõ" in page(client, "/reports/agencies?status=unresolved")
+    # Linking it where another committee's figures already count is refused, in words.
     response = client.post(
         f"/reports/agencies/{agency.id}",
         data={"csrf_token": csrf_token(client, "/reports/agencies"), "unit": "02383"},
+        follow_redirects=True,
+    )
+    assert "tính hai lần" in response.get_data(as_text=True)
+    response = client.post(
+        f"/reports/agencies/{agency.id}",
+        data={"csrf_token": csrf_token(client, "/reports/agencies"), "unit": "02999"},
     )
     assert response.status_code == 302
     db.session.rollback()
-    assert db.session.get(Agency, agency.id).unit_id == geo["minhkhuong"].id
-    html = page(client, f"/reports/units/{geo['minhkhuong'].id}?from=2026-09&to=2026-09")
-    assert "205 / 510" in html  # its figures now count in the commune
+    assert db.session.get(Agency, agency.id).unit_id == khong_ro.id
+    html = page(client, f"/reports/units/{khong_ro.id}?from=2026-09&to=2026-09")
+    assert "5 / 10 = 50,00%" in html  # its figures now count in the commune
 
 
 def test_agency_page_traces_each_figure_to_its_file_and_line(client, geo, province_staff, stats):
