@@ -19,6 +19,9 @@ from outreach.home.routes import home_bp
 from outreach.maps.assets import serve_folium_locally
 from outreach.maps.routes import maps_bp
 from outreach.planning.routes import planning_bp
+from outreach.scheduler import scheduler_command
+from outreach.sms.cli import sms_cli
+from outreach.sms.routes import sms_bp
 from outreach.visits import api as visits_api  # noqa: F401 - adds its routes to api_bp
 from outreach.visits.routes import visits_bp
 
@@ -55,8 +58,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     web.init_app(app)
     serve_folium_locally(app)
 
-    for blueprint in (home_bp, auth_bp, admin_bp, geo_bp, planning_bp, visits_bp, maps_bp, api_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, geo_bp, planning_bp, visits_bp, maps_bp, sms_bp, api_bp):
         app.register_blueprint(blueprint)
-    for group in (users_cli, geo_cli, households_cli, demo_cli):
+    for group in (users_cli, geo_cli, households_cli, demo_cli, sms_cli, scheduler_command):
         app.cli.add_command(group)
     return app
