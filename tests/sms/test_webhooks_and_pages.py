@@ -180,3 +180,15 @@ def test_only_one_scheduler_runs(app):
     assert set(jobs) == {"sms-dispatch", "follow-up-reminders", "leader-daily-summary"}
     assert all(job.coalesce and job.misfire_grace_time for job in jobs.values())
     assert str(scheduler.timezone) == "Asia/Ho_Chi_Minh"
+
+
+def test_erasing_a_household_erases_its_sms(app, users, homes, sent):
+    from outreach.geo.services import erase_household
+
+    services.receive_reply({"From": "+84912345678", "Body": "Cảm ơn", "MessageSid": "SM9"}, now=DAY)
+    erase_household(users["leader"], homes["sms"].id, now=DAY)
+    db.session.commit()
+    row = db.session.get(SmsMessage, sent.id)
+    reply = db.session.scalar(sa.select(InboundSms))
+    assert (row.to_phone, row.body, row.household_id) == ("", "", None)
+    assert (reply.from_phone, reply.body, reply.household_id) == ("", "", None)
