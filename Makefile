@@ -38,8 +38,10 @@ db: setup
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty
 
+# The scheduler (SMS outbox, reminders, summaries) runs beside the web server and stops with it.
 run: db
 	@echo "Outreach on http://$(HOST):$(PORT)  (demo logins: see README.md; password demo-2026)"
+	$(FLASK) scheduler & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: setup

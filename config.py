@@ -61,6 +61,29 @@ class Config:
 
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # SMS guides. The console gateway only logs (the demo and development); "twilio" sends for real.
+    SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "console")
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+    TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+    TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")  # another base URL than https://api.twilio.com
+    TWILIO_TIMEOUT_S = float(os.environ.get("TWILIO_TIMEOUT_S", "15"))
+    SMS_QUIET_START = os.environ.get("SMS_QUIET_START", "21:00")  # local time; messages wait, never dropped
+    SMS_QUIET_END = os.environ.get("SMS_QUIET_END", "07:00")
+    SMS_DAILY_CAP_PER_COMMUNE = int(os.environ.get("SMS_DAILY_CAP_PER_COMMUNE", "500"))
+    SMS_PRICE_PER_SEGMENT = float(os.environ.get("SMS_PRICE_PER_SEGMENT", "2300"))  # for the estimate only
+    SMS_CURRENCY = os.environ.get("SMS_CURRENCY", "VND")
+    SMS_MAX_ATTEMPTS = int(os.environ.get("SMS_MAX_ATTEMPTS", "6"))
+    SMS_RETRY_BASE_S = float(os.environ.get("SMS_RETRY_BASE_S", "30"))  # 30 s, 1 min, 2 min ... at most 1 h
+    SMS_DISPATCH_SECONDS = int(os.environ.get("SMS_DISPATCH_SECONDS", "5"))
+    SMS_DISPATCH_BATCH = int(os.environ.get("SMS_DISPATCH_BATCH", "50"))
+    # A row claimed longer ago than this and still "sending" was interrupted: a person checks it.
+    SMS_STALE_CLAIM_S = int(os.environ.get("SMS_STALE_CLAIM_S", "300"))
+    SMS_WEBHOOK_RATE_LIMIT = os.environ.get("SMS_WEBHOOK_RATE_LIMIT", "300 per minute")
+    FOLLOW_UP_REMINDER_HOUR = int(os.environ.get("FOLLOW_UP_REMINDER_HOUR", "8"))
+    DAILY_SUMMARY_HOUR = int(os.environ.get("DAILY_SUMMARY_HOUR", "6"))
+
     # Map tiles: the one thing a map may fetch from outside. Empty: no tiles, units on a plain background.
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
     MAP_TILES_ATTRIBUTION = os.environ.get(
@@ -80,6 +103,12 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast for tests; production keeps scrypt
     MAP_TILES_URL = ""  # tests run with no network: units on a plain background
+    SMS_GATEWAY = "console"
+    PUBLIC_BASE_URL = "https://outreach.example.vn"
+    TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    TWILIO_AUTH_TOKEN = "test-auth-token"
+    TWILIO_FROM = "+15005550006"
+    TWILIO_MESSAGING_SERVICE_SID = ""
 
 
 class ProductionConfig(Config):

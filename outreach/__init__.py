@@ -21,6 +21,9 @@ from outreach.maps.routes import maps_bp
 from outreach.planning.routes import planning_bp
 from outreach.reports.cli import report_cli, stats_cli
 from outreach.reports.routes import reports_bp
+from outreach.scheduler import scheduler_command
+from outreach.sms.cli import sms_cli
+from outreach.sms.routes import sms_bp
 from outreach.visits import api as visits_api  # noqa: F401 - adds its routes to api_bp
 from outreach.visits.routes import visits_bp
 
@@ -57,8 +60,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     web.init_app(app)
     serve_folium_locally(app)
 
-    for blueprint in (home_bp, auth_bp, admin_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, api_bp):
+    for blueprint in (
+        home_bp, auth_bp, admin_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, sms_bp, api_bp
+    ):  # fmt: skip
         app.register_blueprint(blueprint)
-    for group in (users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli):
+    for group in (users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli, sms_cli, scheduler_command):
         app.cli.add_command(group)
     return app

@@ -59,6 +59,8 @@ ACTION_LABELS = {
     "stats_imported": _l("Submission statistics imported"),
     "stats_undone": _l("Statistics import undone"),
     "agency_resolved": _l("Agency matched to a unit"),
+    "guide.save": _l("Guide saved"),
+    "sms.resolve": _l("SMS checked by a person"),
 }
 OUTCOME_LABELS = {
     "helped": _l("Helped"),
@@ -109,4 +111,38 @@ EXCLUSION_LABELS = {
     "no_pre_dossiers": _l("no dossiers before outreach began"),
     "no_post_dossiers": _l("no dossiers since outreach began"),
     "no_dossiers": _l("no dossiers in either period"),
+}
+SMS_STATUS_LABELS = {
+    "queued": _l("Waiting to be sent"),
+    "sending": _l("Being sent"),
+    "sent": _l("Sent"),
+    "delivered": _l("Delivered"),
+    "undelivered": _l("Not delivered"),
+    "failed": _l("Failed"),
+    "needs_check": _l("Needs checking"),
+    "cancelled": _l("Cancelled"),
+}
+SMS_BLOCK_LABELS = {
+    "no_phone": _l("no phone number"),
+    "no_consent": _l("no consent to receive SMS"),
+    "opted_out": _l("the number replied STOP / TU CHOI"),
+}
+# Why a message failed, in words (Twilio's error codes; anything else shows the gateway's own message).
+SMS_ERROR_LABELS = {
+    21211: _l("Invalid phone number"),
+    21408: _l("Sending to this region is not enabled"),
+    21610: _l("The resident opted out (replied STOP): no more SMS to this number"),
+    21612: _l("This number cannot be reached from our sender"),
+    21614: _l("Not a mobile number"),
+    30003: _l("Phone unreachable (switched off or out of coverage)"),
+    30004: _l("Message blocked by the recipient or the carrier"),
+    30005: _l("Unknown number, or no longer in use"),
+    30006: _l("Landline or unreachable carrier"),
+    30007: _l("Filtered by the carrier"),
+    30008: _l("Unknown delivery error"),
+}
+SMS_NOTE_LABELS = {
+    "interrupted": _l("The dispatcher stopped while sending: check with the resident before sending again."),
+    "opted_out": _l("Cancelled: the number opted out."),
+    "no_consent_or_opted_out": _l("Cancelled: consent withdrawn, number changed or opted out before sending."),
 }

@@ -14,10 +14,15 @@ def clean(value: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
 
 
+def unaccent(value: str | None) -> str:
+    """Vietnamese without diacritics, case and punctuation kept: "Đội Cấn" -> "Doi Can" (đ -> d)."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFC", value or "").replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(ch for ch in text if unicodedata.category(ch) != "Mn"))
+
+
 def fold(value: str | None) -> str:
     """Lower-case ASCII form for searching: "Tân Hà" and "tan ha" fold alike (đ -> d)."""
-    text = unicodedata.normalize("NFD", clean(value).replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
+    return unaccent(clean(value)).lower()
 
 
 def sort_key(value: str | None) -> str:

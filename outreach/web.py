@@ -27,6 +27,10 @@ from outreach.labels import (
     OUTCOME_LABELS,
     PURPOSE_LABELS,
     ROLE_LABELS,
+    SMS_BLOCK_LABELS,
+    SMS_ERROR_LABELS,
+    SMS_NOTE_LABELS,
+    SMS_STATUS_LABELS,
 )
 from outreach.types import utcnow
 
@@ -148,6 +152,10 @@ def init_app(app: Flask) -> None:
         GUIDE_LABELS=GUIDE_LABELS,
         OBSTACLE_LABELS=OBSTACLE_LABELS,
         FILTER_LABELS=FILTER_LABELS,
+        SMS_STATUS_LABELS=SMS_STATUS_LABELS,
+        SMS_BLOCK_LABELS=SMS_BLOCK_LABELS,
+        SMS_ERROR_LABELS=SMS_ERROR_LABELS,
+        SMS_NOTE_LABELS=SMS_NOTE_LABELS,
     )
 
     @app.context_processor

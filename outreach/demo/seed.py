@@ -17,6 +17,9 @@ from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose, unit_names
 from outreach.geo.units import import_units
 from outreach.planning.services import CampaignInput, assign_households, save_campaign
+from outreach.sms import services as sms
+from outreach.sms.guides_content import install_guides
+from outreach.sms.models import Status
 from outreach.text import fold
 from outreach.visits.services import record_visit
 
@@ -285,6 +288,7 @@ def seed_demo(*, now: datetime) -> DemoSummary:
             households += 1
     db.session.flush()
     _seed_field_work(rng, leader_of["02216"], [member, second], tanha_villages, now=now)
+    _seed_sms(rng, leader_of["02216"], member, tanha_villages, now=now)
     # Spring: the commune leaders went door to door in every commune with households (not in the two
     # villages the members walk today); then three years of submission statistics to measure it by.
     spring = [by_code[code] for code in HOUSEHOLD_COMMUNES]
@@ -355,6 +359,50 @@ def _seed_field_work(
         assign_households(leader, member.id, [h.id for h in todo[:15]], due_on=today, now=now, campaign_id=campaign.id)
         assign_households(leader, member.id, [h.id for h in todo[15:25]], due_on=today + timedelta(days=1), now=now,
                           campaign_id=campaign.id)  # fmt: skip
+    db.session.flush()
+
+
+def _seed_sms(rng: random.Random, leader: User, member: User, villages: list[AdminUnit], *, now: datetime) -> None:
+    """The four guides, SMS to Tân Hà households in every state, an opted-out number and replies."""
+    guides = install_guides(now=now)
+    homes = [
+        h for h in db.session.scalars(
+            sa.select(Household).where(Household.village_id.in_([v.id for v in villages[:2]])).order_by(Household.id)
+        ) if h.may_receive_sms
+    ][:14]  # fmt: skip
+    earlier = now - timedelta(days=2)
+    plan = sms.queue_guide_sms(leader, [h.id for h in homes], guides[0].id, sms.DEFAULT_TEMPLATE, now=earlier)
+    states = [
+        (Status.DELIVERED, None, ""), (Status.DELIVERED, None, ""), (Status.DELIVERED, None, ""),
+        (Status.SENT, None, ""), (Status.SENT, None, ""), (Status.UNDELIVERED, 30003, ""),
+        (Status.FAILED, 21211, "The 'To' number is not a valid phone number."),
+        (Status.FAILED, 21610, "Attempt to send to unsubscribed recipient"),
+        (Status.NEEDS_CHECK, None, "interrupted"), (Status.CANCELLED, None, "opted_out"),
+    ]  # fmt: skip
+    for message, (status, code, note) in zip(plan.messages, states, strict=False):
+        message.status, message.error_code, message.error_message, message.attempts = status, code, note, 1
+        if status in (Status.SENT, Status.DELIVERED, Status.UNDELIVERED):
+            message.provider_sid, message.sent_at = f"SMdemo{message.id:026d}", earlier
+            message.opens = rng.randint(1, 3) if status == Status.DELIVERED else 0
+            message.opened_at = earlier + timedelta(hours=2) if message.opens else None
+    for message, (status, code, _note) in zip(plan.messages, states, strict=False):
+        if code == 21610 or status == Status.CANCELLED:
+            source = "carrier" if code else "reply"
+            sms.opt_out(message.to_phone, source=source, keyword=str(code or "huy"), now=earlier)
+    # A few still waiting (they go out when the scheduler runs), one guide of each other kind.
+    for guide, household in zip(guides[1:], homes[10:], strict=False):
+        sms.queue_guide_sms(member, [household.id], guide.id, sms.DEFAULT_TEMPLATE, now=now, plain=guide.code == "dvc")
+    opted = next((m for m in plan.messages if m.status == Status.CANCELLED), None)
+    replies = [("Cảm ơn cán bộ, tôi đã cài được VNeID rồi.", plan.messages[0].to_phone)]
+    if opted is not None:
+        replies.append(("Huỷ", opted.to_phone))
+    replies.append(("Cho hỏi lệ phí làm lý lịch tư pháp bao nhiêu?", plan.messages[1].to_phone))
+    for n, (body, phone) in enumerate(replies):
+        reply = {"From": phone, "Body": body, "MessageSid": f"SMdemoin{n:024d}"}
+        sms.receive_reply(reply, now=earlier + timedelta(hours=n + 1))
+    for guide in guides:
+        guide.opens = sum(m.opens for m in plan.messages if m.guide_id == guide.id) + rng.randint(3, 20)
+    sms.daily_summaries(day=(now - timedelta(days=1)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date(), now=now)
     db.session.flush()
 
 

@@ -16,6 +16,7 @@ from outreach.geo.imports import import_households, import_villages
 from outreach.geo.models import Level, Purpose
 from outreach.geo.phone import display_phone
 from outreach.labels import PURPOSE_LABELS
+from outreach.sms.services import opt_out_of
 from outreach.types import utcnow
 from outreach.web import show_form_errors
 
@@ -190,8 +191,9 @@ def new_household():
 def household(household_id: int):
     household = get_household(current_user, household_id)
     return render_template(
-        "geo/household.html", household=household, erase_form=EraseForm(), Purpose=Purpose, consent_texts=CONSENT_TEXTS
-    )
+        "geo/household.html", household=household, erase_form=EraseForm(), Purpose=Purpose, consent_texts=CONSENT_TEXTS,
+        opted_out=opt_out_of(household.phone),
+    )  # fmt: skip
 
 
 @geo_bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])

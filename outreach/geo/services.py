@@ -14,6 +14,7 @@ from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose, unit_names
 from outreach.geo.phone import PhoneError, normalize_phone
+from outreach.sms.models import InboundSms, SmsMessage
 from outreach.text import clean, fold
 
 # --- units -----------------------------------------------------------------------------------
@@ -474,6 +475,19 @@ def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
     household.erased_at = now
     household.updated_at = now
     household.consents.clear()  # the consent texts name nobody, but the link to the household goes
+    # SMS sent to and received from the household name them and hold the number: only the rows stay.
+    db.session.execute(
+        sa.update(SmsMessage)
+        .where(SmsMessage.household_id == household.id)
+        .values(to_phone="", body="", household_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(InboundSms)
+        .where(InboundSms.household_id == household.id)
+        .values(from_phone="", body="", household_id=None)
+        .execution_options(synchronize_session=False)
+    )
     record_event(actor, "household.erase", target=household, detail={"village_id": household.village_id}, now=now)
     db.session.flush()
 

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from outreach.extensions import db
 from outreach.home.services import area_summary
+from outreach.sms.services import list_guides
 
 home_bp = Blueprint("home", __name__)
 
@@ -61,7 +62,9 @@ def _shell_version() -> str:
 @home_bp.get("/sw.js")
 def service_worker():
     shell = [url_for("static", filename=name) for name in SHELL_FILES] + ["/manifest.webmanifest", "/offline"]
-    body = render_template("pwa/sw.js", version=_shell_version(), shell=shell, pages=list(OFFLINE_PAGES))
+    # The guides too, so a member can show one at a door with no signal.
+    pages = list(OFFLINE_PAGES) + [url_for("sms.public_guide", code=g.code) for g in list_guides()]
+    body = render_template("pwa/sw.js", version=_shell_version(), shell=shell, pages=pages)
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"

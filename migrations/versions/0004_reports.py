@@ -1,7 +1,7 @@
 """impact reports
 
-Revision ID: 0003_reports
-Revises: 0002_visits
+Revision ID: 0004_reports
+Revises: 0003_sms
 Create Date: 2026-11-27 00:25:05.489403
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0003_reports'
-down_revision = '0002_visits'
+revision = '0004_reports'
+down_revision = '0003_sms'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,47 @@
+"""One dispatcher pass, run by the scheduler every few seconds and by ``flask sms dispatch``.
+
+It is a boundary like a request: it commits. The claim is committed before anything is sent, and
+each result right after its send, so a crash leaves at most the messages being sent in "sending",
+which the next pass hands to a person instead of sending them again."""
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import current_app
+
+from outreach.extensions import db
+from outreach.sms import services
+from outreach.sms.gateway import Gateway
+from outreach.sms.models import SmsMessage
+from outreach.types import utcnow
+
+
+def dispatch_once(gateway: Gateway, *, clock: Callable[[], datetime] = utcnow, limit: int | None = None) -> Counter:
+    """Send the messages that are due now (at most ``limit``); returns how many ended in each status."""
+    limit = limit or current_app.config["SMS_DISPATCH_BATCH"]
+    outcome: Counter = Counter()
+    interrupted = services.mark_interrupted(now=clock())
+    if interrupted:
+        outcome["needs_check"] += interrupted
+    ids = services.claim_due(now=clock(), limit=limit)
+    db.session.commit()
+    for message_id in ids:
+        message = db.session.get(SmsMessage, message_id)
+        try:
+            outcome[services.send_claimed(message, gateway, now=clock())] += 1
+        finally:
+            db.session.commit()
+    return outcome
+
+
+def dispatch_all(gateway: Gateway, *, clock: Callable[[], datetime] = utcnow) -> Counter:
+    """Passes until nothing due is left (for cron and the command line)."""
+    total: Counter = Counter()
+    while True:
+        outcome = dispatch_once(gateway, clock=clock)
+        total.update(outcome)
+        if sum(outcome.values()) == 0:
+            return total
+        if set(outcome) <= {"queued"} and outcome["queued"]:
+            return total  # only retries waiting for their backoff

@@ -1,0 +1,258 @@
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from outreach.auth.models import Role
+from outreach.auth.scope import get_household, require_role
+from outreach.errors import Forbidden, ValidationError
+from outreach.extensions import csrf, db, limiter
+from outreach.geo.services import village_choices
+from outreach.labels import FILTER_LABELS
+from outreach.sms import services
+from outreach.sms.forms import BulkForm, GuideForm, SendForm
+from outreach.sms.models import Status
+from outreach.types import utcnow
+from outreach.visits.models import VisitRecord
+from outreach.web import local_today, show_form_errors
+
+sms_bp = Blueprint("sms", __name__)
+
+
+def _webhook_limit() -> str:
+    return current_app.config["SMS_WEBHOOK_RATE_LIMIT"]
+
+
+# --- the guide library -----------------------------------------------------------------------
+
+
+@sms_bp.get("/guides")
+@login_required
+def guides():
+    return render_template("sms/guides.html", guides=services.list_guides())
+
+
+@sms_bp.route("/guides/new", methods=["GET", "POST"])
+@sms_bp.route("/guides/<int:guide_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_guide(guide_id: int | None = None):
+    require_role(current_user, Role.LEADER)
+    guide = services.get_guide(guide_id) if guide_id else None
+    form = GuideForm(obj=guide if request.method == "GET" else None)
+    if form.validate_on_submit():
+        data = services.GuideInput(
+            code=form.code.data, title_vi=form.title_vi.data, body_vi=form.body_vi.data,
+            title_en=form.title_en.data or "", body_en=form.body_en.data or "",
+        )  # fmt: skip
+        try:
+            guide = services.save_guide(current_user, data, now=utcnow(), guide=guide)
+        except ValidationError as exc:
+            show_form_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Guide saved."), "success")
+            return redirect(url_for("sms.guides"))
+    return render_template("sms/guide_form.html", form=form, guide=guide)
+
+
+@sms_bp.get("/guides/<int:guide_id>/print")
+@login_required
+def print_guide(guide_id: int):
+    import segno
+
+    guide = services.get_guide(guide_id)
+    link = services.guide_url(guide)
+    qr = segno.make(link, error="m").svg_inline(scale=4, dark="#000", light="#fff", border=2)
+    return render_template(
+        "sms/guide_print.html", guide=guide, link=link, qr=qr, body=services.render_markdown(guide.body_vi)
+    )
+
+
+# --- public guide pages ----------------------------------------------------------------------
+
+
+@sms_bp.get("/g/<code>")
+def public_guide(code: str):
+    """No login, no cookie, no script needed: a plain page an elderly resident can read on a small phone."""
+    guide = services.guide_by_code(code)
+    english = request.args.get("lang") == "en" and bool(guide.body_en)
+    # A person opening the page, not the service worker filling its cache ("empty": a fetch, not a page).
+    if request.headers.get("Sec-Fetch-Dest", "document") != "empty":
+        services.count_open(guide, request.args.get("t"), now=utcnow())
+        db.session.commit()
+    body = services.render_markdown(guide.body_en if english else guide.body_vi)
+    response = current_app.response_class(
+        render_template("sms/guide_public.html", guide=guide, body=body, english=english), mimetype="text/html"
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def _guide_choices(form: SendForm) -> None:
+    form.guide_id.choices = [(0, _("— choose a guide —"))] + [(g.id, g.title_vi) for g in services.list_guides()]
+
+
+def _count_context(households: list) -> dict:
+    """What the live counter needs: the longest name among the recipients and a link of the real length."""
+    names = [h.head_name for h in households if h.head_name] or ["Nguyễn Văn An"]
+    return {
+        "sample_name": max(names, key=len),
+        "sample_link": services.settings()["PUBLIC_BASE_URL"].rstrip("/") + "/g/xxxxxxxxxxxxxxxxxxxx?t=xxxxxxxx",
+        "price": services.settings()["SMS_PRICE_PER_SEGMENT"],
+        "currency": services.settings()["SMS_CURRENCY"],
+    }
+
+
+@sms_bp.route("/households/<int:household_id>/sms", methods=["GET", "POST"])
+@login_required
+def send_to_household(household_id: int):
+    household = get_household(current_user, household_id)
+    require_role(current_user, Role.LEADER, Role.MEMBER)
+    visit = None
+    if request.values.get("visit", type=int):
+        visit = db.session.get(VisitRecord, request.values.get("visit", type=int))
+        if visit is None or visit.household_id != household.id:
+            visit = None
+    form = SendForm()
+    _guide_choices(form)
+    plan = None
+    if form.validate_on_submit():
+        preview = request.form.get("action") == "preview"
+        try:
+            plan = services.queue_guide_sms(
+                current_user, [household.id], form.guide_id.data, form.template.data, now=utcnow(),
+                plain=form.plain.data, visit_id=visit.id if visit else None, dry_run=preview,
+            )  # fmt: skip
+        except ValidationError as exc:
+            show_form_errors(form, exc, fields={"": "template"})
+        else:
+            if not preview:
+                db.session.commit()
+                _flash_plan(plan)
+                return redirect(url_for("sms.send_to_household", household_id=household.id))
+    blocker = services.sms_blocker(household, services.opted_out_numbers([household.phone] if household.phone else []))
+    return render_template(
+        "sms/send.html", form=form, household=household, visit=visit, plan=plan, blocker=blocker,
+        messages=services.household_messages(current_user, household.id),
+        opt_out=services.opt_out_of(household.phone), **_count_context([household]),
+    )  # fmt: skip
+
+
+def _flash_plan(plan: services.SendPlan) -> None:
+    if plan.recipients:
+        flash(_("%(n)s SMS queued.", n=plan.recipients), "success")
+        if plan.deferred:
+            flash(
+                _(
+                    "%(n)s of them wait for the end of the quiet hours or for a later day (daily limit).",
+                    n=plan.deferred,
+                ),
+                "info",
+            )
+    else:
+        flash(_("No SMS queued: no chosen household may receive one."), "error")
+
+
+@sms_bp.route("/sms/bulk", methods=["GET", "POST"])
+@login_required
+def bulk():
+    require_role(current_user, Role.LEADER)
+    form = BulkForm(formdata=request.form if request.method == "POST" else request.args or None)
+    _guide_choices(form)
+    form.village_id.choices = [(0, _("All villages of my area"))] + [
+        (v.id, f"{v.name} · {v.parent.name}") for v in village_choices(current_user)
+    ]
+    form.which.choices = [(k, str(v)) for k, v in FILTER_LABELS.items()]
+    households, plan = [], None
+    if form.village_id.data is not None and form.which.data:
+        try:
+            households = services.bulk_households(
+                current_user, village_id=form.village_id.data or None, which=form.which.data, today=local_today()
+            )
+        except ValidationError as exc:
+            show_form_errors(form, exc)
+    if request.method == "POST" and form.validate():
+        preview = request.form.get("action") != "send"
+        try:
+            plan = services.queue_guide_sms(
+                current_user, [h.id for h in households], form.guide_id.data, form.template.data,
+                now=utcnow(), plain=form.plain.data, dry_run=preview,
+            )  # fmt: skip
+        except ValidationError as exc:
+            show_form_errors(form, exc, fields={"": "village_id"})
+        else:
+            if not preview:
+                db.session.commit()
+                _flash_plan(plan)
+                return redirect(url_for("sms.outbox"))
+    return render_template("sms/bulk.html", form=form, households=households, plan=plan, **_count_context(households))
+
+
+# --- the outbox ------------------------------------------------------------------------------
+
+
+@sms_bp.get("/sms")
+@login_required
+def outbox():
+    status = request.args.get("status")
+    status = status if status in {s.value for s in Status} else None
+    page = services.outbox_page(current_user, status=status)
+    return render_template("sms/outbox.html", status=status, **page)
+
+
+@sms_bp.post("/sms/messages/<int:message_id>/resolve")
+@login_required
+def resolve(message_id: int):
+    went_out = request.form.get("went_out") == "1"
+    try:
+        services.resolve_check(current_user, message_id, went_out=went_out, now=utcnow())
+    except ValidationError as exc:
+        flash(" ".join(str(m) for ms in exc.errors.values() for m in ms), "error")
+    else:
+        db.session.commit()
+        flash(_("Marked as sent.") if went_out else _("Queued again: it will be sent."), "success")
+    return redirect(url_for("sms.outbox"))
+
+
+# --- webhooks (Twilio) -----------------------------------------------------------------------
+
+
+def _signed() -> bool:
+    """The request carries a valid ``X-Twilio-Signature`` for the public URL (we may sit behind a TLS proxy)."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    if not signature or not token:
+        return False
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    return RequestValidator(token).validate(url, request.form.to_dict(), signature)
+
+
+@sms_bp.post("/sms/status")
+@csrf.exempt
+@limiter.limit(_webhook_limit)
+def status_callback():
+    if not _signed():
+        raise Forbidden("bad signature")
+    services.record_delivery(request.form.to_dict(), now=utcnow())
+    db.session.commit()
+    return "", 204
+
+
+@sms_bp.post("/sms/inbound")
+@csrf.exempt
+@limiter.limit(_webhook_limit)
+def inbound():
+    if not _signed():
+        raise Forbidden("bad signature")
+    _stored, answer = services.receive_reply(request.form.to_dict(), now=utcnow())
+    db.session.commit()
+    twiml = MessagingResponse()
+    if answer:
+        twiml.message(answer)
+    return Response(str(twiml), mimetype="application/xml")
