@@ -219,13 +219,19 @@ def spreadsheet_safe(value):
     return value
 
 
-def write_csv(header: list[str], rows, out) -> None:
-    """CSV for Excel: UTF-8 with a BOM (Vietnamese shows right), every text cell made safe."""
+def write_csv(header: list[str], rows, out, *, decimal_comma: bool = False) -> None:
+    """CSV for Excel: UTF-8 with a BOM (Vietnamese shows right), every text cell made safe. With
+    ``decimal_comma`` (Excel set to Vietnamese), fields are separated by ";" and decimals written 42,06."""
     out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=";" if decimal_comma else ",", lineterminator="\r\n")
     writer.writerow([spreadsheet_safe(h) for h in header])
     for row in rows:
-        writer.writerow([spreadsheet_safe(cell) for cell in row])
+        writer.writerow(
+            [
+                str(cell).replace(".", ",") if decimal_comma and isinstance(cell, float) else spreadsheet_safe(cell)
+                for cell in row
+            ]
+        )
 
 
 def write_xlsx(header: list[str], rows, out: BinaryIO, *, sheet_title: str = "Outreach") -> None:

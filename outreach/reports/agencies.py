@@ -19,7 +19,7 @@ from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
 from outreach.reports.models import Agency, AgencyKind, AgencyStatus, SubmissionStat
-from outreach.text import clean, fold, fold_key
+from outreach.text import clean, fold, fold_key, sort_key
 
 _COMMITTEE = re.compile(r"^(uy ban nhan dan|ubnd)\b\s*")
 # Longest first: "thi xa" is a district-level town, "xa" a commune.
@@ -225,8 +225,10 @@ def list_agencies(actor: User, *, status: str = "") -> list[Agency]:
     stmt = agencies_in_scope(actor)
     if status:
         stmt = stmt.where(Agency.status == status)
-    order = sa.case((Agency.status == AgencyStatus.UNRESOLVED, 0), else_=1)
-    return list(db.session.scalars(stmt.order_by(order, Agency.name)))
+    agencies = list(db.session.scalars(stmt))
+    # Vietnamese order (Bạch Xa before Bình An, Đ after D), unresolved first.
+    agencies.sort(key=lambda a: (a.status != AgencyStatus.UNRESOLVED, sort_key(a.name)))
+    return agencies
 
 
 def get_agency(actor: User, agency_id: int) -> Agency:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-# Drawing units. At 480 wide, a 14-unit font is about 10 px on a 360 px phone and 5 mm on A4.
-WIDTH = 480
-FONT = 14
-SMALL_FONT = 13
+# Drawing units. At 400 wide, a 15-unit font is about 12 px on a 360 px phone and 5 mm on A4.
+WIDTH = 400
+FONT = 15
+SMALL_FONT = 14
 # A generous average width of one character of a sans-serif face (DejaVu Sans, the widest common
 # fallback, Vietnamese marks included): enough to decide what fits, never to place text precisely.
 CHAR_WIDTH = 0.62
@@ -323,6 +323,7 @@ def scatter_chart(
     body.append(_label((left + right) / 2, bottom + 44, x_label, WIDTH - 8, anchor="middle", size=SMALL_FONT))
 
     labelled = len(shown) <= LABELLED_POINTS_MAX
+    placed: list[tuple[float, float, float, float]] = []  # boxes of the names written so far
     for point in shown:
         x, y = to_x(point.x), to_y(point.y)
         parts = [
@@ -332,16 +333,23 @@ def scatter_chart(
         ]
         if labelled:
             on_right = x < (left + right) / 2
-            parts.append(
-                _text(
-                    x + (8 if on_right else -8),
-                    y - 6,
-                    _fit(point.label, WIDTH / 3, SMALL_FONT),
-                    anchor="start" if on_right else "end",
-                    size=SMALL_FONT,
-                    extra=HALO,
+            name = _fit(point.label, WIDTH / 3, SMALL_FONT)
+            width = _text_width(name, SMALL_FONT)
+            x0 = x + 8 if on_right else x - 8 - width
+            box = (x0, y - 6 - SMALL_FONT, x0 + width, y - 6)
+            # A name that would cover another is left to the point's <title> (and the table below the chart).
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                placed.append(box)
+                parts.append(
+                    _text(
+                        x + (8 if on_right else -8),
+                        y - 6,
+                        name,
+                        anchor="start" if on_right else "end",
+                        size=SMALL_FONT,
+                        extra=HALO,
+                    )
                 )
-            )
         body.append("".join(parts))
     return _svg(WIDTH, bottom + 54, title, desc, body)
 

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -133,6 +134,23 @@ FIELDS = {
         ("ky bao cao", "thang", "quy", "period", "month", "quarter"),
     ),
 }
+# The mapping page's order: what every file needs first, then the optional figures, then dossier lists'.
+MAPPING_ORDER = (
+    "agency",
+    "agency_code",
+    "period",
+    "date_from",
+    "date_to",
+    "total",
+    "online",
+    "fully_online",
+    "partly_online",
+    "paid_online",
+    "rate",
+    "received_date",
+    "channel",
+    "service_level",
+)
 SUMMARY_REQUIRED = ("total", "online")
 DOSSIER_REQUIRED = ("received_date", "channel")
 HEADER_SCAN_ROWS = 30
@@ -374,18 +392,25 @@ class ImportResult:
     last: date | None
 
 
+def may_import(actor: User) -> bool:
+    """Province staff and administrators import a province's statistics."""
+    if actor.role == Role.ADMIN:
+        return True
+    return actor.role == Role.STAFF and actor.scope_unit is not None and actor.scope_unit.level == Level.PROVINCE
+
+
 def import_province(actor: User, unit_id: int | None) -> AdminUnit:
     """The province whose statistics are imported: the actor's own, or the one an admin chose."""
     require_role(actor, Role.STAFF)
     if actor.role == Role.ADMIN:
         if unit_id is None:
-            raise ValidationError({"province": [_("Choose the province whose statistics these are.")]})
+            raise ValidationError({"": [_("Choose the province whose statistics these are.")]})
         unit = db.session.get(AdminUnit, unit_id)
     else:
         unit = actor.scope_unit
     if unit is None or unit.level != Level.PROVINCE:
         raise ValidationError(
-            {"province": [_("Statistics are imported for a whole province, by its staff or an administrator.")]}
+            {"": [_("Statistics are imported for a whole province, by its staff or an administrator.")]}
         )
     return unit
 
@@ -432,6 +457,7 @@ def import_statistics(
         raise ValidationError({"": [_("The file has no rows of figures under its header.")]})
     db.session.flush()  # new agencies get their ids
     _check_overlaps_in_file(stats, layout.kind)
+    warnings.extend(_unusual_totals(stats))
     replaced = _replace_current(stats, batch)
     _insert(stats, batch)
     if len(stats) > 1000 and db.session.get_bind().dialect.name == "postgresql":
@@ -758,9 +784,45 @@ def _check_overlaps_in_file(stats: list[StatRow], kind: str) -> None:
     errors.raise_if_any()
 
 
+def _unusual_totals(stats: list[StatRow]) -> list[str]:
+    """Months far from an agency's usual (five times more or less than its average month so far):
+    imported, since a real month can be unusual, but said so, next to the button that undoes the import."""
+    months = [row for row in stats if row.kind == PeriodKind.MONTH]
+    if not months:
+        return []
+    usual = dict(
+        db.session.execute(
+            sa.select(SubmissionStat.agency_id, sa.func.avg(SubmissionStat.total))
+            .where(
+                SubmissionStat.agency_id.in_({row.agency.id for row in months}),
+                SubmissionStat.period_kind == PeriodKind.MONTH,
+                SubmissionStat.replaced_by_batch_id.is_(None),
+            )
+            .group_by(SubmissionStat.agency_id)
+        ).all()
+    )
+    warnings = []
+    for row in months:
+        average = float(usual.get(row.agency.id) or 0)
+        if average >= 20 and (row.total > 5 * average or 5 * row.total < average):
+            warnings.append(
+                _(
+                    "%(line)s: %(total)s dossiers for %(agency)s in %(month)s, where a month is usually about "
+                    "%(usual)s: check the figure.",
+                    line=line_label(row.line) if row.line else row.agency.name,
+                    total=format_decimal(row.total),
+                    agency=row.agency.name,
+                    month=row.start.strftime("%m/%Y"),
+                    usual=format_decimal(round(average)),
+                )
+            )
+    return warnings
+
+
 def _replace_current(stats: list[StatRow], batch: ImportBatch) -> int:
     """Mark replaced every current row of the same agency (or of any agency linked to the same unit)
-    whose period overlaps a new row's."""
+    for the same period. A different period that overlaps (a quarter over imported months) is refused:
+    mixing them would silently drop months from reports."""
     agency_ids = {row.agency.id for row in stats}
     unit_ids = {row.agency.unit_id for row in stats if row.agency.status == AgencyStatus.LINKED}
     first, last = min(r.start for r in stats), max(r.end for r in stats)
@@ -772,8 +834,11 @@ def _replace_current(stats: list[StatRow], batch: ImportBatch) -> int:
             Agency.unit_id,
             SubmissionStat.period_start,
             SubmissionStat.period_end,
+            SubmissionStat.period_kind,
+            ImportBatch.filename,
         )
         .join(Agency, Agency.id == SubmissionStat.agency_id)
+        .join(ImportBatch, ImportBatch.id == SubmissionStat.batch_id)
         .where(
             sa.or_(
                 SubmissionStat.agency_id.in_(agency_ids),
@@ -784,14 +849,28 @@ def _replace_current(stats: list[StatRow], batch: ImportBatch) -> int:
             SubmissionStat.period_end >= first,
         )
     ).all()
-    by_slot: dict[tuple[str, int], list[tuple[date, date]]] = {}
+    by_slot: dict[tuple[str, int], list[StatRow]] = {}
     for row in stats:
-        by_slot.setdefault(slot(row.agency), []).append((row.start, row.end))
-    replaced = []
-    for stat_id, agency_id, status, unit_id, start, end in current:
+        by_slot.setdefault(slot(row.agency), []).append(row)
+    replaced, errors = [], RowErrors()
+    for stat_id, agency_id, status, unit_id, start, end, kind, filename in current:
         key = ("unit", unit_id) if status == AgencyStatus.LINKED else ("agency", agency_id)
-        if any(start <= new_end and new_start <= end for new_start, new_end in by_slot.get(key, [])):
-            replaced.append(stat_id)
+        for new in by_slot.get(key, []):
+            if (new.start, new.end) == (start, end):
+                replaced.append(stat_id)
+            elif start <= new.end and new.start <= end:
+                errors.add(
+                    new.line,
+                    _(
+                        "%(agency)s: %(period)s overlaps figures already imported for %(other)s (file %(file)s). "
+                        "Import the same periods as before, or undo that import first.",
+                        agency=new.agency.name,
+                        period=_period_text(new.kind, new.start, new.end),
+                        other=_period_text(kind, start, end),
+                        file=filename,
+                    ),
+                )
+    errors.raise_if_any()
     for chunk in range(0, len(replaced), 1000):
         db.session.execute(
             sa.update(SubmissionStat)
@@ -800,6 +879,16 @@ def _replace_current(stats: list[StatRow], batch: ImportBatch) -> int:
         )
     db.session.flush()
     return len(replaced)
+
+
+def _period_text(kind: str, start: date, end: date) -> str:
+    if kind == PeriodKind.MONTH:
+        return start.strftime("%m/%Y")
+    if kind == PeriodKind.QUARTER:
+        return _("Q%(q)s/%(year)s", q=(start.month - 1) // 3 + 1, year=start.year)
+    if kind == PeriodKind.YEAR:
+        return str(start.year)
+    return f"{start:%d/%m/%Y}–{end:%d/%m/%Y}"
 
 
 def _insert(stats: list[StatRow], batch: ImportBatch) -> None:

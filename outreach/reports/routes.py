@@ -1,11 +1,12 @@
 import io
 import re
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,14 +15,14 @@ from outreach.auth.models import Role
 from outreach.auth.scope import get_unit, require_role
 from outreach.auth.services import find_unit
 from outreach.csvio import file_sha256, write_csv, write_xlsx
-from outreach.errors import ValidationError
+from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
 from outreach.labels import AGENCY_STATUS_LABELS, EXCLUSION_LABELS, PERIOD_KIND_LABELS
 from outreach.reports import agencies as agency_services
 from outreach.reports import charts, imports, services, tables
 from outreach.reports.forms import MappingForm, ResolveAgencyForm, StatsImportForm, UndoForm
-from outreach.reports.tables import figures_text, format_points, pct, period_label
+from outreach.reports.tables import figures_text, format_points, pct, period_label, points_abs, points_short
 from outreach.types import utcnow
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -37,7 +38,11 @@ def allowed():
 
 
 reports_bp.add_app_template_filter(format_points, "points")
+reports_bp.add_app_template_filter(points_abs, "points_abs")
+reports_bp.add_app_template_filter(points_short, "points_short")
+reports_bp.add_app_template_global(imports.may_import, "may_import_statistics")
 reports_bp.add_app_template_filter(pct, "pct")
+reports_bp.add_app_template_filter(date.fromisoformat, "iso_day")
 reports_bp.add_app_template_filter(figures_text, "figures")
 reports_bp.add_app_template_filter(
     lambda row: period_label(row.period_start, row.period_end, row.period_kind), "period"
@@ -67,7 +72,8 @@ def _export(name: str, unit: AdminUnit, header: list[str], rows: list[list]) -> 
             headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
         )
     out = io.StringIO()
-    write_csv(header, rows, out)
+    # For Excel set to Vietnamese (decimal comma, list separator ";"), the way it opens CSV files there.
+    write_csv(header, rows, out, decimal_comma=str(get_locale()).startswith("vi"))
     return Response(
         out.getvalue().encode("utf-8"),
         mimetype="text/csv; charset=utf-8",
@@ -110,7 +116,7 @@ def unit(unit_id: int):
     ranked = services.ranking(current_user, unit, period) if unit.level in (Level.PROVINCE, Level.DISTRICT) else []
     points_ = services.trend(current_user, unit, period)
     table = request.args.get("table")
-    if request.args.get("format") in ("csv", "xlsx") and table:
+    if request.args.get("format") in ("csv", "xlsx") and table in ("rates", "ranking", "trend", "agencies", "periods"):
         built = tables.unit_table(table, current_user, unit, period, report, ranked, points_)
         if built is None:
             abort(404)
@@ -154,7 +160,9 @@ def _trend_chart(unit: AdminUnit, points_: list[services.TrendPoint]):
 def _ranking_charts(ranked: list[services.RankedUnit]):
     if not ranked:
         return None
-    count = min(10, (len(ranked) + 1) // 2)
+    if len(ranked) < 4:
+        return None  # the table says it all
+    count = min(10, len(ranked) // 2)  # never the same commune in both charts
 
     def bars(rows):
         return [
@@ -333,7 +341,8 @@ def _overrides(header_size: int) -> dict[str, int | None]:
 @reports_bp.route("/imports", methods=["GET", "POST"])
 def imports_page():
     """Upload a statistics file; when its columns are not all recognised, choose them by hand."""
-    require_role(current_user, Role.STAFF)
+    if not imports.may_import(current_user):
+        raise Forbidden(current_user.role)
     form = StatsImportForm()
     form.province.choices = _province_choices()
     errors = result = layout = None
@@ -375,6 +384,8 @@ def imports_page():
             mapping_form=mapping_form,
             layout=layout,
             fields=imports.FIELDS,
+            mapping_order=imports.MAPPING_ORDER,
+            needed_fields={"agency", "period", "total", "online", "received_date", "channel"},
             errors=errors,
             result=result,
             history=imports.import_history(current_user),
@@ -402,7 +413,8 @@ def _run_import(stream, filename: str, province_id: int | None, overrides):
 
 @reports_bp.post("/imports/<int:batch_id>/undo")
 def undo(batch_id: int):
-    require_role(current_user, Role.STAFF)
+    if not imports.may_import(current_user):
+        raise Forbidden(current_user.role)
     form = UndoForm()
     if form.validate_on_submit():
         batch = imports.get_import(current_user, batch_id)

@@ -29,6 +29,7 @@ from outreach.reports.analysis import (
 )
 from outreach.reports.imports import month_end
 from outreach.reports.models import Agency, AgencyStatus, SubmissionStat
+from outreach.text import sort_key
 from outreach.visits.models import VisitRecord, current_visits
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -88,6 +89,7 @@ class Figures:
     partly_online: int = 0
     paid_online: int = 0
     agencies: int = 0
+    detailed_online: int = 0  # of ``online``, those whose file gave the fully/partly split
 
     @property
     def rate(self) -> float | None:
@@ -113,6 +115,7 @@ class RateReport:
     rows: list[RateRow]  # children (with no data too), then the unit's own and unlinked agencies
     total: Figures
     agencies: list[tuple[Agency, Figures]] = field(default_factory=list)
+    straddling: int = 0  # figures of periods crossing the range's ends, not counted
 
 
 def _home():
@@ -145,6 +148,10 @@ def _sums():
         sa.func.coalesce(sa.func.sum(SubmissionStat.partly_online), 0),
         sa.func.coalesce(sa.func.sum(SubmissionStat.paid_online), 0),
         sa.func.count(sa.distinct(SubmissionStat.agency_id)),
+        # Online dossiers whose row says how many were fully or partly online (files differ).
+        sa.func.coalesce(
+            sa.func.sum(sa.case((SubmissionStat.fully_online.is_not(None), SubmissionStat.online), else_=0)), 0
+        ),
     )
 
 
@@ -199,7 +206,7 @@ def online_rates(actor: User, unit: AdminUnit, period: Period) -> RateReport:
         .group_by(Agency.status)
     ).all()
     labels = {
-        AgencyStatus.LINKED: _("%(unit)s's own committee", unit=unit.name),
+        AgencyStatus.LINKED: _("%(unit)s's own committee", unit=unit.name[:1].lower() + unit.name[1:]),
         AgencyStatus.NOT_A_UNIT: _("Departments and other agencies"),
         AgencyStatus.UNRESOLVED: _("Agencies not yet matched to a unit"),
     }
@@ -220,7 +227,17 @@ def online_rates(actor: User, unit: AdminUnit, period: Period) -> RateReport:
             .order_by(Agency.name)
         )
     ]
-    return RateReport(unit, period, rows, total, agencies)
+    straddling = db.session.scalar(
+        _current_stats(actor, unit)
+        .with_only_columns(sa.func.count(SubmissionStat.id))
+        .where(
+            SubmissionStat.period_start <= period.end,
+            SubmissionStat.period_end >= period.start,
+            sa.or_(SubmissionStat.period_start < period.start, SubmissionStat.period_end > period.end),
+        )
+    )
+    agencies.sort(key=lambda item: sort_key(item[0].name))
+    return RateReport(unit, period, rows, total, agencies, straddling or 0)
 
 
 @dataclass
@@ -313,6 +330,7 @@ class ImpactReport:
     commune_rows: list[ImpactRow]  # the communes compared (for a commune: itself only)
     correlation: RankCorrelation | None
     did: DiDEstimate | None
+    overall: Figures | None = None  # the whole period's figures (a commune's page)
 
 
 def outreach_start(actor: User, unit: AdminUnit) -> date | None:
@@ -403,7 +421,8 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
             _unit_figures(actor, unit, after_period),
             any(r.treated for r in rows),
         )
-        return ImpactReport(unit, period, split, level, rows, [commune], None, None)
+        overall = _unit_figures(actor, unit, period)
+        return ImpactReport(unit, period, split, level, rows, [commune], None, None, overall)
     correlation = did = None
     if before_period is not None:
         correlation = rank_correlation([r.visited_share for r in rows], [r.change for r in rows])
@@ -455,6 +474,15 @@ def period_rows(actor: User, unit: AdminUnit, period: Period) -> list[PeriodRow]
         .order_by(Agency.name, SubmissionStat.period_start)
     )
     return [
-        PeriodRow(name, code, unit_name or "", start, end, Figures(t, o, f or 0, p or 0, paid or 0, 1), filename, line)
+        PeriodRow(
+            name,
+            code,
+            unit_name or "",
+            start,
+            end,
+            Figures(t, o, f or 0, p or 0, paid or 0, 1, o if f is not None else 0),
+            filename,
+            line,
+        )
         for name, code, unit_name, start, end, t, o, f, p, paid, filename, line in db.session.execute(stmt)
     ]

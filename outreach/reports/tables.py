@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from outreach.auth.models import User
 from outreach.geo.models import AdminUnit, Level
-from outreach.labels import EXCLUSION_LABELS
+from outreach.labels import AGENCY_STATUS_LABELS, EXCLUSION_LABELS
 from outreach.reports import services
 
 
@@ -23,6 +23,20 @@ def format_points(change: float | None) -> str:
         return "—"
     value = format_decimal(round(100 * change, 2), format="+#,##0.00;-#,##0.00")
     return _("%(value)s points", value=value)
+
+
+def points_abs(change: float | None) -> str:
+    """The size of a change in percentage points, for sentences that say "more" or "less" themselves."""
+    if change is None:
+        return "—"
+    return _("%(value)s points", value=format_decimal(round(abs(100 * change), 2), format="#,##0.00"))
+
+
+def points_short(change: float | None) -> str:
+    """A signed change in points without the word, for narrow table columns (the header names the unit)."""
+    if change is None:
+        return "—"
+    return format_decimal(round(100 * change, 2), format="+#,##0.00;-#,##0.00")
 
 
 def figures_text(figures: services.Figures) -> str:
@@ -86,6 +100,10 @@ def unit_table(
             [period_label(p.start, p.end, p.kind), *_figures_cells(p.figures)] for p in points
         ]
     if table == "agencies":
+        return [_("Agency"), _("Code"), _("Unit"), *counts], [
+            [agency.name, agency.code, _agency_unit(agency), *_figures_cells(f)] for agency, f in report.agencies
+        ]
+    if table == "periods":
         rows = [
             [
                 r.agency,
@@ -101,6 +119,12 @@ def unit_table(
         ]
         return [_("Agency"), _("Code"), _("Unit"), _("From"), _("To"), *counts, _("File"), _("Line")], rows
     return None
+
+
+def _agency_unit(agency) -> str:
+    if agency.unit is not None:
+        return agency.unit.name
+    return str(AGENCY_STATUS_LABELS[agency.status])
 
 
 def impact_table(report: services.ImpactReport, table: str = "impact") -> tuple[list[str], list[list]]:

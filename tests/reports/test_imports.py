@@ -204,16 +204,29 @@ def test_the_same_agency_and_period_again_replaces_and_undo_brings_the_old_figur
     assert third.replaced == 1 and [(r.total, r.online) for r in current_stats()] == [(120, 60)]
 
 
-def test_a_quarter_replaces_the_months_it_covers(geo, province_staff):
+def test_a_quarter_over_imported_months_is_refused_not_mixed(geo, province_staff):
     months = "Đơn vị,Tháng,Tổng số,Trực tuyến\n" + "".join(
         f"UBND phường Tân Hà,{m:02d}/2023,100,{m}\n" for m in (6, 7, 8, 9)
     )
-    run_import(province_staff, geo, csv_file(months))
-    result = run_import(
-        province_staff, geo, csv_file("Đơn vị,Kỳ,Tổng số,Trực tuyến\nUBND phường Tân Hà,Q3/2023,300,30\n")
+    run_import(province_staff, geo, csv_file(months), "thang.csv")
+    with pytest.raises(ValidationError) as refused:
+        run_import(province_staff, geo, csv_file("Đơn vị,Kỳ,Tổng số,Trực tuyến\nUBND phường Tân Hà,Q3/2023,300,30\n"))
+    message = refused.value.errors["Dòng 2"][0]
+    assert "Quý 3/2023" in message and "07/2023" in message and "thang.csv" in message
+    db.session.rollback()
+    assert [r.period_kind for r in current_stats()] == ["month"] * 4
+
+
+def test_a_month_far_from_the_usual_is_imported_with_a_warning(geo, province_staff):
+    usual = "Đơn vị,Tháng,Tổng số,Trực tuyến\n" + "".join(
+        f"UBND xã Minh Khương,{m:02d}/2026,80,20\n" for m in (1, 2, 3)
     )
-    assert result.replaced == 3
-    assert [(r.period_kind, r.total) for r in current_stats()] == [("month", 100), ("quarter", 300)]
+    run_import(province_staff, geo, csv_file(usual))
+    result = run_import(
+        province_staff, geo, csv_file("Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND xã Minh Khương,04/2026,170.531,500\n")
+    )
+    assert result.rows == 1
+    assert any("170.531" in w and "80" in w and "04/2026" in w for w in result.warnings)
 
 
 def test_the_same_file_twice_is_refused(geo, province_staff):

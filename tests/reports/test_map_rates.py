@@ -42,8 +42,8 @@ def test_change_since_outreach_began_on_the_map(client, geo, province_staff):
     login(client, "staff.province")
     html = client.get(f"/maps/units/{geo['province'].id}?measure=rate_change&level=commune").get_data(as_text=True)
     assert "03/2026" in html  # when outreach began
-    assert "+30,00 điểm %: trước 20 / 100 = 20,00%, sau 50 / 100 = 50,00%" in html
-    assert "+10,00 điểm %" in html  # Minh Khương: 20% -> 30%
+    assert "+30,00 điểm phần trăm: trước 20 / 100 = 20,00%, sau 50 / 100 = 50,00%" in html
+    assert "+10,00 điểm phần trăm" in html  # Minh Khương: 20% -> 30%
 
 
 def test_villages_have_no_rate_of_their_own(client, geo, users, province_staff):
