@@ -95,3 +95,16 @@ def test_every_source_string_is_in_the_catalog(catalog):
     assert not missing, f"{len(missing)} source string(s) are not in the Vietnamese catalog. {HINT}\n  " + "\n  ".join(
         lines
     )
+
+
+def test_translations_used_in_templates_have_no_bare_percent_sign(catalog):
+    """Jinja's gettext always %-formats, even without variables: a lone "%" in a translation used by a
+    template ("điểm %") would crash the page. Write "%%" there, or words ("điểm phần trăm")."""
+    templates = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "templates").rglob("*.html"))
+    bad = []
+    for message in _messages(catalog):
+        for source, translation in zip(_ids(message), _strings(message), strict=False):
+            used = f'_("{source}"' in templates or f"_('{source}'" in templates
+            if used and "%" in re.sub(r"%%|" + PLACEHOLDER.pattern, "", translation or ""):
+                bad.append(f"{source!r} -> {translation!r}")
+    assert not bad, "A bare % in a template's translation:\n" + "\n".join(bad)

@@ -367,7 +367,8 @@ def bar_ranking(
     A long name is cut with an ellipsis and kept whole in its <title>. A missing value is written as
     ``no_data_label``, never drawn as a bar of zero. Negative values grow left from a zero line."""
     row_height, bar_height = 26, 16
-    label_width = WIDTH * 0.36
+    # As wide as the longest name needs, up to 60% of the drawing: a commune's name is the point.
+    label_width = min(WIDTH * 0.6, max([_text_width(bar.label) for bar in bars] + [WIDTH * 0.3]) + 8)
     values = [bar.value for bar in bars if _present(bar.value)]
     zero_floor, top_value = min([0.0, *values]), max([0.0, *values])
     # Every value text, and "no data", starts right of the zero line or the bar's end: keep room for the widest.

@@ -244,7 +244,7 @@ def _scatter(report: services.ImpactReport):
             "up, the change in its online rate since outreach began."
         ),
         x_label=_("Households visited"),
-        y_label=_("Change in online rate"),
+        y_label=_("Change in online rate (points)"),
         x_format=lambda v: pct(v, 0),
         y_format=lambda v: format_decimal(round(100 * v, 1)),
     )
