@@ -61,14 +61,22 @@ def _shell_version() -> str:
 
 @home_bp.get("/sw.js")
 def service_worker():
-    shell = [url_for("static", filename=name) for name in SHELL_FILES] + ["/manifest.webmanifest", "/offline"]
-    # The guides too, so a member can show one at a door with no signal.
-    pages = list(OFFLINE_PAGES) + [url_for("sms.public_guide", code=g.code) for g in list_guides()]
-    body = render_template("pwa/sw.js", version=_shell_version(), shell=shell, pages=pages)
+    shell = [url_for("static", filename=name) for name in SHELL_FILES] + ["/manifest.webmanifest"]
+    # The guides for everyone (a member shows one at a door with no signal; a resident rereads it).
+    public = ["/offline", url_for("static", filename="css/app.css"), url_for("static", filename="img/icon.svg")] + [
+        url_for("sms.public_guide", code=g.code) for g in list_guides()
+    ]
+    body = render_template("pwa/sw.js", version=_shell_version(), shell=shell, pages=list(OFFLINE_PAGES), public=public)
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@home_bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every page, even ones that name their icon; answered without a session."""
+    return current_app.send_static_file("img/icon-192.png")
 
 
 @home_bp.get("/manifest.webmanifest")

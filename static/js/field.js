@@ -81,7 +81,15 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (registration) {
       document.documentElement.dataset.sw = "registered";
-      return navigator.serviceWorker.ready.then(function () { document.documentElement.dataset.sw = "ready"; return registration; });
+      return navigator.serviceWorker.ready.then(function (ready) {
+        // "ready" once the worker holds the app's pages and files, so going offline now is safe.
+        return new Promise(function (resolve) {
+          var channel = new MessageChannel();
+          channel.port1.onmessage = function () { resolve(); };
+          ready.active.postMessage({ type: "warm" }, [channel.port2]);
+          setTimeout(resolve, 15000);
+        }).then(function () { document.documentElement.dataset.sw = "ready"; return registration; });
+      });
     }).catch(function () { document.documentElement.dataset.sw = "failed"; });
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (event.data && event.data.type === "outbox-synced") render(event.data.summary);

@@ -4,6 +4,10 @@
 importScripts("{{ url_for('static', filename='js/outbox.js') }}");
 
 var CACHE = "outreach-{{ version }}";
+// What any visitor may need with no signal: the offline page and the guides. A resident who opened a
+// guide gets only these (a few KB), no app files and no request that could set a cookie.
+var PUBLIC = {{ public|tojson }};
+// The field app: its files and pages, fetched once a logged-in page asks ("warm"), then kept fresh.
 var SHELL = {{ shell|tojson }};
 var PAGES = {{ pages|tojson }};  // cached as they are visited, served when offline
 
@@ -11,14 +15,29 @@ function cacheable(response) {
   return response && response.ok && !response.redirected && response.type === "basic";
 }
 
-self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) {
-    return Promise.all(SHELL.concat(PAGES).map(function (url) {
-      return fetch(url, { credentials: "same-origin" }).then(function (response) {
-        if (cacheable(response)) return cache.put(url, response);
-      }).catch(function () {});
+function fill(urls, onlyMissing) {
+  return caches.open(CACHE).then(function (cache) {
+    return Promise.all(urls.map(function (url) {
+      return (onlyMissing ? cache.match(url) : Promise.resolve(null)).then(function (hit) {
+        if (hit) return;
+        return fetch(url, { credentials: "same-origin" }).then(function (response) {
+          if (cacheable(response)) return cache.put(url, response);
+        }).catch(function () {});
+      });
     }));
-  }).then(function () { return self.skipWaiting(); }));
+  });
+}
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(fill(PUBLIC, false).then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("message", function (event) {
+  if (!event.data || event.data.type !== "warm") return;
+  var reply = event.ports && event.ports[0];
+  event.waitUntil(fill(SHELL.concat(PAGES), true).then(function () {
+    if (reply) reply.postMessage({ type: "warmed" });
+  }));
 });
 
 self.addEventListener("activate", function (event) {
@@ -53,7 +72,7 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(page ? networkFirst(request, url.pathname) : fetch(request).catch(function () {
       return caches.match("/offline");
     }));
-  } else if (url.pathname.indexOf("/static/") === 0 || SHELL.indexOf(url.pathname) >= 0) {
+  } else if (url.pathname.indexOf("/static/") === 0 || SHELL.indexOf(url.pathname) >= 0 || PUBLIC.indexOf(url.pathname) >= 0) {
     event.respondWith(caches.match(request, { ignoreSearch: true }).then(function (hit) {
       return hit || fetch(request).then(function (response) {
         if (cacheable(response)) {
