@@ -126,6 +126,8 @@ SMS_BLOCK_LABELS = {
     "no_phone": _l("no phone number"),
     "no_consent": _l("no consent to receive SMS"),
     "opted_out": _l("the number replied STOP / TU CHOI"),
+    "invalid_number": _l("the network refused the number as invalid: correct it on the household's page"),
+    "already_sent": _l("already received this guide (or it is waiting to be sent)"),
 }
 # Why a message failed, in words (Twilio's error codes; anything else shows the gateway's own message).
 SMS_ERROR_LABELS = {

@@ -93,6 +93,7 @@ def upgrade():
     sa.Column('provider_status', sa.String(length=20), nullable=False),
     sa.Column('error_code', sa.Integer(), nullable=True),
     sa.Column('error_message', sa.String(length=300), nullable=False),
+    sa.Column('dismissed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('opens', sa.Integer(), nullable=False),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

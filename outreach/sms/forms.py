@@ -10,7 +10,9 @@ class GuideForm(FlaskForm):
     code = StringField(
         _l("Short link"),
         validators=[DataRequired(message=_l("Give the guide a short link.")), Length(max=20)],
-        description=_l("Lower-case letters, digits and hyphens: the guide opens at /g/<short link>."),
+        description=_l(
+            "Lower-case letters, digits and hyphens: the guide opens at /g/ followed by this short link (/g/vneid1)."
+        ),
     )
     title_vi = StringField(
         _l("Title (Vietnamese)"), validators=[DataRequired(message=_l("Enter the Vietnamese title."))]
@@ -33,6 +35,7 @@ class SendForm(FlaskForm):
         description=_l("{name} becomes the head of household's name, {link} the guide's short link."),
     )
     plain = BooleanField(_l("Send without diacritics (cheaper: more characters fit in one SMS)"))
+    again = BooleanField(_l("Send it even if this household already received this guide"))
 
 
 class BulkForm(SendForm):

@@ -10,6 +10,7 @@ from typing import Protocol
 logger = logging.getLogger("outreach.sms")
 
 # Twilio codes that are final, with what they mean; 21610 also opts the number out.
+INVALID_NUMBER = 21211  # Twilio: not a valid phone number; sending again cannot help
 OPTED_OUT_CODE = 21610
 
 

@@ -80,6 +80,8 @@ class SmsMessage(db.Model):
     provider_status: Mapped[str] = mapped_column(sa.String(20), default="")
     error_code: Mapped[int | None]
     error_message: Mapped[str] = mapped_column(sa.String(300), default="")
+    # A person saw a failure that needs nothing more (an opted-out or invalid number): off the attention list.
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opens: Mapped[int] = mapped_column(default=0)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -102,6 +102,8 @@ def _count_context(households: list) -> dict:
     return {
         "sample_name": max(names, key=len),
         "sample_link": services.settings()["PUBLIC_BASE_URL"].rstrip("/") + "/g/xxxxxxxxxxxxxxxxxxxx?t=xxxxxxxx",
+        # Each guide's link at its real length (a message token is always 8 characters), for the live count.
+        "guide_links": {str(g.id): services.guide_url(g, "x" * 8) for g in services.list_guides()},
         "price": services.settings()["SMS_PRICE_PER_SEGMENT"],
         "currency": services.settings()["SMS_CURRENCY"],
     }
@@ -126,6 +128,7 @@ def send_to_household(household_id: int):
             plan = services.queue_guide_sms(
                 current_user, [household.id], form.guide_id.data, form.template.data, now=utcnow(),
                 plain=form.plain.data, visit_id=visit.id if visit else None, dry_run=preview,
+                again=form.again.data,
             )  # fmt: skip
         except ValidationError as exc:
             show_form_errors(form, exc, fields={"": "template"})
@@ -135,10 +138,11 @@ def send_to_household(household_id: int):
                 _flash_plan(plan)
                 return redirect(url_for("sms.send_to_household", household_id=household.id))
     blocker = services.sms_blocker(household, services.opted_out_numbers([household.phone] if household.phone else []))
+    messages = services.household_messages(current_user, household.id)
     return render_template(
         "sms/send.html", form=form, household=household, visit=visit, plan=plan, blocker=blocker,
-        messages=services.household_messages(current_user, household.id),
-        opt_out=services.opt_out_of(household.phone), **_count_context([household]),
+        opt_out=services.opt_out_of(household.phone), show_again=bool(messages), messages=messages,
+        **_count_context([household]),
     )  # fmt: skip
 
 
@@ -175,7 +179,8 @@ def bulk():
             )
         except ValidationError as exc:
             show_form_errors(form, exc)
-    if request.method == "POST" and form.validate():
+    # "Show the households" only lists them: the guide and message are checked on preview and send.
+    if request.method == "POST" and request.form.get("action") in ("preview", "send") and form.validate():
         preview = request.form.get("action") != "send"
         try:
             plan = services.queue_guide_sms(
@@ -207,14 +212,19 @@ def outbox():
 @sms_bp.post("/sms/messages/<int:message_id>/resolve")
 @login_required
 def resolve(message_id: int):
-    went_out = request.form.get("went_out") == "1"
+    action = request.form.get("action", "")
     try:
-        services.resolve_check(current_user, message_id, went_out=went_out, now=utcnow())
+        services.resolve_check(current_user, message_id, action=action, now=utcnow())
     except ValidationError as exc:
         flash(" ".join(str(m) for ms in exc.errors.values() for m in ms), "error")
     else:
         db.session.commit()
-        flash(_("Marked as sent.") if went_out else _("Queued again: it will be sent."), "success")
+        done = {
+            "went_out": _("Marked as sent."),
+            "again": _("Queued again: it will be sent."),
+            "dismiss": _("Taken off the list."),
+        }
+        flash(done[action], "success")
     return redirect(url_for("sms.outbox"))
 
 

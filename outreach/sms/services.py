@@ -24,7 +24,7 @@ from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.geo.phone import PhoneError, normalize_phone
 from outreach.planning.models import Assignment
-from outreach.sms.gateway import OPTED_OUT_CODE, Gateway, GatewayError
+from outreach.sms.gateway import INVALID_NUMBER, OPTED_OUT_CODE, Gateway, GatewayError
 from outreach.sms.models import (
     DailySummary,
     FollowUpReminder,
@@ -305,6 +305,7 @@ def queue_guide_sms(
     plain: bool = False,
     visit_id: int | None = None,
     dry_run: bool = False,
+    again: bool = False,
 ) -> SendPlan:
     """Queue one SMS with the guide's link per household that consented and did not opt out. Written
     in the caller's transaction (the outbox); the dispatcher sends them. ``dry_run``: the preview only."""
@@ -325,10 +326,39 @@ def queue_guide_sms(
         if visit is None or visit.household_id not in set(household_ids):
             raise NotFound(visit_id)
     opted_out = opted_out_numbers([h.phone for h in households if h.phone])
+    # Not twice: households that have this guide (waiting, sent or delivered) unless asked again, and
+    # numbers the network already refused as invalid.
+    had_it = (
+        set()
+        if again
+        else set(
+            db.session.scalars(
+                sa.select(SmsMessage.household_id).where(
+                    SmsMessage.household_id.in_([h.id for h in households]),
+                    SmsMessage.guide_id == guide.id,
+                    SmsMessage.status.in_(
+                        [Status.QUEUED, Status.SENDING, Status.SENT, Status.DELIVERED, Status.NEEDS_CHECK]
+                    ),
+                )
+            )
+        )
+    )
+    invalid = set(
+        db.session.scalars(
+            sa.select(SmsMessage.to_phone).where(
+                SmsMessage.to_phone.in_([h.phone for h in households if h.phone]),
+                SmsMessage.error_code == INVALID_NUMBER,
+            )
+        )
+    )
     plan = SendPlan()
     by_commune: dict[int, list[tuple[Household, str, str]]] = {}
     for household in households:
         reason = sms_blocker(household, opted_out)
+        if reason is None and household.phone in invalid:
+            reason = "invalid_number"
+        if reason is None and household.id in had_it:
+            reason = "already_sent"
         if reason:
             plan.skipped[reason] += 1
             continue
@@ -615,7 +645,11 @@ def outbox_page(actor: User, *, status: str | None, limit: int = 100) -> dict:
     if status:
         rows = rows.where(SmsMessage.status == status)
     attention = list(
-        db.session.scalars(base.where(SmsMessage.status.in_(ATTENTION)).order_by(SmsMessage.id.desc()).limit(limit))
+        db.session.scalars(
+            base.where(SmsMessage.status.in_(ATTENTION), SmsMessage.dismissed_at.is_(None))
+            .order_by(SmsMessage.id.desc())
+            .limit(limit)
+        )
     )
     replies = list(
         db.session.scalars(
@@ -641,19 +675,28 @@ def outbox_page(actor: User, *, status: str | None, limit: int = 100) -> dict:
             "replies": replies, "summaries": summaries}  # fmt: skip
 
 
-def resolve_check(actor: User, message_id: int, *, went_out: bool, now: datetime) -> SmsMessage:
-    """A person decided about a message that may have gone out: it did (sent), or queue it again."""
+def resolve_check(actor: User, message_id: int, *, action: str, now: datetime) -> SmsMessage:
+    """A person's decision about a message on the attention list: it went out after all ("went_out",
+    for one found mid-send), send it again ("again": not for a number that is invalid or opted out), or
+    nothing more to do ("dismiss")."""
     message = db.session.scalar(messages_in_scope(actor).where(SmsMessage.id == message_id))
     if message is None:
         raise NotFound(message_id)
-    if message.status not in (Status.NEEDS_CHECK, Status.FAILED):
+    if message.status not in ATTENTION or message.dismissed_at is not None:
         raise ValidationError({"": [_("This message no longer needs a decision.")]})
-    if went_out:
+    if action == "went_out" and message.status == Status.NEEDS_CHECK:
         message.status, message.sent_at = Status.SENT, message.sent_at or now
-    else:
+    elif action == "again" and message.error_code not in (INVALID_NUMBER, OPTED_OUT_CODE):
+        if opted_out_numbers([message.to_phone]):
+            raise ValidationError({"": [_("This number opted out: it gets no more SMS.")]})
         message.status, message.due_at, message.error_message = Status.QUEUED, next_send_time(now), ""
+        message.error_code = None
+    elif action == "dismiss":
+        message.dismissed_at = now
+    else:
+        raise ValidationError({"": [_("This message no longer needs a decision.")]})
     message.updated_at = now
-    record_event(actor, "sms.resolve", target=message, detail={"label": message.status}, now=now)
+    record_event(actor, "sms.resolve", target=message, detail={"label": action}, now=now)
     db.session.flush()
     return message
 

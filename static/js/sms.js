@@ -31,9 +31,12 @@
   function fill(format, values) {
     return format.replace(/\{(\w+)\}/g, function (m, key) { return key in values ? values[key] : m; });
   }
+  var guide = document.getElementById("guide_id");
+  var links = JSON.parse(box.dataset.links || "{}");
   function update() {
+    var link = (guide && links[guide.value]) || box.dataset.link;  // the chosen guide's link, else the longest
     var text = box.value.replace(/\s+/g, " ").trim()
-      .split("{name}").join(box.dataset.name).split("{link}").join(box.dataset.link);
+      .split("{name}").join(box.dataset.name).split("{link}").join(link);
     if (plainBox && plainBox.checked) text = unaccent(text);
     var now = count(text), plain = count(unaccent(text));
     var price = parseFloat(box.dataset.price) || 0;
@@ -47,5 +50,6 @@
   }
   box.addEventListener("input", update);
   if (plainBox) plainBox.addEventListener("change", update);
+  if (guide) guide.addEventListener("change", update);
   update();
 })();

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.services import withdraw_consent
 from outreach.sms import services
@@ -169,7 +170,7 @@ def test_invalid_number_is_final_with_its_reason(app, users, homes, guide, gatew
 
 def test_21610_records_the_opt_out_and_cancels_what_waits(app, users, homes, guide, gateway, fake_twilio):
     queue(users, homes, guide)
-    queue(users, homes, guide, now=DAY + timedelta(hours=1))  # a second one, due later
+    queue(users, homes, guide, now=DAY + timedelta(hours=1), again=True)  # a second one, due later
     fake_twilio.script = [21610]
     assert dispatch_once(gateway, clock=lambda: DAY) == {"failed": 1}
     db.session.rollback()
@@ -190,7 +191,7 @@ def test_a_crash_between_claim_and_send_is_never_resent(app, users, homes, guide
     assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=20)) == {}
     assert fake_twilio.requests == [] and message().status == Status.NEEDS_CHECK
     # A person decides: it did not arrive, send it again.
-    services.resolve_check(users["leader"], message().id, went_out=False, now=DAY + timedelta(minutes=30))
+    services.resolve_check(users["leader"], message().id, action="again", now=DAY + timedelta(minutes=30))
     db.session.commit()
     assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=31)) == {"sent": 1}
     assert len(fake_twilio.requests) == 1
@@ -264,3 +265,26 @@ def test_two_dispatchers_on_postgresql_never_send_twice(app, is_postgres, users,
     counts = dict(db.session.execute(sa.select(SmsMessage.status, sa.func.count()).group_by(SmsMessage.status)).all())
     assert counts == {"sent": households}
     assert db.session.scalar(sa.select(sa.func.count(sa.distinct(SmsMessage.provider_sid)))) == households
+
+
+def test_a_guide_is_not_sent_twice_to_a_household_unless_asked(app, users, homes, guide, gateway, fake_twilio):
+    assert queue(users, homes, guide).recipients == 1
+    again = queue(users, homes, guide)  # the same form sent twice, or a bulk send over the same village
+    assert again.recipients == 0 and again.skipped == {"already_sent": 1}
+    assert queue(users, homes, guide, again=True).recipients == 1  # a person chose to send it again
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(SmsMessage.id))) == 2
+
+
+def test_a_number_refused_as_invalid_is_not_sent_again_until_corrected(app, users, homes, guide, gateway, fake_twilio):
+    queue(users, homes, guide)
+    fake_twilio.script = [21211]
+    assert dispatch_once(gateway, clock=lambda: DAY) == {"failed": 1}
+    plan = queue(users, homes, guide, again=True)
+    assert plan.recipients == 0 and plan.skipped == {"invalid_number": 1}
+    with pytest.raises(ValidationError):
+        services.resolve_check(users["leader"], message().id, action="again", now=DAY)
+    db.session.rollback()
+    services.resolve_check(users["leader"], message().id, action="dismiss", now=DAY)
+    db.session.commit()
+    assert services.outbox_page(users["leader"], status=None)["attention"] == []
