@@ -1,5 +1,6 @@
 import io
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -367,12 +368,14 @@ def imports_page():
     elif form.validate_on_submit():
         upload = form.file.data
         filename = upload.filename or "upload.csv"
-        data = upload.stream.read()
-        stream = io.BytesIO(data)
+        stream = upload.stream  # spooled to a temporary file by Werkzeug: read as a stream, never whole
         result, errors, layout = _run_import(stream, filename, form.province.data, None)
         if layout is not None and layout.missing():
+            # Kept under its hash for the second step, where a person chooses the columns.
+            stream.seek(0)
             sha = file_sha256(stream)
-            (_uploads() / sha).write_bytes(data)
+            with (_uploads() / sha).open("wb") as kept:
+                shutil.copyfileobj(stream, kept)
             mapping_form.upload.data, mapping_form.filename.data = sha, filename
             mapping_form.province.data = str(form.province.data or "")
     if errors:
