@@ -235,13 +235,27 @@ def write_csv(header: list[str], rows, out, *, decimal_comma: bool = False) -> N
 
 
 def write_xlsx(header: list[str], rows, out: BinaryIO, *, sheet_title: str = "Outreach") -> None:
-    """An XLSX workbook of one sheet, streamed (write-only), every text cell made safe."""
+    """An XLSX workbook of one sheet, streamed (write-only). Every text is stored as text: a cell typed
+    as a string is never a formula, and one starting with = + - @ carries Excel's quote prefix (the
+    apostrophe Excel itself hides), so it stays text even when someone edits it."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=sheet_title[:31] or "Outreach")
-    sheet.append([spreadsheet_safe(h) for h in header])
+
+    def cells(values):
+        for value in values:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                if value.startswith(_FORMULA_START):
+                    cell.quotePrefix = True  # Excel's hidden apostrophe: still text after someone edits it
+                yield cell
+            else:
+                yield value
+
+    sheet.append(list(cells(header)))
     for row in rows:
-        # openpyxl treats any string starting with "=" as a formula; the apostrophe keeps it text.
-        sheet.append([spreadsheet_safe(cell) for cell in row])
+        sheet.append(list(cells(row)))
     book.save(out)

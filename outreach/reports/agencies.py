@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import agencies_in_scope, get_unit, require_role
-from outreach.errors import NotFound, ValidationError
+from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
 from outreach.reports.models import Agency, AgencyKind, AgencyStatus, SubmissionStat
@@ -163,16 +163,23 @@ class Matcher:
 
     def agency_for(self, name: str, code: str = "", *, now: datetime) -> Agency:
         """The agency this row names: known by code or name, else created, linked if exactly one unit fits."""
-        code = clean(code)
+        code = clean(code)[:40]  # as stored, so the next import finds it
         if code and code in self.agencies_by_code:
             return self.agencies_by_code[code]
         parsed = parse_agency_name(name)
         if not parsed.key and not code:
             raise ValueError("empty agency name")
+        if parsed.kind == AgencyKind.DEPARTMENT:
+            # "Phong Điền", "Đội Cấn": a commune's bare name can start like "Phòng", "Đội"; units first.
+            as_unit = AgencyName(None, parsed.key, exact=parsed.exact)
+            if self.candidates(as_unit):
+                parsed = as_unit
         if code and code in self.by_code and not parsed.key:
             unit = self.by_code[code]
             parsed = AgencyName(_kind_of(unit), fold_key(unit.short_name or unit.name))
-        agency = self.agencies.get(parsed.name_key)
+        # Only a code, of no unit: the code is the agency (two unknown codes are two agencies).
+        name_key = (parsed.name_key if parsed.key else f"code:{code}")[:255]
+        agency = self.agencies.get(name_key)
         if agency is not None:
             if code and not agency.code:
                 agency.code = code
@@ -181,14 +188,14 @@ class Matcher:
         agency = Agency(
             province_id=self.province.id,
             name=clean(name)[:255] or code,
-            name_key=parsed.name_key[:255],
-            code=code[:40],
+            name_key=name_key,
+            code=code,
             created_at=now,
         )
         if parsed.kind == AgencyKind.DEPARTMENT:
             agency.kind, agency.status = AgencyKind.DEPARTMENT, AgencyStatus.NOT_A_UNIT
         else:
-            units = [self.by_code[code]] if code in self.by_code else self.candidates(parsed)
+            units = [self.by_code[code]] if code in self.by_code else (self.candidates(parsed) if parsed.key else [])
             if len(units) == 1:
                 agency.kind, agency.status, agency.unit_id = _kind_of(units[0]), AgencyStatus.LINKED, units[0].id
             else:
@@ -196,7 +203,7 @@ class Matcher:
                 agency.status = AgencyStatus.UNRESOLVED
                 agency.candidate_ids = [u.id for u in units]
         db.session.add(agency)
-        self.agencies[agency.name_key] = agency
+        self.agencies[name_key] = agency
         if code:
             self.agencies_by_code[code] = agency
         return agency
@@ -225,7 +232,7 @@ def list_agencies(actor: User, *, status: str = "") -> list[Agency]:
     stmt = agencies_in_scope(actor)
     if status:
         stmt = stmt.where(Agency.status == status)
-    agencies = list(db.session.scalars(stmt))
+    agencies = list(db.session.scalars(stmt.options(sa.orm.selectinload(Agency.unit).selectinload(AdminUnit.parent))))
     # Vietnamese order (Bạch Xa before Bình An, Đ after D), unresolved first.
     agencies.sort(key=lambda a: (a.status != AgencyStatus.UNRESOLVED, sort_key(a.name)))
     return agencies
@@ -238,6 +245,25 @@ def get_agency(actor: User, agency_id: int) -> Agency:
     return agency
 
 
+def candidates_by_agency(agencies: list[Agency]) -> dict[int, list[AdminUnit]]:
+    """The units offered for each unresolved agency, in one query."""
+    wanted = {uid for a in agencies for uid in (a.candidate_ids or [])}
+    units = (
+        {
+            u.id: u
+            for u in db.session.scalars(
+                sa.select(AdminUnit).where(AdminUnit.id.in_(wanted)).options(sa.orm.selectinload(AdminUnit.parent))
+            )
+        }
+        if wanted
+        else {}
+    )
+    return {
+        a.id: sorted((units[uid] for uid in a.candidate_ids or [] if uid in units), key=lambda u: u.path)
+        for a in agencies
+    }
+
+
 def candidates_of(agency: Agency) -> list[AdminUnit]:
     if not agency.candidate_ids:
         return []
@@ -247,8 +273,11 @@ def candidates_of(agency: Agency) -> list[AdminUnit]:
 
 
 def resolve_agency(actor: User, agency: Agency, *, unit_id: int | None, not_a_unit: bool, now: datetime) -> Agency:
-    """A person's answer for an agency: the unit it serves, or "not an administrative unit"."""
+    """A person's answer for an agency: the unit it serves, or "not an administrative unit". Province staff
+    and administrators only: the answer moves figures between units, beyond a district's own."""
     require_role(actor, Role.STAFF)
+    if actor.role != Role.ADMIN and (actor.scope_unit is None or actor.scope_unit.level != Level.PROVINCE):
+        raise Forbidden(actor.role)
     unit = None
     if not_a_unit:
         agency.status, agency.unit_id, agency.kind = AgencyStatus.NOT_A_UNIT, None, AgencyKind.DEPARTMENT

@@ -158,7 +158,7 @@ HEADER_SCAN_ROWS = 30
 _CHANNELS = {
     "online": ("truc tuyen", "online", "dvc", "dich vu cong", "qua mang", "internet", "cong dvc", "nop truc tuyen"),
     "in_person": ("truc tiep", "in person", "tai quay", "mot cua", "bo phan mot cua", "nop truc tiep", "tai cho"),
-    "post": ("buu chinh", "post", "buu dien", "bccI".lower(), "qua buu chinh", "mail"),
+    "post": ("buu chinh", "post", "buu dien", "bcci", "qua buu chinh", "mail"),
 }
 _CHANNEL_OF = {word: channel for channel, words in _CHANNELS.items() for word in words}
 
@@ -288,7 +288,8 @@ _YEAR_QUARTER = re.compile(r"^(\d{4})\s*[-/\s]?\s*q\s*([1-4])$")
 _YEAR = re.compile(r"^(?:nam|year)?\s*(\d{4})$")
 _DATE_DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})")
 _DATE_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
-_RANGE = re.compile(r"^(?:tu\s+)?(.+?)\s*(?:-|–|den|to)\s*(.+)$")
+_DAY = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{1,2}-\d{1,2}"
+_RANGE = re.compile(rf"^(?:tu\s+)?({_DAY})\s*(?:-|–|den|to)\s*({_DAY})$")
 
 
 def month_end(year: int, month: int) -> date:
@@ -298,14 +299,15 @@ def month_end(year: int, month: int) -> date:
 def parse_date(text: str) -> date:
     """A day written dd/mm/yyyy (the Vietnamese way) or yyyy-mm-dd (a spreadsheet's)."""
     value = text.strip()
-    match = _DATE_DMY.match(value)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-        return date(year, month, day)
-    match = _DATE_YMD.match(value)
-    if match:
-        return date(*(int(g) for g in match.groups()))
-    raise ValueError(value)
+    try:
+        if match := _DATE_DMY.match(value):
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        if match := _DATE_YMD.match(value):
+            return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        pass  # 31/02/2024: said below in the reader's words
+    raise ValueError(_("“%(value)s” is not a date", value=text))
 
 
 def parse_period(text: str) -> tuple[str, date, date]:
@@ -356,11 +358,20 @@ def range_period(start: date, end: date) -> tuple[str, date, date]:
     return PeriodKind.RANGE, start, end
 
 
-def _is_total_row(agency: str) -> bool:
-    key = fold_key(agency)
-    return key in ("tong", "tong cong", "cong", "total", "grand total", "tong so", "toan tinh") or key.startswith(
-        ("tong cong", "total ")
-    )
+def _is_total_row(name: str, code: str = "") -> bool:
+    """A total or subtotal line ("Tổng cộng", "Tổng cấp xã", "Cộng", "Toàn tỉnh"), in the name or the code
+    column: totals are computed here, so importing one would count its agencies twice."""
+    for text in (name, code):
+        key = fold_key(text)
+        if not key:
+            continue
+        if key.startswith(("tong cuc", "tong cong ty")):  # a general department or a corporation: an agency
+            return False
+        if key.split()[0] in ("tong", "cong", "total", "subtotal") or key in ("toan tinh", "grand total"):
+            return True
+        if key.startswith(("toan tinh ", "cap xa", "cap huyen", "cap tinh")):
+            return True
+    return False
 
 
 # --- The import --------------------------------------------------------------------------------------------
@@ -537,7 +548,7 @@ def _summary_rows(
     for line, cells in body:
         if not any(cells):
             continue
-        if _is_total_row(_cell(cells, layout, "agency")):
+        if _is_total_row(_cell(cells, layout, "agency"), _cell(cells, layout, "agency_code")):
             warnings.append(_("%(line)s: a total row, not imported (totals are computed).", line=line_label(line)))
             continue
         bad = errors.count
@@ -564,8 +575,7 @@ def _summary_rows(
             else:
                 errors.add(line, _("%(column)s is empty.", column=FIELDS["period"].label))
         except ValueError as exc:
-            message = str(exc) if str(exc) and not str(exc)[0].isdigit() else _("unreadable dates")
-            errors.add(line, f"{FIELDS['period'].label}: {message}")
+            errors.add(line, f"{FIELDS['period'].label}: {exc}")
         agency = _agency(cells, layout, matcher, errors, line, now)
         if errors.count > bad or agency is None or period is None:
             continue
@@ -641,9 +651,21 @@ def channel_of(text: str) -> str | None:
     key = fold_key(text)
     if key in _CHANNEL_OF:
         return _CHANNEL_OF[key]
+    if key.startswith(("khong ", "not ", "non ", "chua ")):  # "Không trực tuyến": received some other way
+        return "in_person"
     for word, channel in _CHANNEL_OF.items():
         if f" {word} " in f" {key} ":
             return channel
+    return None
+
+
+def _service_level(text: str) -> str | None:
+    """Fully online ("toàn trình", "mức độ 4") or partly ("một phần", "mức độ 3"), else unknown."""
+    key = fold_key(text)
+    if "toan trinh" in key or key in ("4", "muc do 4", "md4", "muc 4", "dvc muc do 4", "level 4", "fully online"):
+        return "full"
+    if "mot phan" in key or key in ("3", "muc do 3", "md3", "muc 3", "dvc muc do 3", "level 3", "partly online"):
+        return "part"
     return None
 
 
@@ -703,8 +725,7 @@ def _aggregate_dossiers(
             if i_level is not None and i_level < width:
                 level_text = cells[i_level]
                 if level_text not in levels:
-                    key = fold_key(level_text)
-                    levels[level_text] = "full" if "toan trinh" in key else "part" if "mot phan" in key else None
+                    levels[level_text] = _service_level(level_text)
                 level = levels[level_text]
                 if level == "full":
                     entry[2] += 1
@@ -718,13 +739,17 @@ def _aggregate_dossiers(
             entry[4] += 1
     if errors:
         return []
-    merged: dict[tuple[int, int, int], StatRow] = {}
+    # The split is known only if the file said it for some dossiers; else "no data", never zeros.
+    split_known = any(levels.values())
+    merged: dict[tuple[object, int, int], StatRow] = {}
     agencies: dict[tuple[str, str], Agency] = {}
     for (name, code, year, month), (total, online, full, part, paid) in counts.items():
         agency = agencies.get((name, code))
         if agency is None:
             agency = agencies[(name, code)] = matcher.agency_for(name, code, now=now)
-        key = (id(agency), year, month)
+        # Two spellings of one committee ("UBND phường Tân Hà", "Tân Hà") are one unit's month.
+        whose = ("unit", agency.unit_id) if agency.status == AgencyStatus.LINKED else ("object", id(agency))
+        key = (whose, year, month)
         row = merged.get(key)
         if row is None:
             merged[key] = StatRow(
@@ -734,8 +759,8 @@ def _aggregate_dossiers(
                 month_end(year, month),
                 total,
                 online,
-                full if i_level is not None else None,
-                part if i_level is not None else None,
+                full if split_known else None,
+                part if split_known else None,
                 paid if i_paid is not None else None,
             )
         else:  # two spellings of one agency
@@ -933,10 +958,19 @@ def import_history(actor: User, *, limit: int = 100) -> list[ImportBatch]:
 
 
 def get_import(actor: User, batch_id: int) -> ImportBatch:
-    for batch in import_history(actor, limit=100_000):
-        if batch.id == batch_id:
-            return batch
-    raise NotFound(batch_id)
+    """One import of the history, if the actor may see it."""
+    require_role(actor, Role.STAFF, Role.LEADER)
+    stmt = (
+        sa.select(ImportBatch)
+        .join(AdminUnit, AdminUnit.id == ImportBatch.unit_id)
+        .where(ImportBatch.id == batch_id, ImportBatch.kind.in_(IMPORT_KINDS), unit_in_scope(actor))
+    )
+    if actor.role != Role.ADMIN:
+        stmt = stmt.where(AdminUnit.id == actor.scope_unit_id)
+    batch = db.session.scalar(stmt)
+    if batch is None:
+        raise NotFound(batch_id)
+    return batch
 
 
 def undo_import(actor: User, batch: ImportBatch, *, now: datetime) -> int:

@@ -258,7 +258,7 @@ def _scatter(report: services.ImpactReport):
 def agencies():
     status = request.args.get("status", "")
     rows = agency_services.list_agencies(current_user, status=status if status in AGENCY_STATUS_LABELS else "")
-    candidates = {a.id: agency_services.candidates_of(a) for a in rows if a.status == "unresolved"}
+    candidates = agency_services.candidates_by_agency([a for a in rows if a.status == "unresolved"])
     return render_template(
         "reports/agencies.html",
         agencies=rows,
@@ -275,7 +275,8 @@ def agency(agency_id: int):
     agency = agency_services.get_agency(current_user, agency_id)
     form = ResolveAgencyForm()
     if form.validate_on_submit():
-        require_role(current_user, Role.STAFF)
+        if not imports.may_import(current_user):
+            raise Forbidden(current_user.role)
         try:
             unit_id = form.unit_id.data
             if form.unit.data:
@@ -291,7 +292,10 @@ def agency(agency_id: int):
         else:
             db.session.commit()
             flash(_("Saved: %(agency)s.", agency=agency.name), "success")
-            return redirect(request.form.get("next") or url_for("reports.agency", agency_id=agency.id))
+            back = request.form.get("next", "")
+            if not back.startswith("/reports/") or back.startswith("//"):  # only back to a page of ours
+                back = url_for("reports.agency", agency_id=agency.id)
+            return redirect(back)
     rows = services.agency_rows(current_user, agency)
     return render_template(
         "reports/agency.html",

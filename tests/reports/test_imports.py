@@ -355,3 +355,70 @@ def test_linking_an_agency_where_another_already_counts_is_refused(geo, province
     resolve_agency(province_staff, stray, unit_id=geo["tanha"].id, not_a_unit=False, now=NOW)
     db.session.commit()
     assert db.session.get(Agency, stray.id).unit_id == geo["tanha"].id
+
+
+def test_subtotal_rows_are_not_agencies(geo, province_staff):
+    text = (
+        "Đơn vị,Tháng,Tổng số,Trực tuyến\n"
+        "UBND phường Tân Hà,09/2026,100,40\n"
+        "UBND xã Minh Khương,09/2026,50,10\n"
+        "Tổng cấp xã,09/2026,150,50\n"
+        "Tổng số cấp xã,09/2026,150,50\n"
+        "Cộng,09/2026,150,50\n"
+    )
+    result = run_import(province_staff, geo, csv_file(text))
+    assert result.rows == 2 and len(result.warnings) == 3
+    assert db.session.scalar(sa.select(sa.func.count(Agency.id))) == 2
+
+
+def test_unknown_codes_are_separate_agencies(geo, province_staff):
+    text = "Mã đơn vị,Tháng,Tổng số,Trực tuyến\nA1,09/2026,10,1\nA2,09/2026,20,2\n02383,09/2026,30,3\n"
+    run_import(province_staff, geo, csv_file(text))
+    agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+    assert set(agencies) == {"A1", "A2", "02383"}
+    assert agencies["A1"].status == agencies["A2"].status == AgencyStatus.UNRESOLVED
+    assert agencies["02383"].unit_id == geo["minhkhuong"].id
+
+
+def test_a_very_long_agency_name_imports_twice_without_error(geo, province_staff):
+    name = "Trung tâm " + "rất dài " * 60
+    run_import(province_staff, geo, csv_file(f"Đơn vị,Tháng,Tổng số,Trực tuyến\n{name},09/2026,10,1\n"), "a.csv")
+    result = run_import(province_staff, geo, csv_file(f"Đơn vị,Tháng,Tổng số,Trực tuyến\n{name},09/2026,12,1\n"))
+    assert result.replaced == 1
+
+
+def test_bare_commune_names_that_look_like_departments_are_communes(geo, province_staff):
+    text = "Đơn vị,Tháng,Tổng số,Trực tuyến\nĐội Cấn,09/2026,10,1\nĐội Quản lý thị trường số 1,09/2026,5,1\n"
+    run_import(province_staff, geo, csv_file(text))
+    agencies = {a.name: a for a in db.session.scalars(sa.select(Agency))}
+    assert agencies["Đội Cấn"].unit_id == geo["doican"].id
+    assert agencies["Đội Quản lý thị trường số 1"].status == AgencyStatus.NOT_A_UNIT
+
+
+def test_dossiers_under_two_spellings_of_one_commune_are_one_month(geo, province_staff):
+    text = (
+        "Đơn vị;Ngày tiếp nhận;Kênh;Mức độ\n"
+        "UBND phường Tân Hà;01/09/2026;Trực tuyến;Mức độ 4\n"
+        "Tân Hà;02/09/2026;Không trực tuyến;\n"
+        "Phường Tân Hà;03/09/2026;Trực tuyến;Mức độ 3\n"
+    )
+    run_import(province_staff, geo, csv_file(text))
+    (row,) = current_stats()
+    assert (row.total, row.online, row.fully_online, row.partly_online) == (3, 2, 1, 1)
+
+
+def test_dossier_lists_without_a_level_column_leave_the_split_unknown(geo, province_staff):
+    run_import(province_staff, geo, csv_file("Đơn vị;Ngày tiếp nhận;Kênh\nUBND phường Tân Hà;01/09/2026;Trực tuyến\n"))
+    (row,) = current_stats()
+    assert row.fully_online is None and row.partly_online is None
+
+
+def test_an_impossible_date_is_said_in_vietnamese(geo, province_staff):
+    text = "Đơn vị,Từ ngày,Đến ngày,Tổng số,Trực tuyến\nUBND phường Tân Hà,31/02/2024,31/03/2024,10,1\n"
+    with pytest.raises(ValidationError) as refused:
+        run_import(province_staff, geo, csv_file(text))
+    assert "31/02/2024" in refused.value.errors["Dòng 2"][0] and "out of range" not in str(refused.value.errors)
+
+
+def test_iso_date_ranges_are_periods():
+    assert parse_period("2024-01-01 - 2024-03-31") == ("quarter", date(2024, 1, 1), date(2024, 3, 31))

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 
 import pytest
 import sqlalchemy as sa
@@ -68,16 +69,19 @@ def test_rate_rows_add_up_to_the_total_in_the_export(client, geo, province_staff
 def test_exports_never_let_a_spreadsheet_run_a_cell(client, geo, province_staff, stats):
     login(client, "staff.province")
     csv_text = client.get(
-        f"/reports/units/{geo['province'].id}?from=2026-09&to=2026-09&format=csv&table=agencies"
+        f"/reports/units/{geo['province'].id}?from=2026-09&to=2026-09&format=csv&table=periods"
     ).get_data(as_text=True)
     assert "\n'=HYPERLINK" in csv_text or ",'=HYPERLINK" in csv_text or "\"'=HYPERLINK" in csv_text
     assert ",=HYPERLINK" not in csv_text and "\n=HYPERLINK" not in csv_text
-    data = client.get(f"/reports/units/{geo['province'].id}?from=2026-09&to=2026-09&format=xlsx&table=agencies").data
+    data = client.get(f"/reports/units/{geo['province'].id}?from=2026-09&to=2026-09&format=xlsx&table=periods").data
     sheet = load_workbook(io.BytesIO(data)).active
-    values = [cell.value for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
-    assert any(v.startswith("'=HYPERLINK") for v in values)
-    assert not any(v.startswith(("=", "+", "-", "@")) for v in values)
-    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    risky = [c for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
+    # Text, never a formula, with Excel's own hidden quote prefix so it stays text when edited.
+    assert [c.value for c in risky] == ['=HYPERLINK("http://evil")']
+    assert all(c.data_type == "s" and c.quotePrefix for c in risky)
+    assert all(cell.data_type != "f" for cell in cells)
+    assert b"<f>" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
 
 
 def test_a_leader_sees_only_their_commune(client, geo, users, stats):
@@ -230,3 +234,28 @@ def test_report_cli_prints_the_same_figures(runner, geo, stats):
 
 
 __all__ = ["make_user", "Role"]
+
+
+def test_district_staff_cannot_move_figures_between_units(client, geo, users, stats):
+    login(client, "staff.city")
+    agency = db.session.scalar(sa.select(Agency).where(Agency.name == "UBND phường Tân Hà"))
+    html = page(client, f"/reports/agencies/{agency.id}")
+    assert "not_a_unit" not in html  # no form to re-link it
+    response = client.post(
+        f"/reports/agencies/{agency.id}",
+        data={"csrf_token": csrf_token(client, "/reports/agencies"), "not_a_unit": "y"},
+    )
+    assert response.status_code == 403
+    db.session.rollback()
+    assert db.session.get(Agency, agency.id).unit_id == geo["tanha"].id
+
+
+def test_leader_exports_hold_only_their_commune(client, geo, users, stats):
+    login(client, "leader.tanha")
+    for table in ("rates", "agencies", "periods", "trend"):
+        text = client.get(f"/reports/units/{geo['tanha'].id}?format=csv&table={table}").get_data(as_text=True)
+        assert "Minh Khương" not in text and "Sở Tư pháp" not in text and "Đội Cấn" not in text
+    impact = client.get(f"/reports/units/{geo['tanha'].id}/impact?format=csv").get_data(as_text=True)
+    assert "Minh Khương" not in impact
+    html = page(client, f"/maps/units/{geo['tanha'].id}?measure=online_rate")
+    assert "Minh Khương" not in html
