@@ -10,13 +10,13 @@ from outreach.geo.models import AdminUnit, Household, Level
 from outreach.reports.models import Agency
 
 
-def unit_in_scope(actor: User) -> ColumnElement[bool]:
-    """A condition on ``AdminUnit`` true for the units in the actor's subtree."""
+def unit_in_scope(actor: User, unit=AdminUnit) -> ColumnElement[bool]:
+    """A condition on ``AdminUnit`` (or an alias of it) true for the units in the actor's subtree."""
     if actor.role == Role.ADMIN:
         return sa.true()
     if actor.scope_unit is None:
         return sa.false()
-    return AdminUnit.path.startswith(actor.scope_unit.path, autoescape=True)
+    return unit.path.startswith(actor.scope_unit.path, autoescape=True)
 
 
 def get_unit(actor: User, unit_id: int) -> AdminUnit:

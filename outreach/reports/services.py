@@ -6,7 +6,8 @@ only when it lies wholly inside it, so a quarter is never split into guessed mon
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -28,10 +29,11 @@ from outreach.reports.analysis import (
     rate,
 )
 from outreach.reports.imports import month_end
-from outreach.reports.models import Agency, AgencyStatus, SubmissionStat
+from outreach.reports.models import Agency, AgencyStatus, PeriodKind, SubmissionStat
 from outreach.text import sort_key
 from outreach.visits.models import VisitRecord, current_visits
 
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")  # a month's visits are those of its days in Việt Nam
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -267,14 +269,33 @@ class TrendPoint:
 
 
 def trend(actor: User, unit: AdminUnit, period: Period) -> list[TrendPoint]:
-    """The unit's figures per imported period (months, or quarters where only those exist)."""
+    """The unit's figures per period. Where some agencies report months and others quarters (or years),
+    the months are added up into the coarser periods, so one line never mixes them; figures for an odd
+    range of days cannot be placed and are left out."""
     stmt = (
         _current_stats(actor, unit, period)
         .with_only_columns(SubmissionStat.period_start, SubmissionStat.period_end, SubmissionStat.period_kind, *_sums())
         .group_by(SubmissionStat.period_start, SubmissionStat.period_end, SubmissionStat.period_kind)
         .order_by(SubmissionStat.period_start, SubmissionStat.period_end)
     )
-    return [TrendPoint(start, end, kind, _figures(rest)) for start, end, kind, *rest in db.session.execute(stmt)]
+    points = [TrendPoint(start, end, kind, _figures(rest)) for start, end, kind, *rest in db.session.execute(stmt)]
+    kinds = {p.kind for p in points} - {PeriodKind.RANGE}
+    if kinds <= {PeriodKind.MONTH}:
+        return [p for p in points if p.kind == PeriodKind.MONTH]
+    coarse = PeriodKind.YEAR if PeriodKind.YEAR in kinds else PeriodKind.QUARTER
+    buckets: dict[date, TrendPoint] = {}
+    for p in points:
+        if p.kind == PeriodKind.RANGE:
+            continue
+        if coarse == PeriodKind.YEAR:
+            start, end = date(p.start.year, 1, 1), date(p.start.year, 12, 31)
+        else:
+            first = 3 * ((p.start.month - 1) // 3) + 1
+            start, end = date(p.start.year, first, 1), month_end(p.start.year, first + 2)
+        bucket = buckets.setdefault(start, TrendPoint(start, end, coarse, Figures()))
+        for name in ("total", "online", "fully_online", "partly_online", "paid_online", "detailed_online"):
+            setattr(bucket.figures, name, getattr(bucket.figures, name) + getattr(p.figures, name))
+    return [buckets[key] for key in sorted(buckets)]
 
 
 def agency_rows(actor: User, agency: Agency, period: Period | None = None) -> list[SubmissionStat]:
@@ -351,6 +372,28 @@ def outreach_start(actor: User, unit: AdminUnit) -> date | None:
     return first_campaign.replace(day=1) if first_campaign else None
 
 
+def _communes_visited(actor: User, unit: AdminUnit, period: Period) -> set[int]:
+    """Communes under ``unit`` with at least one (current) visit during ``period``."""
+    village = sa.orm.aliased(AdminUnit)
+    visits = current_visits().subquery()
+    start = datetime.combine(period.start, datetime.min.time(), tzinfo=LOCAL)
+    end = datetime.combine(period.end + timedelta(days=1), datetime.min.time(), tzinfo=LOCAL)
+    stmt = (
+        sa.select(village.parent_id)
+        .select_from(visits)
+        .join(Household, Household.id == visits.c.household_id)
+        .join(village, village.id == Household.village_id)
+        .where(
+            village.path.startswith(unit.path, autoescape=True),
+            unit_in_scope(actor, village),
+            visits.c.device_time >= start,
+            visits.c.device_time < end,
+        )
+        .distinct()
+    )
+    return set(db.session.scalars(stmt))
+
+
 def _people_helped(actor: User, unit: AdminUnit, level: str) -> dict[int, int]:
     village = sa.orm.aliased(AdminUnit)
     visits = current_visits().subquery()
@@ -395,8 +438,10 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
     if level == Level.COMMUNE and before_period is not None:
         before = rates_by_unit(actor, unit, before_period, level=level)
         after = rates_by_unit(actor, unit, after_period, level=level)
+        # With outreach: visits in the "after" months themselves (a visit after them cannot explain them).
+        treated = _communes_visited(actor, unit, after_period)
     else:  # villages have no agencies: their rates stay empty, the commune's are on its own row
-        before, after = {}, {}
+        before, after, treated = {}, {}, None
     rows = [
         ImpactRow(
             units[c.id],
@@ -406,7 +451,7 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
             helped.get(c.id, 0),
             before.get(c.id, Figures()),
             after.get(c.id, Figures()),
-            c.visited > 0,
+            c.id in treated if treated is not None else c.visited > 0,
         )
         for c in outreach
     ]
