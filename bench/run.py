@@ -729,7 +729,8 @@ def empty_visits() -> None:
     db.session.remove()
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("TRUNCATE visit_obstacle, visit_record RESTART IDENTITY"))
+            # CASCADE: tables that may point at visits (the SMS outbox, follow-up tasks) hold none here.
+            conn.execute(sa.text("TRUNCATE visit_obstacle, visit_record RESTART IDENTITY CASCADE"))
         else:
             conn.execute(sa.delete(VisitObstacle.__table__))
             conn.execute(sa.delete(VisitRecord.__table__))
