@@ -1,6 +1,7 @@
 import sys
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
@@ -23,6 +24,10 @@ def seed(if_empty: bool) -> None:
         sys.exit(2)
     summary = seed_demo(now=utcnow())
     db.session.commit()
+    # Thousands of rows just loaded: give the planner its statistics now (SQLite and PostgreSQL alike),
+    # rather than serving the first maps and reports on "one row" guesses until autovacuum runs.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("ANALYZE"))
     click.echo(
         f"Demo: Tuyên Quang, {summary.districts} districts, {summary.communes} communes, "
         f"{summary.villages} villages, {summary.households} households."
