@@ -1188,7 +1188,7 @@ def bench_maps(tmp: Path, quick: bool, selected_db: str) -> None:
             db.session.execute(sa.insert(Household.__table__), rows)
             db.session.commit()
             # Planner statistics, as `demo seed` leaves them and autovacuum would on a live server.
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with db.engine.begin() as conn:  # ANALYZE may run in a transaction (VACUUM may not)
                 conn.execute(sa.text("ANALYZE"))
             admin = db.session.scalar(sa.select(User).where(User.role == Role.ADMIN))
             leader = db.session.scalar(sa.select(User).where(User.username == "lanhdao.minhkhuong"))
@@ -1450,7 +1450,7 @@ def setup_impact(url: str, rng: random.Random) -> dict:
         db.session.commit()
         # The households and visits went in by bulk insert: give the planner its statistics, as
         # autovacuum would on a live server, so the figures measure the queries, not stale estimates.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with db.engine.begin() as conn:  # ANALYZE may run in a transaction (VACUUM may not)
             conn.execute(sa.text("ANALYZE"))
         result = {
             "communes": len(communes),

@@ -26,7 +26,7 @@ def seed(if_empty: bool) -> None:
     db.session.commit()
     # Thousands of rows just loaded: give the planner its statistics now (SQLite and PostgreSQL alike),
     # rather than serving the first maps and reports on "one row" guesses until autovacuum runs.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with db.engine.begin() as conn:  # ANALYZE may run in a transaction (VACUUM may not)
         conn.execute(sa.text("ANALYZE"))
     click.echo(
         f"Demo: Tuyên Quang, {summary.districts} districts, {summary.communes} communes, "
