@@ -16,7 +16,8 @@ geo_cli = AppGroup("geo", help="Administrative units and villages.")
 households_cli = AppGroup("households", help="Household registry.")
 
 
-def _report(exc: ValidationError) -> None:
+def refuse_import(exc: ValidationError) -> None:
+    """Say why a file was refused, line by line, roll back and exit 2 (shared by every import command)."""
     db.session.rollback()
     click.echo(_("Nothing was imported:"), err=True)
     for where, messages in exc.errors.items():
@@ -33,7 +34,7 @@ def import_units_command(province: str | None, dataset: str) -> None:
     try:
         stats = import_units(dataset, province)
     except ValidationError as exc:
-        _report(exc)
+        refuse_import(exc)
     db.session.commit()
     created = ", ".join(f"{n} {LEVEL_LABELS[level]}" for level, n in stats.created.items() if n) or "0"
     updated = ", ".join(f"{n} {LEVEL_LABELS[level]}" for level, n in stats.updated.items() if n) or "0"
@@ -59,7 +60,7 @@ def import_villages_command(path: Path, dataset: str | None) -> None:
         try:
             result = import_villages(None, stream, path.name, now=utcnow(), dataset=dataset)
         except ValidationError as exc:
-            _report(exc)
+            refuse_import(exc)
     db.session.commit()
     click.echo(
         _(
@@ -82,6 +83,6 @@ def import_households_command(path: Path, dataset: str | None) -> None:
         try:
             result = import_households(None, stream, path.name, now=utcnow(), dataset=dataset)
         except ValidationError as exc:
-            _report(exc)
+            refuse_import(exc)
     db.session.commit()
     click.echo(_("Imported %(n)s households from %(file)s.", n=result.created, file=path.name))

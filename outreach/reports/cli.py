@@ -11,6 +11,7 @@ from outreach.auth.models import Role, User
 from outreach.auth.services import find_unit
 from outreach.errors import ValidationError
 from outreach.extensions import db
+from outreach.geo.cli import refuse_import
 from outreach.geo.models import Level
 from outreach.reports import imports, services, tables
 from outreach.types import utcnow
@@ -20,15 +21,6 @@ report_cli = AppGroup("report", help="Reports, printed as JSON or CSV.")
 
 # The command line acts for the whole country, as an administrator would.
 _CLI = User(username="cli", role=Role.ADMIN)
-
-
-def _fail(exc: ValidationError) -> None:
-    db.session.rollback()
-    click.echo(_("Nothing was imported:"), err=True)
-    for where, messages in exc.errors.items():
-        for message in messages:
-            click.echo(f"  {where}: {message}" if where else f"  {message}", err=True)
-    sys.exit(2)
 
 
 def _unit(code: str):
@@ -65,7 +57,7 @@ def import_command(path: Path, province_code: str, columns: tuple[str, ...]) -> 
                 None, stream, path.name, province=province, now=utcnow(), overrides=overrides
             )
         except ValidationError as exc:
-            _fail(exc)
+            refuse_import(exc)
     db.session.commit()
     click.echo(
         _(

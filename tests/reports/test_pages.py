@@ -259,3 +259,19 @@ def test_leader_exports_hold_only_their_commune(client, geo, users, stats):
     assert "Minh Khương" not in impact
     html = page(client, f"/maps/units/{geo['tanha'].id}?measure=online_rate")
     assert "Minh Khương" not in html
+
+
+def test_stats_import_command_imports_and_refuses_a_bad_file_whole(runner, geo, tmp_path):
+    good = tmp_path / "thang-9.csv"
+    good.write_text(SUMMARY, encoding="utf-8")
+    result = runner.invoke(args=["stats", "import", str(good), "--province", "08"])
+    assert result.exit_code == 0, result.output
+    assert "7" in result.output and "UBND xã Không Rõ" in result.output  # to be matched by a person
+    bad = tmp_path / "sai.csv"
+    bad.write_text("Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND phường Tân Hà,10/2026,10,20\n", encoding="utf-8")
+    result = runner.invoke(args=["stats", "import", str(bad), "--province", "08"])
+    assert result.exit_code == 2 and "Dòng 2" in result.output
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(SubmissionStat.id))) == 7
+    history = runner.invoke(args=["stats", "history"])
+    assert "thang-9.csv" in history.output and "sai.csv" not in history.output
