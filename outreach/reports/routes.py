@@ -11,7 +11,6 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from outreach.audit.models import ImportBatch
 from outreach.auth.models import Role
 from outreach.auth.scope import get_unit, require_role
 from outreach.auth.services import find_unit
@@ -102,7 +101,8 @@ def index():
     provinces = list(
         db.session.scalars(sa.select(AdminUnit).where(AdminUnit.level == Level.PROVINCE).order_by(AdminUnit.sort_key))
     )
-    with_stats = [p for p in provinces if services.report_has_figures(current_user, p)]
+    having = services.provinces_with_figures(current_user)
+    with_stats = [p for p in provinces if p.id in having]
     if len(with_stats) == 1:
         return redirect(url_for("reports.unit", unit_id=with_stats[0].id))
     return render_template("reports/index.html", provinces=with_stats or provinces)
@@ -442,5 +442,3 @@ def undo(batch_id: int):
             )
     return redirect(url_for("reports.imports_page"))
 
-
-__all__ = ["reports_bp", "ImportBatch"]

@@ -77,8 +77,19 @@ def report_period(actor: User, unit: AdminUnit, first: str = "", last: str = "")
     return Period(start, month_end(end_month.year, end_month.month))
 
 
-def report_has_figures(actor: User, unit: AdminUnit) -> bool:
-    return db.session.scalar(_current_stats(actor, unit).with_only_columns(SubmissionStat.id).limit(1)) is not None
+def provinces_with_figures(actor: User) -> set[int]:
+    """The provinces whose agencies have current figures the actor may see, in one query."""
+    return set(
+        db.session.scalars(
+            sa.select(Agency.province_id)
+            .join(SubmissionStat, SubmissionStat.agency_id == Agency.id)
+            .where(
+                SubmissionStat.replaced_by_batch_id.is_(None),
+                Agency.id.in_(agencies_in_scope(actor).with_only_columns(Agency.id).scalar_subquery()),
+            )
+            .distinct()
+        )
+    )
 
 
 @dataclass

@@ -8,11 +8,10 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from outreach.auth.models import Role
 from outreach.extensions import db
 from outreach.reports.imports import import_statistics
 from outreach.reports.models import Agency, SubmissionStat
-from tests.conftest import NOW, csrf_token, login, make_user
+from tests.conftest import NOW, csrf_token, login
 from tests.reports.conftest import csv_file
 
 SUMMARY = (
@@ -233,8 +232,6 @@ def test_report_cli_prints_the_same_figures(runner, geo, stats):
     assert result.output.splitlines()[0].startswith("Đơn vị,")
 
 
-__all__ = ["make_user", "Role"]
-
 
 def test_district_staff_cannot_move_figures_between_units(client, geo, users, stats):
     login(client, "staff.city")
@@ -275,3 +272,9 @@ def test_stats_import_command_imports_and_refuses_a_bad_file_whole(runner, geo, 
     assert db.session.scalar(sa.select(sa.func.count(SubmissionStat.id))) == 7
     history = runner.invoke(args=["stats", "history"])
     assert "thang-9.csv" in history.output and "sai.csv" not in history.output
+
+
+def test_an_administrator_lands_on_the_province_with_figures(client, geo, users, stats):
+    login(client, "admin")
+    response = client.get("/reports/")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/reports/units/{geo['province'].id}")
