@@ -6,26 +6,6 @@ from pathlib import Path
 from flask import Flask
 
 from config import CONFIGS, Config
-from outreach import web
-from outreach.api import api_bp
-from outreach.auth.cli import users_cli
-from outreach.auth.routes import admin_bp, auth_bp
-from outreach.demo.cli import demo_cli
-from outreach.extensions import babel, configure_sqlite, csrf, db, limiter, login_manager, migrate, select_locale
-from outreach.geo import api as geo_api  # noqa: F401 - adds its routes to api_bp
-from outreach.geo.cli import geo_cli, households_cli
-from outreach.geo.routes import geo_bp
-from outreach.home.routes import home_bp
-from outreach.maps.assets import serve_folium_locally
-from outreach.maps.routes import maps_bp
-from outreach.planning.routes import planning_bp
-from outreach.reports.cli import report_cli, stats_cli
-from outreach.reports.routes import reports_bp
-from outreach.scheduler import scheduler_command
-from outreach.sms.cli import sms_cli
-from outreach.sms.routes import sms_bp
-from outreach.visits import api as visits_api  # noqa: F401 - adds its routes to api_bp
-from outreach.visits.routes import visits_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +24,15 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     )
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(exist_ok=True)
+    _init_extensions(app)
+    _register_areas(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from outreach import web
+    from outreach.auth import login
+    from outreach.extensions import babel, configure_sqlite, csrf, db, limiter, migrate, select_locale
 
     db.init_app(app)
     with app.app_context():
@@ -56,14 +45,38 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         locale_selector=select_locale,
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
-    login_manager.init_app(app)
+    login.init_app(app)
     web.init_app(app)
-    serve_folium_locally(app)
 
+
+def _register_areas(app: Flask) -> None:
+    """Each area is imported when it is registered, so that importing one module of the package
+    (``outreach.text``, a model) does not load every area's libraries (scipy, folium, openpyxl)."""
+    from outreach.api import api_bp
+    from outreach.audit.routes import audit_bp
+    from outreach.auth.cli import users_cli
+    from outreach.auth.routes import admin_bp, auth_bp
+    from outreach.demo.cli import demo_cli
+    from outreach.geo import api as geo_api  # noqa: F401 - adds its routes to api_bp
+    from outreach.geo.cli import geo_cli, households_cli
+    from outreach.geo.routes import geo_bp
+    from outreach.home.routes import home_bp
+    from outreach.maps.assets import serve_folium_locally
+    from outreach.maps.routes import maps_bp
+    from outreach.openapi import openapi_json  # noqa: F401 - adds the API's description to api_bp
+    from outreach.planning.routes import planning_bp
+    from outreach.reports.cli import report_cli, stats_cli
+    from outreach.reports.routes import reports_bp
+    from outreach.scheduler import scheduler_command
+    from outreach.sms.cli import sms_cli
+    from outreach.sms.routes import sms_bp
+    from outreach.visits import api as visits_api  # noqa: F401 - adds its routes to api_bp
+    from outreach.visits.routes import visits_bp
+
+    serve_folium_locally(app)
     for blueprint in (
-        home_bp, auth_bp, admin_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, sms_bp, api_bp
+        home_bp, auth_bp, admin_bp, audit_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, sms_bp, api_bp
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     for group in (users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli, sms_cli, scheduler_command):
         app.cli.add_command(group)
-    return app

@@ -1,6 +1,9 @@
 """The machine-readable description of the JSON API (OpenAPI 3.1). A test keeps it true: every
 route is described, every described route exists, and real answers validate against it."""
 
+from flask import jsonify
+
+from outreach.api import api_bp
 from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome
 
 _ERRORS = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -370,3 +373,8 @@ SPEC = {
         },
     },
 }
+
+
+@api_bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(SPEC)

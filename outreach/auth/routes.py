@@ -3,15 +3,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
-from outreach.audit.services import recent_events, record_event, target_names
+from outreach.audit.services import record_event
 from outreach.auth import services
 from outreach.auth.forms import LoginForm, TeamMemberForm, TokenForm, UserChangeForm, UserCreateForm
 from outreach.auth.models import ApiToken, Role, User
+from outreach.auth.scope import village_choices
 from outreach.errors import ValidationError
 from outreach.extensions import db, limiter
-from outreach.geo.services import village_choices
+from outreach.forms import show_form_errors
 from outreach.types import utcnow
-from outreach.web import show_form_errors
 
 auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -51,7 +51,7 @@ def login():
             login_user(user, remember=form.remember.data)
             session["lang"] = user.language
             # Members start their day on the walk list; everyone else on the start page.
-            default = url_for("planning.today") if user.role == Role.MEMBER else None
+            default = url_for("visits.today") if user.role == Role.MEMBER else None
             return redirect(_safe_next(request.args.get("next"), default))
         flash(_("Wrong user name or password, or the account is deactivated."), "error")
     return render_template("auth/login.html", form=form)
@@ -162,13 +162,6 @@ def user_detail(user_id: int):
                 flash(_("Saved."), "success")
                 return redirect(url_for("admin.user_detail", user_id=user.id))
     return render_template("admin/user.html", form=form, user=user)
-
-
-@admin_bp.get("/audit")
-def audit():
-    action = request.args.get("action", "")
-    events = recent_events(action=action)
-    return render_template("admin/audit.html", events=events, action=action, names=target_names(events))
 
 
 # --- the commune's team (leaders) ------------------------------------------------------------

@@ -7,7 +7,6 @@ from outreach.auth.models import Role, User
 from outreach.errors import Forbidden, NotFound
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
-from outreach.reports.models import Agency
 
 
 def unit_in_scope(actor: User, unit=AdminUnit) -> ColumnElement[bool]:
@@ -64,13 +63,15 @@ def manageable_commune(actor: User, unit: AdminUnit) -> AdminUnit:
     return commune
 
 
-def agencies_in_scope(actor: User) -> sa.Select:
-    """Receiving agencies whose unit is in the actor's subtree. An agency not linked to a unit (a
-    department, or a name still to resolve) belongs to its province: only province-wide users see it."""
-    home = sa.orm.aliased(AdminUnit)
-    stmt = sa.select(Agency).join(home, home.id == sa.func.coalesce(Agency.unit_id, Agency.province_id))
-    if actor.role == Role.ADMIN:
-        return stmt
-    if actor.scope_unit is None:
-        return stmt.where(sa.false())
-    return stmt.where(home.path.startswith(actor.scope_unit.path, autoescape=True))
+def village_choices(actor: User) -> list[AdminUnit]:
+    """Villages the actor may put households in."""
+    if actor.role == Role.STAFF:
+        raise Forbidden(actor.role)
+    return list(
+        db.session.scalars(
+            sa.select(AdminUnit)
+            .where(AdminUnit.level == Level.VILLAGE, unit_in_scope(actor))
+            .order_by(AdminUnit.parent_id, AdminUnit.sort_key)
+            .limit(2000)
+        )
+    )

@@ -6,9 +6,10 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from outreach.auth.models import Role
-from outreach.auth.scope import get_household, get_unit, require_role
+from outreach.auth.scope import get_household, get_unit, require_role, village_choices
 from outreach.errors import ValidationError
 from outreach.extensions import db
+from outreach.forms import show_form_errors
 from outreach.geo import services
 from outreach.geo.consent import CONSENT_TEXTS
 from outreach.geo.forms import EraseForm, HouseholdForm, ImportForm, VillageForm
@@ -18,7 +19,6 @@ from outreach.geo.phone import display_phone
 from outreach.labels import PURPOSE_LABELS
 from outreach.sms.services import opt_out_of
 from outreach.types import utcnow
-from outreach.web import show_form_errors
 
 geo_bp = Blueprint("geo", __name__)
 SEARCH_LIMIT = 30
@@ -122,7 +122,7 @@ def delete_village(village_id: int):
 
 
 def _household_form(form: HouseholdForm) -> None:
-    villages = services.village_choices(current_user)
+    villages = village_choices(current_user)
     form.village_id.choices = [SelectChoice(0, _("— choose —"))] + [
         SelectChoice(v.id, f"{v.name} ({v.parent.short_name})") for v in villages
     ]
@@ -158,7 +158,7 @@ def households():
         page=page,
         query=query,
         village_id=village_id,
-        villages=services.village_choices(current_user),
+        villages=village_choices(current_user),
         per_page=50,
     )
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, manageable_commune, require_role, unit_in_scope
-from outreach.errors import Forbidden, NotFound, ValidationError
+from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose, unit_names
@@ -490,20 +490,6 @@ def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
     )
     record_event(actor, "household.erase", target=household, detail={"village_id": household.village_id}, now=now)
     db.session.flush()
-
-
-def village_choices(actor: User) -> list[AdminUnit]:
-    """Villages the actor may put households in."""
-    if actor.role == Role.STAFF:
-        raise Forbidden(actor.role)
-    return list(
-        db.session.scalars(
-            sa.select(AdminUnit)
-            .where(AdminUnit.level == Level.VILLAGE, unit_in_scope(actor))
-            .order_by(AdminUnit.parent_id, AdminUnit.sort_key)
-            .limit(2000)
-        )
-    )
 
 
 def get_village(actor: User, village_id: int) -> AdminUnit:

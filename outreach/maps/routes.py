@@ -1,13 +1,14 @@
 import json
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from outreach.auth.models import Role
 from outreach.auth.scope import get_unit, require_role
 from outreach.auth.services import find_unit
+from outreach.clock import local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import Level
@@ -15,10 +16,7 @@ from outreach.labels import LEVEL_LABELS, OBSTACLE_LABELS
 from outreach.maps import builders, services
 from outreach.maps.forms import BoundaryForm
 from outreach.planning.services import walk_list
-from outreach.reports import services as report_services
-from outreach.reports.tables import figures_text, format_points
 from outreach.types import utcnow
-from outreach.web import local_today
 
 maps_bp = Blueprint("maps", __name__, url_prefix="/maps")
 
@@ -34,16 +32,6 @@ def _tiles() -> dict:
         "tiles_url": current_app.config["MAP_TILES_URL"],
         "attribution": current_app.config["MAP_TILES_ATTRIBUTION"],
     }
-
-
-def _detail(row: services.UnitCoverage, measure: str) -> str:
-    if not row.has_data:
-        return _("no data: no households registered yet")
-    count = getattr(row, measure)
-    share = format_decimal(row.share(measure))
-    if measure == "visited":
-        return _("%(n)s / %(of)s households visited (%(pct)s%%)", n=count, of=row.households, pct=share)
-    return _("%(n)s / %(of)s households with a VNeID account (%(pct)s%%)", n=count, of=row.households, pct=share)
 
 
 @maps_bp.get("/")
@@ -67,13 +55,13 @@ def unit(unit_id: int):
     rows = services.coverage(current_user, unit, level) if levels else []
     rates, period, began = {}, None, None
     if measure in services.RATE_MEASURES and levels:
-        rates, period, began = _rates(unit, level, measure)
+        rates, period, began = services.rate_values(current_user, unit, level, measure)
     shapes = []
     for r in rows:
         if measure in services.RATE_MEASURES:
             value, detail = rates.get(r.id, (None, _("no data: no submission statistics for this unit")))
         else:
-            value, detail = r.share(measure), _detail(r, measure)
+            value, detail = r.share(measure), services.coverage_detail(r, measure)
         shapes.append(
             builders.UnitShape(r.id, r.name, r.lat, r.lon, r.boundary, r.households, value, detail, _("Open this map"))
         )
@@ -89,43 +77,6 @@ def unit(unit_id: int):
         classes=classes, no_data=builders.NO_DATA, LEVEL_LABELS=LEVEL_LABELS, rates=rates, period=period,
         began=began, can_see_households=current_user.role in (Role.ADMIN, Role.LEADER, Role.MEMBER),
     )  # fmt: skip
-
-
-def _rates(unit, level: str, measure: str):
-    """Per child unit: the online rate (or its change since outreach began) and the counts behind it."""
-    period = report_services.report_period(current_user, unit)
-    if measure == "online_rate":
-        figures = report_services.rates_by_unit(current_user, unit, period, level=level)
-        return (
-            {
-                uid: (round(100 * f.rate, 1), _("%(counts)s dossiers online", counts=figures_text(f)))
-                for uid, f in figures.items()
-                if f.has_data
-            },
-            period,
-            None,
-        )
-    began = report_services.outreach_start(current_user, unit)
-    before_period, after_period = report_services.split_period(period, began)
-    if before_period is None:
-        return {}, period, began
-    before = report_services.rates_by_unit(current_user, unit, before_period, level=level)
-    after = report_services.rates_by_unit(current_user, unit, after_period, level=level)
-    values = {}
-    for uid in before.keys() & after.keys():
-        b, a = before[uid], after[uid]
-        if b.has_data and a.has_data:
-            change = a.rate - b.rate
-            values[uid] = (
-                round(100 * change, 1),
-                _(
-                    "%(change)s: %(before)s before, %(after)s after",
-                    change=format_points(change),
-                    before=figures_text(b),
-                    after=figures_text(a),
-                ),
-            )
-    return values, period, began
 
 
 @maps_bp.get("/units/<int:unit_id>/households")

@@ -5,113 +5,72 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
-from outreach.auth.scope import households_in_scope, require_role, unit_in_scope
+from outreach.auth.scope import households_in_scope, require_role
 from outreach.errors import ValidationError
 from outreach.extensions import db
-from outreach.geo.models import AdminUnit, Household, Level
+from outreach.geo.models import AdminUnit, Household
+from outreach.reports import services as report_services
+from outreach.reports.tables import figures_text, format_points
 from outreach.text import fold, fold_key
+from outreach.visits.coverage import UnitCoverage, child_levels, coverage  # noqa: F401 - the maps' own names
 from outreach.visits.models import Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits, latest_visits
 
 MEASURES = ("visited", "activated", "online_rate", "rate_change")
 # Measures from the imported submission statistics (reports area), not from the households.
 RATE_MEASURES = ("online_rate", "rate_change")
-CHILD_LEVEL = {
-    Level.PROVINCE: (Level.DISTRICT, Level.COMMUNE),
-    Level.DISTRICT: (Level.COMMUNE,),
-    Level.COMMUNE: (Level.VILLAGE,),
-}
 
 
-@dataclass
-class UnitCoverage:
-    """One unit on the map and the counts behind its percentages."""
-
-    id: int
-    name: str
-    level: str
-    lat: float | None
-    lon: float | None
-    boundary: str | None
-    households: int
-    visited: int
-    activated: int
-
-    @property
-    def has_data(self) -> bool:
-        return self.households > 0
-
-    def share(self, measure: str) -> float | None:
-        """The measure as a percentage, or None when the unit has no households (no data, not zero)."""
-        if not self.households:
-            return None
-        return round(100 * getattr(self, measure) / self.households, 1)
+def coverage_detail(row: UnitCoverage, measure: str) -> str:
+    """What a unit's popup says under a coverage measure: the counts behind the percentage."""
+    if not row.has_data:
+        return _("no data: no households registered yet")
+    count = getattr(row, measure)
+    share = format_decimal(row.share(measure))
+    if measure == "visited":
+        return _("%(n)s / %(of)s households visited (%(pct)s%%)", n=count, of=row.households, pct=share)
+    return _("%(n)s / %(of)s households with a VNeID account (%(pct)s%%)", n=count, of=row.households, pct=share)
 
 
-def child_levels(unit: AdminUnit) -> tuple[str, ...]:
-    """What a unit's map can show: a province its districts (legacy) or communes, a commune its villages."""
-    if unit.level == Level.PROVINCE and unit.dataset == "2025":
-        return (Level.COMMUNE,)
-    return CHILD_LEVEL.get(Level(unit.level), ())
-
-
-def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
-    """Units of ``level`` under ``unit`` (in the actor's scope) with households, visited and activated."""
-    village = sa.orm.aliased(AdminUnit)
-    commune = sa.orm.aliased(AdminUnit)
-    visits = current_visits().subquery()
-    visited = sa.select(visits.c.household_id).distinct().subquery()
-    activated = sa.select(visits.c.household_id).where(visits.c.vneid_level1.is_(True)).distinct().subquery()
-    # Climb from each household's village to the unit shown, by parent links (equality joins that
-    # every database plans well), then count per unit.
-    counted = (
-        sa.select(Household.id.label("household_id"))
-        .join(village, village.id == Household.village_id)
-        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
-    )
-    if level == Level.VILLAGE:
-        shown = village.id
-    elif level == Level.COMMUNE:
-        shown = village.parent_id
-    else:  # districts: one more step up
-        counted = counted.join(commune, commune.id == village.parent_id)
-        shown = commune.parent_id
-    per_household = counted.add_columns(shown.label("unit_id")).subquery()
-    counts = (
-        sa.select(
-            per_household.c.unit_id,
-            sa.func.count(per_household.c.household_id).label("households"),
-            sa.func.count(visited.c.household_id).label("visited"),
-            sa.func.count(activated.c.household_id).label("activated"),
+def rate_values(actor: User, unit: AdminUnit, level: str, measure: str) -> tuple[dict, object, object]:
+    """Per child unit: the online rate (or its change since outreach began) and the counts behind it."""
+    period = report_services.report_period(actor, unit)
+    if measure == "online_rate":
+        figures = report_services.rates_by_unit(actor, unit, period, level=level)
+        return (
+            {
+                uid: (round(100 * f.rate, 1), _("%(counts)s dossiers online", counts=figures_text(f)))
+                for uid, f in figures.items()
+                if f.has_data
+            },
+            period,
+            None,
         )
-        .outerjoin(visited, visited.c.household_id == per_household.c.household_id)
-        .outerjoin(activated, activated.c.household_id == per_household.c.household_id)
-        .group_by(per_household.c.unit_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        sa.select(
-            AdminUnit.id,
-            AdminUnit.name,
-            AdminUnit.level,
-            AdminUnit.lat,
-            AdminUnit.lon,
-            AdminUnit.boundary_geojson,
-            counts.c.households,
-            counts.c.visited,
-            counts.c.activated,
-        )  # fmt: skip
-        .outerjoin(counts, counts.c.unit_id == AdminUnit.id)
-        .where(AdminUnit.level == level, AdminUnit.path.startswith(unit.path, autoescape=True), unit_in_scope(actor))
-        .order_by(AdminUnit.sort_key)
-    )
-    return [
-        UnitCoverage(uid, name, lvl, lat, lon, boundary, households or 0, seen or 0, active or 0)
-        for uid, name, lvl, lat, lon, boundary, households, seen, active in rows
-    ]
+    began = report_services.outreach_start(actor, unit)
+    before_period, after_period = report_services.split_period(period, began)
+    if before_period is None:
+        return {}, period, began
+    before = report_services.rates_by_unit(actor, unit, before_period, level=level)
+    after = report_services.rates_by_unit(actor, unit, after_period, level=level)
+    values = {}
+    for uid in before.keys() & after.keys():
+        b, a = before[uid], after[uid]
+        if b.has_data and a.has_data:
+            change = a.rate - b.rate
+            values[uid] = (
+                round(100 * change, 1),
+                _(
+                    "%(change)s: %(before)s before, %(after)s after",
+                    change=format_points(change),
+                    before=figures_text(b),
+                    after=figures_text(a),
+                ),
+            )
+    return values, period, began
 
 
 @dataclass

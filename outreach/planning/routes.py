@@ -5,17 +5,15 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from outreach.auth.models import Role
-from outreach.auth.scope import get_unit, require_role
+from outreach.auth.scope import get_unit, require_role, village_choices
+from outreach.clock import local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
+from outreach.forms import show_form_errors
 from outreach.geo.models import Level
-from outreach.geo.services import village_choices
-from outreach.planning import services
+from outreach.planning import progress, services
 from outreach.planning.forms import AssignForm, CampaignForm
 from outreach.types import utcnow
-from outreach.visits import progress
-from outreach.visits.services import visits_recorded_on
-from outreach.web import local_today, show_form_errors
 
 planning_bp = Blueprint("planning", __name__)
 
@@ -64,7 +62,7 @@ def campaigns():
             else:
                 db.session.commit()
                 flash(_("Campaign “%(name)s” created.", name=campaign.name), "success")
-                return redirect(url_for("visits.progress", campaign_id=campaign.id))
+                return redirect(url_for("planning.campaign", campaign_id=campaign.id))
     campaigns = services.campaigns_in_scope(current_user)
     today = local_today()
     figures = {c.id: progress.total(progress.progress_by_village(c, today=today)) for c in campaigns}
@@ -141,22 +139,18 @@ def assign():
     )  # fmt: skip
 
 
-@planning_bp.get("/today")
-def today():
-    if current_user.role not in (Role.MEMBER, Role.LEADER):
-        return redirect(url_for("home.index"))
-    day = local_today()
-    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
-    position = (lat, lon) if lat is not None and lon is not None else None
-    stops = services.walk_list(current_user, today=day, position=position)
+@planning_bp.get("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int):
+    """A campaign's progress, per village and per member."""
+    chosen = services.get_campaign(current_user, campaign_id)
+    today = local_today()
+    villages = progress.progress_by_village(chosen, today=today)
+    members = progress.progress_by_member(chosen, today=today)
     return render_template(
-        "planning/today.html", stops=stops, day=day, later=services.upcoming(current_user, today=day),
-        taken=services.taken_away(current_user), position=position, done=visits_recorded_on(current_user, day),
-    )  # fmt: skip
-
-
-@planning_bp.post("/today/seen")
-def seen():
-    services.acknowledge_taken_away(current_user, now=utcnow())
-    db.session.commit()
-    return redirect(url_for("planning.today"))
+        "planning/progress.html",
+        campaign=chosen,
+        villages=villages,
+        members=members,
+        total=progress.total(villages),
+        today=today,
+    )

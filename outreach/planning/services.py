@@ -1,8 +1,7 @@
 """Campaigns, assignment of households to members, and each member's walk list."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -10,15 +9,14 @@ from flask_babel import gettext as _
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import households_in_scope, manageable_commune, require_role, unit_in_scope
+from outreach.clock import day_start
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.models import Assignment, Campaign
-from outreach.planning.route import Stop, walk_order
+from outreach.planning.walk_order import Stop, walk_order
 from outreach.text import clean
 from outreach.visits.models import VisitRecord, current_visits, latest_visits
-
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # --- campaigns -------------------------------------------------------------------------------
 
@@ -290,7 +288,7 @@ def walk_list(member: User, *, today: date, position: tuple[float, float] | None
 
 
 def _last_stop(member: User, today: date) -> tuple[float, float] | None:
-    start = datetime.combine(today, datetime.min.time(), LOCAL).astimezone(UTC)
+    start = day_start(today)
     row = db.session.execute(
         sa.select(Household.lat, Household.lon)
         .join(VisitRecord, VisitRecord.household_id == Household.id)
@@ -306,6 +304,21 @@ def upcoming(member: User, *, today: date) -> int:
         sa.select(sa.func.count(Assignment.id)).where(
             Assignment.member_id == member.id, Assignment.released_at.is_(None), Assignment.due_on > today
         )
+    )
+
+
+def close_assignments(member: User, household_ids: set[int] | list[int], *, now: datetime) -> None:
+    """A visit recorded by ``member`` closes their open assignment of each household ("visited")."""
+    if not household_ids:
+        return
+    db.session.execute(
+        sa.update(Assignment)
+        .where(
+            Assignment.household_id.in_(household_ids),
+            Assignment.member_id == member.id,
+            Assignment.released_at.is_(None),
+        )
+        .values(released_at=now, released_reason="visited")
     )
 
 

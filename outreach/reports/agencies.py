@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
-from outreach.auth.scope import agencies_in_scope, get_unit, require_role
+from outreach.auth.scope import get_unit, require_role
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
@@ -75,6 +75,18 @@ class AgencyName:
     def name_key(self) -> str:
         key = f"{self.kind or 'committee'}:{self.exact or self.key}"
         return f"{key}@{self.parent_key}" if self.parent_key else key
+
+
+def agencies_in_scope(actor: User) -> sa.Select:
+    """Receiving agencies whose unit is in the actor's subtree. An agency not linked to a unit (a
+    department, or a name still to resolve) belongs to its province: only province-wide users see it."""
+    home = sa.orm.aliased(AdminUnit)
+    stmt = sa.select(Agency).join(home, home.id == sa.func.coalesce(Agency.unit_id, Agency.province_id))
+    if actor.role == Role.ADMIN:
+        return stmt
+    if actor.scope_unit is None:
+        return stmt.where(sa.false())
+    return stmt.where(home.path.startswith(actor.scope_unit.path, autoescape=True))
 
 
 def _strip_level(words: str) -> tuple[str | None, str]:

@@ -14,12 +14,12 @@ from flask_babel import gettext as _
 
 from outreach.audit.models import ImportBatch
 from outreach.auth.models import User
-from outreach.auth.scope import agencies_in_scope, unit_in_scope
+from outreach.auth.scope import unit_in_scope
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
-from outreach.maps.services import coverage
 from outreach.planning.models import Campaign
+from outreach.reports.agencies import agencies_in_scope
 from outreach.reports.analysis import (
     DiDEstimate,
     RankCorrelation,
@@ -31,6 +31,7 @@ from outreach.reports.analysis import (
 from outreach.reports.imports import month_end
 from outreach.reports.models import Agency, AgencyStatus, PeriodKind, SubmissionStat
 from outreach.text import sort_key
+from outreach.visits.coverage import coverage
 from outreach.visits.models import VisitRecord, current_visits
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")  # a month's visits are those of its days in Việt Nam

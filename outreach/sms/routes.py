@@ -5,17 +5,17 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from outreach.auth.models import Role
-from outreach.auth.scope import get_household, require_role
+from outreach.auth.scope import get_household, require_role, village_choices
+from outreach.clock import local_today
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import csrf, db, limiter
-from outreach.geo.services import village_choices
+from outreach.forms import show_form_errors
 from outreach.labels import FILTER_LABELS
 from outreach.sms import services
 from outreach.sms.forms import BulkForm, GuideForm, SendForm
 from outreach.sms.models import Status
 from outreach.types import utcnow
 from outreach.visits.models import VisitRecord
-from outreach.web import local_today, show_form_errors
 
 sms_bp = Blueprint("sms", __name__)
 

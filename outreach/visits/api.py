@@ -5,11 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from outreach.api import api_bp
+from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.planning.services import walk_list
 from outreach.types import utcnow
 from outreach.visits.services import MAX_BATCH, get_visit, sync_visits, visit_as_payload
-from outreach.web import local_today
 
 
 @api_bp.post("/visits/sync")

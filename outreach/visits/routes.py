@@ -1,12 +1,12 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from outreach.auth.models import Role
 from outreach.auth.scope import get_household, require_role
-from outreach.planning.services import get_campaign
-from outreach.visits import progress as progress_service
-from outreach.visits.services import visit_history
-from outreach.web import local_today
+from outreach.clock import local_today, utcnow
+from outreach.extensions import db
+from outreach.planning.services import acknowledge_taken_away, taken_away, upcoming, walk_list
+from outreach.visits.services import visit_history, visits_recorded_on
 
 visits_bp = Blueprint("visits", __name__)
 
@@ -31,17 +31,22 @@ def history(household_id: int):
     return render_template("visits/history.html", household=household, visits=visit_history(current_user, household))
 
 
-@visits_bp.get("/campaigns/<int:campaign_id>")
-def progress(campaign_id: int):
-    campaign = get_campaign(current_user, campaign_id)
-    today = local_today()
-    villages = progress_service.progress_by_village(campaign, today=today)
-    members = progress_service.progress_by_member(campaign, today=today)
+@visits_bp.get("/today")
+def today():
+    if current_user.role not in (Role.MEMBER, Role.LEADER):
+        return redirect(url_for("home.index"))
+    day = local_today()
+    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
+    position = (lat, lon) if lat is not None and lon is not None else None
+    stops = walk_list(current_user, today=day, position=position)
     return render_template(
-        "visits/progress.html",
-        campaign=campaign,
-        villages=villages,
-        members=members,
-        total=progress_service.total(villages),
-        today=today,
-    )
+        "visits/today.html", stops=stops, day=day, later=upcoming(current_user, today=day),
+        taken=taken_away(current_user), position=position, done=visits_recorded_on(current_user, day),
+    )  # fmt: skip
+
+
+@visits_bp.post("/today/seen")
+def seen():
+    acknowledge_taken_away(current_user, now=utcnow())
+    db.session.commit()
+    return redirect(url_for("visits.today"))

@@ -4,8 +4,7 @@ before changes nothing: phones resend, networks drop answers, two requests may r
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -14,16 +13,16 @@ from sqlalchemy.exc import IntegrityError
 
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, require_role
+from outreach.clock import day_start
 from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.models import Household
-from outreach.planning.models import Assignment
+from outreach.planning.services import close_assignments
 from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
 
 MAX_BATCH = 500
 _OUTCOMES = frozenset(Outcome)
 _OBSTACLES = frozenset(Obstacle)
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 _FIELDS = {
     "client_id", "household_id", "device_time", "outcome", "follow_up_on", "people_helped",
     "helped_under_30", "helped_30_to_59", "helped_60_plus", *HELP_FACTS, "procedure", "guide_given",
@@ -238,7 +237,7 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         with db.session.begin_nested():  # a savepoint: this record alone is undone if it fails
             db.session.add(visit)
             db.session.flush()
-            _close_assignment(actor, household.id, now)
+            close_assignments(actor, [household.id], now=now)
     except IntegrityError:
         # Another request stored the same client_id (or corrected the same record) just now.
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
@@ -247,18 +246,6 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
             return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
         return SyncResult(client_id, "rejected", {"": _("the record could not be stored; send it again")})
     return SyncResult(client_id, "created", visit_id=visit.id)
-
-
-def _close_assignment(actor: User, household_id: int, now: datetime) -> None:
-    db.session.execute(
-        sa.update(Assignment)
-        .where(
-            Assignment.household_id == household_id,
-            Assignment.member_id == actor.id,
-            Assignment.released_at.is_(None),
-        )
-        .values(released_at=now, released_reason="visited")
-    )
 
 
 def sync_visits(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
@@ -343,11 +330,7 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
     if obstacle_rows:
         db.session.execute(sa.insert(VisitObstacle.__table__), obstacle_rows)
     visited = {row["household_id"] for row in rows if row["client_id"] in created}
-    db.session.execute(
-        sa.update(Assignment)
-        .where(Assignment.household_id.in_(visited), Assignment.member_id == actor.id, Assignment.released_at.is_(None))
-        .values(released_at=now, released_reason="visited")
-    )
+    close_assignments(actor, visited, now=now)
     return results
 
 
@@ -423,7 +406,7 @@ def get_visit(actor: User, client_id: str) -> VisitRecord:
 
 def visits_recorded_on(member: User, day: date) -> list[VisitRecord]:
     """The member's current records of a local day, newest first (to check and correct them)."""
-    start = datetime.combine(day, datetime.min.time(), LOCAL).astimezone(UTC)
+    start = day_start(day)
     return list(
         db.session.scalars(
             current_visits()

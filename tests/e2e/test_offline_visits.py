@@ -8,7 +8,7 @@ from outreach.extensions import db
 from outreach.planning.services import assign_households
 from outreach.types import utcnow
 from outreach.visits.models import VisitRecord
-from outreach.web import local_today
+from outreach.clock import local_today
 from tests.conftest import PASSWORD, make_household
 
 pytestmark = pytest.mark.browser

@@ -3,7 +3,7 @@ import random
 
 from geopy.distance import geodesic
 
-from outreach.planning.route import Stop, _matrix, _nearest_neighbour, walk_order
+from outreach.planning.walk_order import Stop, _matrix, _nearest_neighbour, walk_order
 
 
 def _length(order):

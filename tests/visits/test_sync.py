@@ -249,7 +249,7 @@ def test_assignments_answer_matches_the_description(client, field, users):
     homes, auth = field
     from outreach.planning.services import assign_households
     from outreach.types import utcnow
-    from outreach.web import local_today
+    from outreach.clock import local_today
 
     with client.application.test_request_context():
         assign_households(

@@ -1,18 +1,16 @@
 """Progress of a campaign, per village and per member, aggregated in SQL."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from outreach.auth.models import User
+from outreach.clock import day_start
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household
 from outreach.planning.models import Campaign, campaign_village
 from outreach.visits.models import Outcome, VisitRecord, current_visits, latest_visits
-
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass
@@ -32,8 +30,7 @@ class ProgressRow:
 
 
 def _period(campaign: Campaign) -> tuple[datetime, datetime]:
-    start = datetime.combine(campaign.starts_on, time(), LOCAL).astimezone(UTC)
-    end = datetime.combine(campaign.ends_on + timedelta(days=1), time(), LOCAL).astimezone(UTC)
+    start, end = day_start(campaign.starts_on), day_start(campaign.ends_on + timedelta(days=1))
     return start, end
 
 

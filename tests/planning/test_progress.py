@@ -3,8 +3,8 @@ from datetime import date
 import pytest
 
 from outreach.extensions import db
+from outreach.planning.progress import progress_by_member, progress_by_village, total
 from outreach.planning.services import CampaignInput, save_campaign
-from outreach.visits.progress import progress_by_member, progress_by_village, total
 from outreach.visits.services import record_visit
 from tests.conftest import NOW, csrf_token, login, make_household, visit_payload
 

@@ -1,0 +1,108 @@
+"""Coverage: how many households of each unit were reached, counted in SQL within the actor's scope.
+
+The maps colour units by it and the impact report sets it beside the online-submission rate.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from outreach.auth.models import User
+from outreach.auth.scope import unit_in_scope
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Household, Level
+from outreach.visits.models import current_visits
+
+CHILD_LEVEL = {
+    Level.PROVINCE: (Level.DISTRICT, Level.COMMUNE),
+    Level.DISTRICT: (Level.COMMUNE,),
+    Level.COMMUNE: (Level.VILLAGE,),
+}
+
+
+@dataclass
+class UnitCoverage:
+    """One unit on the map and the counts behind its percentages."""
+
+    id: int
+    name: str
+    level: str
+    lat: float | None
+    lon: float | None
+    boundary: str | None
+    households: int
+    visited: int
+    activated: int
+
+    @property
+    def has_data(self) -> bool:
+        return self.households > 0
+
+    def share(self, measure: str) -> float | None:
+        """The measure as a percentage, or None when the unit has no households (no data, not zero)."""
+        if not self.households:
+            return None
+        return round(100 * getattr(self, measure) / self.households, 1)
+
+
+def child_levels(unit: AdminUnit) -> tuple[str, ...]:
+    """What a unit's map can show: a province its districts (legacy) or communes, a commune its villages."""
+    if unit.level == Level.PROVINCE and unit.dataset == "2025":
+        return (Level.COMMUNE,)
+    return CHILD_LEVEL.get(Level(unit.level), ())
+
+
+def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
+    """Units of ``level`` under ``unit`` (in the actor's scope) with households, visited and activated."""
+    village = sa.orm.aliased(AdminUnit)
+    commune = sa.orm.aliased(AdminUnit)
+    visits = current_visits().subquery()
+    visited = sa.select(visits.c.household_id).distinct().subquery()
+    activated = sa.select(visits.c.household_id).where(visits.c.vneid_level1.is_(True)).distinct().subquery()
+    # Climb from each household's village to the unit shown, by parent links (equality joins that
+    # every database plans well), then count per unit.
+    counted = (
+        sa.select(Household.id.label("household_id"))
+        .join(village, village.id == Household.village_id)
+        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
+    )
+    if level == Level.VILLAGE:
+        shown = village.id
+    elif level == Level.COMMUNE:
+        shown = village.parent_id
+    else:  # districts: one more step up
+        counted = counted.join(commune, commune.id == village.parent_id)
+        shown = commune.parent_id
+    per_household = counted.add_columns(shown.label("unit_id")).subquery()
+    counts = (
+        sa.select(
+            per_household.c.unit_id,
+            sa.func.count(per_household.c.household_id).label("households"),
+            sa.func.count(visited.c.household_id).label("visited"),
+            sa.func.count(activated.c.household_id).label("activated"),
+        )
+        .outerjoin(visited, visited.c.household_id == per_household.c.household_id)
+        .outerjoin(activated, activated.c.household_id == per_household.c.household_id)
+        .group_by(per_household.c.unit_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            AdminUnit.id,
+            AdminUnit.name,
+            AdminUnit.level,
+            AdminUnit.lat,
+            AdminUnit.lon,
+            AdminUnit.boundary_geojson,
+            counts.c.households,
+            counts.c.visited,
+            counts.c.activated,
+        )  # fmt: skip
+        .outerjoin(counts, counts.c.unit_id == AdminUnit.id)
+        .where(AdminUnit.level == level, AdminUnit.path.startswith(unit.path, autoescape=True), unit_in_scope(actor))
+        .order_by(AdminUnit.sort_key)
+    )
+    return [
+        UnitCoverage(uid, name, lvl, lat, lon, boundary, households or 0, seen or 0, active or 0)
+        for uid, name, lvl, lat, lon, boundary, households, seen, active in rows
+    ]
