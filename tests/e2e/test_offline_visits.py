@@ -4,11 +4,11 @@ reload, and go out by themselves when the connection comes back. Exactly once.""
 import pytest
 import sqlalchemy as sa
 
+from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.planning.services import assign_households
 from outreach.types import utcnow
 from outreach.visits.models import VisitRecord
-from outreach.clock import local_today
 from tests.conftest import PASSWORD, make_household
 
 pytestmark = pytest.mark.browser

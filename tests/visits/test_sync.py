@@ -247,9 +247,9 @@ def test_openapi_describes_every_route_and_the_visit_fields(client, app):
 
 def test_assignments_answer_matches_the_description(client, field, users):
     homes, auth = field
+    from outreach.clock import local_today
     from outreach.planning.services import assign_households
     from outreach.types import utcnow
-    from outreach.clock import local_today
 
     with client.application.test_request_context():
         assign_households(
