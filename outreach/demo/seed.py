@@ -5,12 +5,12 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from outreach.auth.models import Role, User
 from outreach.auth.services import create_user
+from outreach.clock import local_today
 from outreach.demo.statistics import seed_spring_campaign, seed_statistics
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -168,6 +168,9 @@ def _point(rng: random.Random, unit: AdminUnit) -> tuple[float | None, float | N
     )
 
 
+QUARTERS = ("I", "II", "III", "IV")
+
+
 def is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
@@ -297,7 +300,7 @@ def seed_demo(*, now: datetime) -> DemoSummary:
     ):
         users.append((username, role, unit_name))
     seed_statistics(
-        rng, province, set(HOUSEHOLD_COMMUNES), today=datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date(), now=now
+        rng, province, set(HOUSEHOLD_COMMUNES), today=local_today(now), now=now
     )
     districts = db.session.scalar(
         sa.select(sa.func.count()).where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.DISTRICT)
@@ -311,11 +314,12 @@ def _seed_field_work(
     rng: random.Random, leader: User, members: list[User], villages: list[AdminUnit], *, now: datetime
 ) -> None:
     """A campaign in Tân Hà, two weeks of visits, and today's walk list for each demo member."""
-    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    today = local_today(now)
+    name = f"Gõ cửa từng nhà – Quý {QUARTERS[(today.month - 1) // 3]}/{today.year}"
     campaign = save_campaign(
         leader,
         villages[0].parent,
-        CampaignInput("Gõ cửa từng nhà – Quý IV/2026", today - timedelta(days=20), today + timedelta(days=40),
+        CampaignInput(name, today - timedelta(days=20), today + timedelta(days=40),
                       [v.id for v in villages], goal_visited_pct=100, goal_activated_pct=80),
         now=now,
     )  # fmt: skip
@@ -402,7 +406,7 @@ def _seed_sms(rng: random.Random, leader: User, member: User, villages: list[Adm
         sms.receive_reply(reply, now=earlier + timedelta(hours=n + 1))
     for guide in guides:
         guide.opens = sum(m.opens for m in plan.messages if m.guide_id == guide.id) + rng.randint(3, 20)
-    sms.daily_summaries(day=(now - timedelta(days=1)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date(), now=now)
+    sms.daily_summaries(day=local_today(now - timedelta(days=1)), now=now)
     db.session.flush()
 
 

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 
 from outreach.auth.models import Role, User
 from outreach.auth.services import create_user
+from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.services import CampaignInput, save_campaign
@@ -23,8 +24,6 @@ from outreach.reports.imports import import_statistics
 from outreach.text import fold
 from outreach.visits.services import sync_visits
 
-SPRING_START, SPRING_END = date(2026, 3, 2), date(2026, 5, 29)
-FIRST_MONTH = date(2024, 1, 1)
 DEPARTMENTS = [
     ("Sở Tư pháp tỉnh Tuyên Quang", 900, 0.55),
     ("Sở Kế hoạch và Đầu tư", 600, 0.70),
@@ -33,13 +32,25 @@ DEPARTMENTS = [
 ]
 
 
+def spring_of(today: date) -> tuple[date, date]:
+    """The last spring campaign (2 March to 29 May) that ended before ``today``: the demo's story is
+    told relative to the day it is seeded, whatever that day is."""
+    year = today.year if today > date(today.year, 5, 29) else today.year - 1
+    return date(year, 3, 2), date(year, 5, 29)
+
+
+def first_month(today: date) -> date:
+    """Statistics start in January two years before the spring campaign."""
+    return date(spring_of(today)[0].year - 2, 1, 1)
+
+
 def _vn(number: int) -> str:
     """A count written the Vietnamese way, as the province's exports do: 1.205."""
     return f"{number:,}".replace(",", ".")
 
 
-def _months(last: date) -> list[date]:
-    months, month = [], FIRST_MONTH
+def _months(first: date, last: date) -> list[date]:
+    months, month = [], first
     while month <= last:
         months.append(month)
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
@@ -58,6 +69,7 @@ def seed_spring_campaign(
     """A spring campaign in each commune with households, its visits recorded by the commune's leader.
     Returns the leader accounts it had to create (username, role, unit)."""
     created = []
+    spring_start, spring_end = spring_of(local_today(now))
     for commune in communes:
         leader = leaders.get(commune.code)
         if leader is None:
@@ -73,8 +85,8 @@ def seed_spring_campaign(
         )
         save_campaign(
             leader, commune,
-            CampaignInput("Chiến dịch 90 ngày – Xuân 2026", SPRING_START, SPRING_END, [v.id for v in villages],
-                          goal_visited_pct=70, goal_activated_pct=60),
+            CampaignInput(f"Chiến dịch 90 ngày – Xuân {spring_start.year}", spring_start, spring_end,
+                          [v.id for v in villages], goal_visited_pct=70, goal_activated_pct=60),
             now=now,
         )  # fmt: skip
         share = rng.uniform(0.35, 0.75)  # how far each commune got
@@ -84,7 +96,7 @@ def seed_spring_campaign(
                 continue
             homes = db.session.scalars(sa.select(Household.id).where(Household.village_id == village.id)).all()
             for household_id in rng.sample(homes, int(len(homes) * share)):
-                day = SPRING_START + timedelta(days=rng.randint(0, (SPRING_END - SPRING_START).days))
+                day = spring_start + timedelta(days=rng.randint(0, (spring_end - spring_start).days))
                 outcome = rng.choices(["helped", "nobody_home", "refused", "follow_up"], weights=[70, 15, 5, 10])[0]
                 helped = outcome == "helped"
                 people = rng.randint(1, 4) if helped else 0
@@ -115,7 +127,8 @@ def seed_statistics(
 ) -> None:
     """Monthly figures from January 2024 to last month for every committee and four departments."""
     last = date(today.year, today.month, 1) - timedelta(days=1)
-    months = _months(last.replace(day=1))
+    months = _months(first_month(today), last.replace(day=1))
+    spring_start = spring_of(today)[0]
     units = list(
         db.session.scalars(
             sa.select(AdminUnit)
@@ -153,8 +166,8 @@ def seed_statistics(
         treated = unit.code in treated_codes
         for index, month in enumerate(months):
             rate = base + 0.004 * index + rng.gauss(0, 0.02)
-            if treated and month >= SPRING_START.replace(day=1):
-                months_in = (month.year - 2026) * 12 + month.month - 3
+            if treated and month >= spring_start.replace(day=1):
+                months_in = (month.year - spring_start.year) * 12 + month.month - 3
                 rate += min(0.14, 0.04 * (months_in + 1))
             rate = min(max(rate, 0.02), 0.97)
             total = max(5, int(size * rng.uniform(0.8, 1.2) * (0.75 if month.month in (1, 2) else 1)))
@@ -173,8 +186,9 @@ def seed_statistics(
     lines.append(";Tổng cộng;;;;;;;")
     data = ("\n".join(lines) + "\n").encode("utf-8")
     import_statistics(
-        None, io.BytesIO(data), "so-lieu-minh-hoa-dvc-tuyen-quang-2024-2026.csv", province=province, now=now
-    )
+        None, io.BytesIO(data), f"so-lieu-minh-hoa-dvc-tuyen-quang-{months[0].year}-{months[-1].year}.csv",
+        province=province, now=now,
+    )  # fmt: skip
 
     # A correction sent later for last month, as an XLSX: three communes' figures replaced.
     book = Workbook()
