@@ -1,6 +1,6 @@
 """The extensions, created unbound and attached in ``create_app``."""
 
-from flask import has_request_context, request, session
+from flask import current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -46,7 +46,14 @@ babel = Babel()
 def configure_sqlite(engine: Engine) -> None:
     """Make SQLite behave like PostgreSQL where it matters: enforced foreign keys, a real BEGIN so
     that savepoints nest inside the request's transaction (pysqlite otherwise commits them), and
-    write-ahead logging so that readers and the writer do not wait for each other."""
+    write-ahead logging so that readers and the writer do not wait for each other.
+
+    Two writers at once (two phones syncing) must wait for each other, not fail: a transaction
+    that reads and then writes cannot wait for the lock once another writer has committed after
+    its first read (SQLite answers "database is locked" at once). So a request that may write
+    (POST, PUT, PATCH, DELETE) takes the write lock when its transaction begins (BEGIN IMMEDIATE)
+    and waits up to ``SQLITE_BUSY_TIMEOUT_MS`` for it; a page (GET) begins as a plain reader and
+    never waits, and so do commands and jobs, which run one at a time."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -56,7 +63,10 @@ def configure_sqlite(engine: Engine) -> None:
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
         # Readers never block the writer (one open request must not lock out the next one).
         dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        timeout = current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000) if has_app_context() else 15000
+        dbapi_connection.execute(f"PRAGMA busy_timeout={int(timeout)}")
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        writing = has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
