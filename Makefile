@@ -9,7 +9,7 @@ MO      := $(PO:.po=.mo)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test lint bench setup vendor db translations extract-messages clean
+.PHONY: run test lint typecheck bench setup vendor db translations extract-messages clean
 
 setup: $(STAMP) $(MO) vendor
 
@@ -47,7 +47,11 @@ run: db
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: lint
+# Static types of the package (settings in pyproject.toml).
+typecheck: setup
+	$(VENV)/bin/mypy
+
+test: lint typecheck
 	$(PY) -m pytest
 
 bench: setup
