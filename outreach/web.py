@@ -7,6 +7,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
@@ -46,9 +47,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+ERROR_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests",
+    500: "server_error",
+}  # fmt: skip
+
+
 def _error(status: int, title: str, message: str):
+    """An error page, or under ``/api/`` (and for clients asking for JSON) ``{"error": code, "message": ...}``."""
     if _wants_json():
-        return jsonify({"error": title, "message": message}), status
+        return jsonify({"error": ERROR_CODES.get(status, "error"), "message": message}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
@@ -142,6 +151,25 @@ def init_app(app: Flask) -> None:
             _(
                 "Too many login attempts from this device. Wait a few minutes, then try again; if you forgot your password, ask your commune leader or administrator."  # noqa: E501
             ),
+        )
+
+    @app.errorhandler(405)
+    def wrong_method(_exc):
+        return _error(405, _("Not possible here"), _("This address does not accept this kind of request."))
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(exc: HTTPException):
+        # Any other refusal (400 bad request, 415 ...) in the user's language, never Werkzeug's English page.
+        status = exc.code or 400
+        return _error(status, _("Cannot do this"), _("The request could not be read. Check it and send it again."))
+
+    @app.errorhandler(500)
+    def server_error(_exc):
+        db.session.rollback()
+        return _error(
+            500,
+            _("Something went wrong"),
+            _("The server could not finish this. Nothing was half-saved: try again in a moment."),
         )
 
     @app.teardown_request
