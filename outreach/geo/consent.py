@@ -1,6 +1,9 @@
-"""The consent texts read to residents. A new wording gets a new version; old records keep theirs."""
+"""The consent texts read to residents (a new wording gets a new version; old records keep theirs),
+and a number's SMS opt-out."""
 
+from outreach.extensions import db
 from outreach.geo.models import Purpose
+from outreach.sms.models import OptOut
 
 CONSENT_VERSION = "2026-11"
 
@@ -15,3 +18,8 @@ CONSENT_TEXTS = {
         "Tôi có thể từ chối nhận tin bất cứ lúc nào (trả lời TU CHOI hoặc báo Tổ công nghệ số)."
     ),
 }
+
+
+def opt_out_of(phone: str | None) -> OptOut | None:
+    """The number's opt-out (it asked for no more SMS), or None."""
+    return db.session.get(OptOut, phone) if phone else None

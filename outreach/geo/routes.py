@@ -11,13 +11,12 @@ from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.forms import show_form_errors
 from outreach.geo import services
-from outreach.geo.consent import CONSENT_TEXTS
+from outreach.geo.consent import CONSENT_TEXTS, opt_out_of
 from outreach.geo.forms import EraseForm, HouseholdForm, ImportForm, VillageForm
 from outreach.geo.imports import import_households, import_villages
 from outreach.geo.models import Level, Purpose
 from outreach.geo.phone import display_phone
 from outreach.labels import PURPOSE_LABELS
-from outreach.sms.services import opt_out_of
 from outreach.types import utcnow
 
 geo_bp = Blueprint("geo", __name__)

@@ -1,0 +1,115 @@
+"""Guides, the SMS outbox and its rules (consent, opt-out, quiet hours, the daily cap), the
+dispatcher's steps, delivery receipts and replies. Every read of households goes through
+``outreach.auth.scope``; services flush, the request, command or job commits.
+
+One module per concern; callers import the names from here:
+``config`` (settings, the local zone), ``guides`` (the library, Markdown, opens, links),
+``composing`` (templates), ``policy`` (who may receive and when, opt-outs), ``outbox`` (queueing,
+the dispatcher's steps, the leaders' page), ``webhooks`` (receipts, replies), ``jobs`` (reminders,
+daily summaries)."""
+
+from outreach.geo.consent import opt_out_of
+from outreach.sms.services.composing import DEFAULT_TEMPLATE, REMINDER_TEMPLATE, check_template, compose, new_token
+from outreach.sms.services.config import local_zone, settings
+from outreach.sms.services.guides import (
+    CODE_PATTERN,
+    GuideInput,
+    count_open,
+    get_guide,
+    guide_by_code,
+    guide_url,
+    list_guides,
+    render_markdown,
+    save_guide,
+)
+from outreach.sms.services.jobs import daily_summaries, follow_up_reminders
+from outreach.sms.services.outbox import (
+    ATTENTION,
+    SendPlan,
+    backoff,
+    bulk_households,
+    claim_due,
+    household_messages,
+    mark_interrupted,
+    messages_in_scope,
+    outbox_page,
+    queue_guide_sms,
+    resolve_check,
+    send_claimed,
+)
+from outreach.sms.services.policy import (
+    BLOCK_REASONS,
+    commune_of,
+    in_quiet_hours,
+    next_send_time,
+    opt_in,
+    opt_out,
+    opted_out_numbers,
+    schedule,
+    sms_blocker,
+)
+from outreach.sms.services.webhooks import (
+    HELP_WORDS,
+    PROVIDER_STATUS,
+    RANK,
+    REPLIES,
+    START_WORDS,
+    STOP_WORDS,
+    TWILIO_HANDLES,
+    keyword_of,
+    receive_reply,
+    record_delivery,
+)
+
+__all__ = [
+    "ATTENTION",
+    "BLOCK_REASONS",
+    "CODE_PATTERN",
+    "DEFAULT_TEMPLATE",
+    "HELP_WORDS",
+    "PROVIDER_STATUS",
+    "RANK",
+    "REMINDER_TEMPLATE",
+    "REPLIES",
+    "START_WORDS",
+    "STOP_WORDS",
+    "TWILIO_HANDLES",
+    "GuideInput",
+    "SendPlan",
+    "backoff",
+    "bulk_households",
+    "check_template",
+    "claim_due",
+    "commune_of",
+    "compose",
+    "count_open",
+    "daily_summaries",
+    "follow_up_reminders",
+    "get_guide",
+    "guide_by_code",
+    "guide_url",
+    "household_messages",
+    "in_quiet_hours",
+    "keyword_of",
+    "list_guides",
+    "local_zone",
+    "mark_interrupted",
+    "messages_in_scope",
+    "new_token",
+    "next_send_time",
+    "opt_in",
+    "opt_out",
+    "opt_out_of",
+    "opted_out_numbers",
+    "outbox_page",
+    "queue_guide_sms",
+    "receive_reply",
+    "record_delivery",
+    "render_markdown",
+    "resolve_check",
+    "save_guide",
+    "schedule",
+    "send_claimed",
+    "settings",
+    "sms_blocker",
+]

@@ -1,0 +1,123 @@
+"""Scheduled jobs: follow-up reminders and the daily summaries for leaders."""
+
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from outreach.auth.models import Role, User
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Household, Level
+from outreach.planning.models import Assignment
+from outreach.sms.models import DailySummary, FollowUpReminder, InboundSms, SmsMessage, Status
+from outreach.sms.segments import count_segments
+from outreach.sms.services.composing import REMINDER_TEMPLATE, new_token
+from outreach.sms.services.outbox import ATTENTION
+from outreach.sms.services.policy import _day_bounds, commune_of, opted_out_numbers, schedule, sms_blocker
+from outreach.text import clean
+from outreach.visits.models import VisitRecord, current_visits, latest_visits
+
+
+def follow_up_reminders(*, today: date, now: datetime) -> tuple[int, int]:
+    """For each visit whose follow-up date has come (and nothing newer was recorded for the household):
+    an SMS reminder to the resident when they may receive one, and the household on the member's
+    Today list. Each visit once, however often the job runs. Returns (messages, tasks)."""
+    latest = latest_visits()
+    visits = db.session.scalars(
+        sa.select(VisitRecord)
+        .join(latest, latest.c.visit_id == VisitRecord.id)
+        .outerjoin(FollowUpReminder, FollowUpReminder.visit_id == VisitRecord.id)
+        .where(
+            VisitRecord.follow_up_on <= today,
+            VisitRecord.follow_up_on >= today - timedelta(days=3),
+            FollowUpReminder.visit_id.is_(None),
+        )
+        .order_by(VisitRecord.id)
+    ).all()
+    sent = tasks = 0
+    for visit in visits:
+        household = visit.household
+        reminder = FollowUpReminder(visit_id=visit.id, created_at=now)
+        if household.erased_at is None:
+            if sms_blocker(household, opted_out_numbers([household.phone] if household.phone else [])) is None:
+                commune = commune_of(household)
+                body = REMINDER_TEMPLATE.format(
+                    date=visit.follow_up_on.strftime("%d/%m"), name=clean(household.head_name)
+                )
+                counted = count_segments(body)
+                message = SmsMessage(
+                    kind="reminder", commune_id=commune.id, household_id=household.id, visit_id=visit.id,
+                    to_phone=household.phone, body=body, encoding=counted.encoding, segments=counted.segments,
+                    token=new_token(), status=Status.QUEUED, due_at=schedule(commune.id, 1, now=now)[0],
+                    created_at=now, updated_at=now,
+                )  # fmt: skip
+                db.session.add(message)
+                db.session.flush()
+                reminder.message_id = message.id
+                sent += 1
+            open_assignment = db.session.scalar(
+                sa.select(Assignment).where(Assignment.household_id == household.id, Assignment.released_at.is_(None))
+            )
+            if open_assignment is None and visit.member.active:
+                task = Assignment(household_id=household.id, member_id=visit.member_id, due_on=today, created_at=now)
+                db.session.add(task)
+                db.session.flush()
+                reminder.assignment_id = task.id
+                tasks += 1
+        db.session.add(reminder)
+    db.session.flush()
+    return sent, tasks
+
+
+def daily_summaries(*, day: date, now: datetime) -> int:
+    """Yesterday in numbers for every commune that has a leader, written once per commune and day."""
+    start, end = _day_bounds(day)
+    communes = db.session.scalars(
+        sa.select(AdminUnit)
+        .join(User, User.scope_unit_id == AdminUnit.id)
+        .where(User.role == Role.LEADER, User.active.is_(True), AdminUnit.level == Level.COMMUNE)
+        .distinct()
+    ).all()
+    written = 0
+    for commune in communes:
+        if db.session.scalar(
+            sa.select(DailySummary.id).where(DailySummary.commune_id == commune.id, DailySummary.day == day)
+        ):
+            continue
+        village_ids = sa.select(AdminUnit.id).where(AdminUnit.parent_id == commune.id)
+        visits = current_visits().where(
+            VisitRecord.device_time >= start, VisitRecord.device_time < end,
+            VisitRecord.household_id.in_(sa.select(Household.id).where(Household.village_id.in_(village_ids))),
+        ).subquery()  # fmt: skip
+        visited, helped = db.session.execute(
+            sa.select(sa.func.count(visits.c.id), sa.func.count(visits.c.id).filter(visits.c.outcome == "helped"))
+        ).one()
+        sms = dict(
+            db.session.execute(
+                sa.select(SmsMessage.status, sa.func.count(SmsMessage.id))
+                .where(SmsMessage.commune_id == commune.id, SmsMessage.updated_at >= start, SmsMessage.updated_at < end)
+                .group_by(SmsMessage.status)
+            ).all()
+        )
+        replies = db.session.scalar(
+            sa.select(sa.func.count(InboundSms.id)).where(
+                InboundSms.commune_id == commune.id, InboundSms.received_at >= start, InboundSms.received_at < end
+            )
+        )
+        follow_ups = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(current_visits().where(
+                VisitRecord.follow_up_on == day + timedelta(days=1),
+                VisitRecord.household_id.in_(sa.select(Household.id).where(Household.village_id.in_(village_ids))),
+            ).subquery())
+        )  # fmt: skip
+        figures = {
+            "visits": visited, "helped": helped,
+            "sms_sent": sum(sms.get(s, 0) for s in (Status.SENT, Status.DELIVERED, Status.UNDELIVERED)),
+            "sms_delivered": sms.get(Status.DELIVERED, 0),
+            "sms_problems": sum(sms.get(s, 0) for s in ATTENTION),
+            "replies": replies, "follow_ups_today": follow_ups,
+        }  # fmt: skip
+        db.session.add(DailySummary(commune_id=commune.id, day=day, figures=figures, created_at=now))
+        written += 1
+    db.session.flush()
+    return written

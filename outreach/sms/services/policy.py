@@ -1,0 +1,120 @@
+"""Who may receive an SMS and when: consent, opt-outs, quiet hours, the daily cap per commune."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from outreach.extensions import db
+from outreach.geo.models import AdminUnit, Household, Level
+from outreach.sms.models import OptOut, SmsMessage, Status
+from outreach.sms.services.config import local_zone, settings
+
+# --- who may receive, and when ---------------------------------------------------------------
+
+BLOCK_REASONS = ("no_phone", "no_consent", "opted_out")
+
+
+def opted_out_numbers(phones: list[str]) -> set[str]:
+    if not phones:
+        return set()
+    return set(db.session.scalars(sa.select(OptOut.phone).where(OptOut.phone.in_(set(phones)))))
+
+
+def sms_blocker(household: Household, opted_out: set[str]) -> str | None:
+    """Why no SMS may go to this household now (``BLOCK_REASONS``), or None."""
+    if household.erased_at is not None or not household.phone:
+        return "no_phone"
+    if not household.may_receive_sms:
+        return "no_consent"
+    if household.phone in opted_out:
+        return "opted_out"
+    return None
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def in_quiet_hours(moment: datetime) -> bool:
+    start, end = _clock(settings()["SMS_QUIET_START"]), _clock(settings()["SMS_QUIET_END"])
+    now = moment.astimezone(local_zone()).time()
+    if start == end:
+        return False
+    if start < end:
+        return start <= now < end
+    return now >= start or now < end
+
+
+def next_send_time(moment: datetime) -> datetime:
+    """``moment`` itself, or the end of the quiet hours it falls in (UTC)."""
+    if not in_quiet_hours(moment):
+        return moment
+    local = moment.astimezone(local_zone())
+    end = _clock(settings()["SMS_QUIET_END"])
+    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=local_zone()).astimezone(UTC)
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=local_zone()).astimezone(UTC)
+    return start, start + timedelta(days=1)
+
+
+def schedule(commune_id: int, count: int, *, now: datetime) -> list[datetime]:
+    """When each of ``count`` new messages of a commune may go: after the quiet hours, and within
+    the commune's daily cap (the rest waits for the next days' morning). Nothing is dropped."""
+    cap = settings()["SMS_DAILY_CAP_PER_COMMUNE"]
+    first = next_send_time(now)
+    times: list[datetime] = []
+    day = first.astimezone(local_zone()).date()
+    while len(times) < count:
+        start, end = _day_bounds(day)
+        used = db.session.scalar(
+            sa.select(sa.func.count(SmsMessage.id)).where(
+                SmsMessage.commune_id == commune_id,
+                SmsMessage.due_at >= start,
+                SmsMessage.due_at < end,
+                SmsMessage.status != Status.CANCELLED,
+            )
+        )
+        free = max(cap - used, 0)
+        at = first if day == first.astimezone(local_zone()).date() else next_send_time(start)
+        times.extend([at] * min(free, count - len(times)))
+        day += timedelta(days=1)
+    return times
+
+
+def commune_of(household: Household) -> AdminUnit:
+    unit = household.village
+    while unit is not None and unit.level != Level.COMMUNE:
+        unit = unit.parent
+    return unit
+
+
+# --- opt-out ---------------------------------------------------------------------------------
+
+
+def opt_out(phone: str, *, source: str, keyword: str = "", now: datetime) -> bool:
+    """Stop every SMS to ``phone``: recorded once, and messages still waiting are cancelled."""
+    new = db.session.get(OptOut, phone) is None
+    if new:
+        db.session.add(OptOut(phone=phone, source=source, keyword=keyword[:20], created_at=now))
+    db.session.execute(
+        sa.update(SmsMessage)
+        .where(SmsMessage.to_phone == phone, SmsMessage.status == Status.QUEUED)
+        .values(status=Status.CANCELLED, error_message="opted_out", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return new
+
+
+def opt_in(phone: str) -> bool:
+    """The number may receive SMS again (consent still decides)."""
+    row = db.session.get(OptOut, phone)
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.flush()
+    return True
