@@ -1,13 +1,11 @@
-"""The settings the SMS services read, and the local time zone."""
-
-from zoneinfo import ZoneInfo
+"""The settings the SMS services read; the local zone comes from the one clock."""
 
 from flask import current_app
+
+from outreach.clock import local_zone
+
+__all__ = ["local_zone", "settings"]
 
 
 def settings() -> dict:
     return current_app.config
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings()["BABEL_DEFAULT_TIMEZONE"])

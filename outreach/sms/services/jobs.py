@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from outreach.auth.models import Role, User
+from outreach.clock import day_bounds
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.models import Assignment
@@ -12,7 +13,7 @@ from outreach.sms.models import DailySummary, FollowUpReminder, InboundSms, SmsM
 from outreach.sms.segments import count_segments
 from outreach.sms.services.composing import REMINDER_TEMPLATE, new_token
 from outreach.sms.services.outbox import ATTENTION
-from outreach.sms.services.policy import _day_bounds, commune_of, opted_out_numbers, schedule, sms_blocker
+from outreach.sms.services.policy import commune_of, opted_out_numbers, schedule, sms_blocker
 from outreach.text import clean
 from outreach.visits.models import VisitRecord, current_visits, latest_visits
 
@@ -70,7 +71,7 @@ def follow_up_reminders(*, today: date, now: datetime) -> tuple[int, int]:
 
 def daily_summaries(*, day: date, now: datetime) -> int:
     """Yesterday in numbers for every commune that has a leader, written once per commune and day."""
-    start, end = _day_bounds(day)
+    start, end = day_bounds(day)
     communes = db.session.scalars(
         sa.select(AdminUnit)
         .join(User, User.scope_unit_id == AdminUnit.id)

@@ -14,6 +14,7 @@ from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.consent import opt_out_of
 from outreach.geo.models import AdminUnit, Household
+from outreach.planning.services import FILTERS, pick_households
 from outreach.sms.gateway import INVALID_NUMBER, OPTED_OUT_CODE, Gateway, GatewayError
 from outreach.sms.models import DailySummary, InboundSms, SmsMessage, Status
 from outreach.sms.segments import count_segments, without_diacritics
@@ -168,8 +169,6 @@ def household_messages(actor: User, household_id: int) -> list[SmsMessage]:
 
 def bulk_households(actor: User, *, village_id: int | None, which: str, today: date) -> list[Household]:
     """The households a leader's filter picks (the same filters as assignment)."""
-    from outreach.planning.services import FILTERS, pick_households
-
     require_role(actor, Role.LEADER)
     if which not in FILTERS:
         raise ValidationError({"which": [_("Choose a filter.")]})

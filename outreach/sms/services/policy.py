@@ -1,13 +1,14 @@
 """Who may receive an SMS and when: consent, opt-outs, quiet hours, the daily cap per commune."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from outreach.clock import day_bounds, local_zone
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.sms.models import OptOut, SmsMessage, Status
-from outreach.sms.services.config import local_zone, settings
+from outreach.sms.services.config import settings
 
 # --- who may receive, and when ---------------------------------------------------------------
 
@@ -56,11 +57,6 @@ def next_send_time(moment: datetime) -> datetime:
     return datetime.combine(day, end, tzinfo=local_zone()).astimezone(UTC)
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=local_zone()).astimezone(UTC)
-    return start, start + timedelta(days=1)
-
-
 def schedule(commune_id: int, count: int, *, now: datetime) -> list[datetime]:
     """When each of ``count`` new messages of a commune may go: after the quiet hours, and within
     the commune's daily cap (the rest waits for the next days' morning). Nothing is dropped."""
@@ -69,7 +65,7 @@ def schedule(commune_id: int, count: int, *, now: datetime) -> list[datetime]:
     times: list[datetime] = []
     day = first.astimezone(local_zone()).date()
     while len(times) < count:
-        start, end = _day_bounds(day)
+        start, end = day_bounds(day)
         used = db.session.scalar(
             sa.select(sa.func.count(SmsMessage.id)).where(
                 SmsMessage.commune_id == commune_id,
