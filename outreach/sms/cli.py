@@ -2,8 +2,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from outreach.clock import utcnow
+from outreach.extensions import db
 from outreach.sms.dispatcher import dispatch_all
 from outreach.sms.gateway import gateway_from_config
+from outreach.sms.guides_content import install_guides
 
 sms_cli = AppGroup("sms", help="SMS outbox.")
 
@@ -19,10 +22,6 @@ def dispatch() -> None:
 @sms_cli.command("install-guides")
 def install_guides_command() -> None:
     """Add the four shipped guides (VNeID level 1 and 2, the portal, fees) where their short links are free."""
-    from outreach.extensions import db
-    from outreach.sms.guides_content import install_guides
-    from outreach.types import utcnow
-
     added = install_guides(now=utcnow())
     db.session.commit()
     click.echo(f"{len(added)} guides added: {', '.join('/g/' + g.code for g in added) or 'none'}")

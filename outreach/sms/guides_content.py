@@ -3,6 +3,9 @@
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from outreach.extensions import db
 from outreach.sms.models import Guide
 from outreach.sms.services import GuideInput, save_guide
 
@@ -21,9 +24,5 @@ def shipped_guides() -> list[GuideInput]:
 
 def install_guides(*, now: datetime) -> list[Guide]:
     """Add the shipped guides (those whose short link is not taken yet)."""
-    import sqlalchemy as sa
-
-    from outreach.extensions import db
-
     taken = set(db.session.scalars(sa.select(Guide.code)))
     return [save_guide(None, data, now=now) for data in shipped_guides() if data.code not in taken]
