@@ -1,0 +1,72 @@
+"""Importing online-submission statistics: a file lands whole or not at all.
+
+Two shapes of export are read, CSV or XLSX, whatever the vendor of the province's case-handling
+system: a *summary* (one row per agency and period with counts) and a *dossier list* (one row per
+dossier with its received date and channel), which is streamed and aggregated into the same
+monthly figures. Columns are recognised by their Vietnamese or English headers, wherever the header
+row is (exports often start with a title), and can be chosen by hand.
+
+Importing an agency and period again replaces its figures (the old row is kept, marked replaced,
+so undoing the newer import brings it back).
+"""
+
+from outreach.reports.imports.cells import (
+    channel_of,
+    month_end,
+    parse_count,
+    parse_date,
+    parse_percent,
+    parse_period,
+    range_period,
+)
+from outreach.reports.imports.columns import (
+    DOSSIER_REQUIRED,
+    FIELDS,
+    HEADER_SCAN_ROWS,
+    IMPORT_KINDS,
+    KIND_DOSSIERS,
+    KIND_SUMMARY,
+    MAPPING_ORDER,
+    SUMMARY_REQUIRED,
+    Field,
+    Layout,
+    file_kind,
+    read_layout,
+    recognise,
+)
+from outreach.reports.imports.history import get_import, import_history, undo_import
+from outreach.reports.imports.importing import ImportResult, import_province, import_statistics, may_import
+from outreach.reports.imports.rows import StatRow
+from outreach.reports.imports.storing import slot
+
+__all__ = [
+    "DOSSIER_REQUIRED",
+    "FIELDS",
+    "HEADER_SCAN_ROWS",
+    "IMPORT_KINDS",
+    "KIND_DOSSIERS",
+    "KIND_SUMMARY",
+    "MAPPING_ORDER",
+    "SUMMARY_REQUIRED",
+    "Field",
+    "ImportResult",
+    "Layout",
+    "StatRow",
+    "channel_of",
+    "file_kind",
+    "get_import",
+    "import_history",
+    "import_province",
+    "import_statistics",
+    "may_import",
+    "month_end",
+    "parse_count",
+    "parse_date",
+    "parse_percent",
+    "parse_period",
+    "range_period",
+    "read_layout",
+    "recognise",
+    "slot",
+    "undo_import",
+]
