@@ -6,8 +6,7 @@ only when it lies wholly inside it, so a quarter is never split into guessed mon
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from flask_babel import gettext as _
 from outreach.audit.models import ImportBatch
 from outreach.auth.models import User
 from outreach.auth.scope import unit_in_scope
+from outreach.clock import day_start, local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
@@ -34,7 +34,6 @@ from outreach.text import sort_key
 from outreach.visits.coverage import coverage
 from outreach.visits.models import VisitRecord, current_visits
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")  # a month's visits are those of its days in Việt Nam
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -71,7 +70,7 @@ def report_period(actor: User, unit: AdminUnit, first: str = "", last: str = "")
                 sa.func.min(SubmissionStat.period_start), sa.func.max(SubmissionStat.period_end)
             )
         ).one()
-        start = start or (bounds[0].replace(day=1) if bounds[0] else date.today().replace(day=1))
+        start = start or (bounds[0].replace(day=1) if bounds[0] else local_today().replace(day=1))
         end_month = end_month or (bounds[1].replace(day=1) if bounds[1] else start)
     if end_month < start:
         raise ValidationError({"to": [_("The last month is before the first.")]})
@@ -388,8 +387,8 @@ def _communes_visited(actor: User, unit: AdminUnit, period: Period) -> set[int]:
     """Communes under ``unit`` with at least one (current) visit during ``period``."""
     village = sa.orm.aliased(AdminUnit)
     visits = current_visits().subquery()
-    start = datetime.combine(period.start, datetime.min.time(), tzinfo=LOCAL)
-    end = datetime.combine(period.end + timedelta(days=1), datetime.min.time(), tzinfo=LOCAL)
+    # A month's visits are those of its days where the teams are (the configured zone).
+    start, end = day_start(period.start), day_start(period.end + timedelta(days=1))
     stmt = (
         sa.select(village.parent_id)
         .select_from(visits)
