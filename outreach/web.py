@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from outreach.auth.models import User
+from outreach.auth.permissions import may
 from outreach.auth.services import user_for_token
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db, login_manager
@@ -156,6 +157,7 @@ def init_app(app: Flask) -> None:
         SMS_BLOCK_LABELS=SMS_BLOCK_LABELS,
         SMS_ERROR_LABELS=SMS_ERROR_LABELS,
         SMS_NOTE_LABELS=SMS_NOTE_LABELS,
+        can=lambda action: may(current_user, action),  # what the interface offers the user's role
     )
 
     @app.context_processor
