@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from outreach.auth.permissions import may
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.phone import display_phone
@@ -93,6 +94,7 @@ def init_app(app: Flask) -> None:
         SMS_BLOCK_LABELS=SMS_BLOCK_LABELS,
         SMS_ERROR_LABELS=SMS_ERROR_LABELS,
         SMS_NOTE_LABELS=SMS_NOTE_LABELS,
+        can=lambda action: may(current_user, action),  # what the interface offers the user's role
     )
 
     @app.context_processor

@@ -81,15 +81,14 @@ def unit(unit_id: int):
 
 @api_bp.get("/households")
 def households():
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows, total = services.list_households(
+    found = services.list_households(
         current_user,
         query=request.args.get("q", ""),
         village_id=request.args.get("village_id", type=int),
-        page=page,
+        page=request.args.get("page", 1, type=int),
         per_page=100,
     )
-    return jsonify({"total": total, "page": page, "households": [household_json(h) for h in rows]})
+    return jsonify({"total": found.total, "page": found.page, "households": [household_json(h) for h in found]})
 
 
 @api_bp.get("/households/<int:household_id>")

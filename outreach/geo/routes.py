@@ -146,19 +146,17 @@ def _household_input(form: HouseholdForm) -> services.HouseholdInput:
 
 @geo_bp.get("/households")
 def households():
-    page = max(request.args.get("page", 1, type=int), 1)
     village_id = request.args.get("village", type=int)
     query = request.args.get("q", "")
-    rows, total = services.list_households(current_user, query=query, village_id=village_id, page=page)
+    found = services.list_households(
+        current_user, query=query, village_id=village_id, page=request.args.get("page", 1, type=int), per_page=50
+    )
     return render_template(
         "geo/households.html",
-        households=rows,
-        total=total,
-        page=page,
+        households=found,
         query=query,
         village_id=village_id,
         villages=village_choices(current_user),
-        per_page=50,
     )
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
@@ -395,6 +396,9 @@ def grant_consent(actor: User, household_id: int, purpose: str, *, now: datetime
     return household
 
 
+MAX_HOUSEHOLDS_PER_PAGE = 100  # whatever a caller asks
+
+
 def list_households(
     actor: User,
     *,
@@ -403,8 +407,9 @@ def list_households(
     unit: AdminUnit | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> tuple[list[Household], int]:
-    """Households in scope matching a search (name, address or phone, without diacritics)."""
+) -> Pagination:
+    """One page of the households in scope matching a search (name, address or phone, without
+    diacritics), with their total. A page below 1 is the first; one past the last is empty."""
     stmt = households_in_scope(actor)
     if unit is not None:
         stmt = stmt.where(AdminUnit.path.startswith(unit.path, autoescape=True))
@@ -416,13 +421,14 @@ def list_households(
         if len(digits) >= 3 and digits == word:
             conditions.append(Household.phone.contains(digits.lstrip("0"), autoescape=True))
         stmt = stmt.where(sa.or_(*conditions))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(
-        stmt.order_by(AdminUnit.sort_key, Household.head_name_folded, Household.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    return db.paginate(
+        stmt.order_by(AdminUnit.sort_key, Household.head_name_folded, Household.id),
+        page=page,
+        per_page=per_page,
+        max_per_page=MAX_HOUSEHOLDS_PER_PAGE,
+        error_out=False,
+        count=True,
     )
-    return list(rows), total
 
 
 def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
