@@ -17,16 +17,15 @@ def fake_twilio():
 
 
 @pytest.fixture
-def gateway(app, fake_twilio):
+def gateway(app, fake_twilio, monkeypatch):
     """The real twilio client, pointed at the fake server the way TWILIO_API_BASE does it."""
-    app.config["TWILIO_API_BASE"] = fake_twilio.url
-    app.config["SMS_GATEWAY"] = "twilio"
+    monkeypatch.setitem(app.config, "TWILIO_API_BASE", fake_twilio.url)
+    monkeypatch.setitem(app.config, "SMS_GATEWAY", "twilio")
     from outreach.sms.gateway import gateway_from_config
 
     gw = gateway_from_config(app.config)
     assert isinstance(gw, TwilioGateway)
-    yield gw
-    app.config["SMS_GATEWAY"], app.config["TWILIO_API_BASE"] = "console", ""
+    return gw
 
 
 @pytest.fixture

@@ -91,22 +91,19 @@ def test_a_retry_due_in_the_quiet_hours_waits_for_the_morning(app, users, homes,
     assert message().status == Status.QUEUED
 
 
-def test_daily_cap_per_commune_moves_the_rest_to_the_next_morning(app, users, geo, homes, guide, gateway):
-    app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 2
-    try:
-        leader = users["leader"]
-        more = [
-            make_household(leader, geo["tanha_v2"], f"Hộ {n}", phone=f"09123456{n:02d}", consent_sms=True)
-            for n in range(10, 12)
-        ]
-        ids = [homes["sms"].id] + [h.id for h in more]
-        plan = services.queue_guide_sms(leader, ids, guide.id, "{name} {link}", now=DAY)
-        db.session.commit()
-        assert plan.recipients == 3 and plan.deferred == 1
-        dues = sorted(db.session.scalars(sa.select(SmsMessage.due_at)))
-        assert dues == [DAY, DAY, datetime(2026, 11, 27, 0, 0, tzinfo=UTC)]
-    finally:
-        app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 500
+def test_daily_cap_per_commune_moves_the_rest_to_the_next_morning(app, users, geo, homes, guide, gateway, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_DAILY_CAP_PER_COMMUNE", 2)
+    leader = users["leader"]
+    more = [
+        make_household(leader, geo["tanha_v2"], f"Hộ {n}", phone=f"09123456{n:02d}", consent_sms=True)
+        for n in range(10, 12)
+    ]
+    ids = [homes["sms"].id] + [h.id for h in more]
+    plan = services.queue_guide_sms(leader, ids, guide.id, "{name} {link}", now=DAY)
+    db.session.commit()
+    assert plan.recipients == 3 and plan.deferred == 1
+    dues = sorted(db.session.scalars(sa.select(SmsMessage.due_at)))
+    assert dues == [DAY, DAY, datetime(2026, 11, 27, 0, 0, tzinfo=UTC)]
 
 
 def test_429_and_5xx_are_retried_with_exponential_backoff(app, users, homes, guide, gateway, fake_twilio):
@@ -124,28 +121,23 @@ def test_429_and_5xx_are_retried_with_exponential_backoff(app, users, homes, gui
     assert len(fake_twilio.requests) == 4 and message().attempts == 4 and message().error_code is None
 
 
-def test_retries_stop_after_the_last_attempt(app, users, homes, guide, gateway, fake_twilio):
-    app.config["SMS_MAX_ATTEMPTS"] = 2
-    try:
-        queue(users, homes, guide)
-        fake_twilio.script = [500, 500, 500]
-        dispatch_once(gateway, clock=lambda: DAY)
-        assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=5)) == {"failed": 1}
-        assert dispatch_once(gateway, clock=lambda: DAY + timedelta(hours=5)) == {}
-        assert len(fake_twilio.requests) == 2
-    finally:
-        app.config["SMS_MAX_ATTEMPTS"] = 6
-
-
-def test_connection_refused_is_retried(app, users, homes, guide, fake_twilio):
+def test_retries_stop_after_the_last_attempt(app, users, homes, guide, gateway, fake_twilio, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_MAX_ATTEMPTS", 2)
     queue(users, homes, guide)
-    app.config.update(SMS_GATEWAY="twilio", TWILIO_API_BASE="http://127.0.0.1:9")  # nothing listens there
-    try:
-        unreachable = gateway_from_config(app.config)
-        assert dispatch_once(unreachable, clock=lambda: DAY) == {"queued": 1}
-        assert message().due_at == DAY + timedelta(seconds=30)
-    finally:
-        app.config.update(SMS_GATEWAY="console", TWILIO_API_BASE="")
+    fake_twilio.script = [500, 500, 500]
+    dispatch_once(gateway, clock=lambda: DAY)
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=5)) == {"failed": 1}
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(hours=5)) == {}
+    assert len(fake_twilio.requests) == 2
+
+
+def test_connection_refused_is_retried(app, users, homes, guide, fake_twilio, monkeypatch):
+    queue(users, homes, guide)
+    monkeypatch.setitem(app.config, "SMS_GATEWAY", "twilio")
+    monkeypatch.setitem(app.config, "TWILIO_API_BASE", "http://127.0.0.1:9")  # nothing listens there
+    unreachable = gateway_from_config(app.config)
+    assert dispatch_once(unreachable, clock=lambda: DAY) == {"queued": 1}
+    assert message().due_at == DAY + timedelta(seconds=30)
 
 
 def test_a_dropped_connection_after_sending_is_checked_by_a_person_not_resent(
@@ -214,7 +206,9 @@ def test_cli_dispatch_runs_one_pass(app, runner, users, homes, guide):
 
 
 @pytest.mark.parametrize("households", [1000])
-def test_two_dispatchers_on_postgresql_never_send_twice(app, is_postgres, users, geo, guide, fake_twilio, households):
+def test_two_dispatchers_on_postgresql_never_send_twice(
+    app, is_postgres, users, geo, guide, fake_twilio, households, monkeypatch
+):
     if not is_postgres:
         pytest.skip("FOR UPDATE SKIP LOCKED needs PostgreSQL (set TEST_DATABASE_URL)")
     import threading
@@ -236,8 +230,8 @@ def test_two_dispatchers_on_postgresql_never_send_twice(app, is_postgres, users,
     ]  # fmt: skip
     db.session.execute(sa.insert(SmsMessage), rows)
     db.session.commit()
-    app.config["TWILIO_API_BASE"] = fake_twilio.url
-    app.config["SMS_GATEWAY"] = "twilio"
+    monkeypatch.setitem(app.config, "TWILIO_API_BASE", fake_twilio.url)
+    monkeypatch.setitem(app.config, "SMS_GATEWAY", "twilio")
     errors = []
 
     def dispatcher():
@@ -250,14 +244,11 @@ def test_two_dispatchers_on_postgresql_never_send_twice(app, is_postgres, users,
         except Exception as exc:  # reported below, not lost in the thread
             errors.append(exc)
 
-    try:
-        threads = [threading.Thread(target=dispatcher) for _ in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-    finally:
-        app.config.update(SMS_GATEWAY="console", TWILIO_API_BASE="")
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
     assert errors == []
     bodies = [r["Body"] for r in fake_twilio.sent]
     assert len(bodies) == households and len(set(bodies)) == households
