@@ -55,7 +55,7 @@ test: lint typecheck
 	$(PY) -m pytest
 
 bench: setup
-	$(PY) bench/run.py
+	$(PY) -m bench
 
 # After adding or changing user-facing strings: extract, then translate the new entries in messages.po.
 extract-messages: setup
