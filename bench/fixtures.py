@@ -70,12 +70,12 @@ def setup_field(url: str, households: int, *, assigned: int, located: float = 1.
     today (assign_households); an API token for the member (issue_token)."""
     from outreach.auth.models import Role, User
     from outreach.auth.services import issue_token
+    from outreach.clock import local_today
     from outreach.extensions import db
     from outreach.geo.models import Level
     from outreach.geo.services import HouseholdInput, create_household
     from outreach.planning.services import assign_households
     from outreach.types import utcnow
-    from outreach.web import local_today
 
     rng = random.Random(SEED)
     south, west, north, east = FIELD_BOUNDS

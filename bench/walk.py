@@ -19,7 +19,7 @@ WALK_START = (21.8185, 105.1790)  # just outside the ward's south-west corner, w
 
 
 def walk_stops(count: int) -> list:
-    from outreach.planning.route import Stop
+    from outreach.planning.walk_order import Stop
 
     rng = random.Random(SEED + 4)
     south, west, north, east = FIELD_BOUNDS
@@ -58,7 +58,7 @@ def walk_verdict(name: str, wall: list[float], cpu: list[float], ok: bool = True
 
 def bench_walk(tmp: Path, quick: bool, selected_db: str) -> None:
     """walk_order on 300 stops spread over a ward, then walk_list (query + ordering) for a member."""
-    from outreach.planning.route import walk_order
+    from outreach.planning.walk_order import walk_order
 
     runs = WALK_RUNS_QUICK if quick else WALK_RUNS
     stops = walk_stops(WALK_STOPS)
