@@ -1,67 +1,17 @@
 """The machine-readable description of the JSON API (OpenAPI 3.1). A test keeps it true: every
-route is described, every described route exists, and real answers validate against it."""
+route is described, every described route exists, and real answers validate against it. A visit
+record is described by the declaration the server checks it against (outreach/visits/payload.py)."""
 
 from flask import jsonify
 
 from outreach.api import api_bp
-from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome
+from outreach.visits.payload import json_schemas as visit_schemas
 
 _ERRORS = {"type": "object", "additionalProperties": {"type": "string"}}
 _ERROR = {
     "type": "object",
     "required": ["error"],
     "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "errors": {"type": "object"}},
-}
-
-VISIT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["client_id", "household_id", "device_time", "outcome"],
-    "properties": {
-        "client_id": {
-            "type": "string",
-            "format": "uuid",
-            "description": "Made on the phone; sending it again changes nothing.",
-        },
-        "household_id": {"type": "integer"},
-        "device_time": {
-            "type": "string",
-            "format": "date-time",
-            "description": "When the visit happened, with its time zone.",
-        },
-        "outcome": {"enum": list(Outcome)},
-        "follow_up_on": {
-            "type": ["string", "null"],
-            "format": "date",
-            "description": "Required when outcome is follow_up.",
-        },
-        "people_helped": {"type": "integer", "minimum": 0, "maximum": 50},
-        "helped_under_30": {"type": "integer", "minimum": 0, "maximum": 50},
-        "helped_30_to_59": {"type": "integer", "minimum": 0, "maximum": 50},
-        "helped_60_plus": {"type": "integer", "minimum": 0, "maximum": 50},
-        **{fact: {"type": "boolean"} for fact in HELP_FACTS},
-        "procedure": {"type": "string", "maxLength": 200, "description": "Name or code of the procedure submitted."},
-        "guide_given": {"enum": list(GUIDES)},
-        "obstacles": {"type": "array", "items": {"enum": list(Obstacle)}, "uniqueItems": True},
-        "obstacle_other": {"type": "string", "maxLength": 200},
-        "location_consent": {"type": "boolean"},
-        "location": {
-            "type": ["object", "null"],
-            "description": "Only with the resident's consent.",
-            "required": ["lat", "lon"],
-            "properties": {
-                "lat": {"type": "number"},
-                "lon": {"type": "number"},
-                "accuracy": {"type": ["number", "null"]},
-            },
-        },
-        "notes": {"type": "string", "maxLength": 1000, "description": "Never ID card numbers, passwords or OTP codes."},
-        "supersedes": {
-            "type": ["string", "null"],
-            "format": "uuid",
-            "description": "client_id of the record this corrects.",
-        },
-    },
 }
 
 SYNC_RESPONSE = {
@@ -233,7 +183,7 @@ SPEC = {
         },
         "schemas": {
             "Error": _ERROR,
-            "Visit": VISIT,
+            **visit_schemas(),  # "Visit" and the "Location" it refers to
             "SyncResponse": SYNC_RESPONSE,
             "Assignments": ASSIGNMENTS_RESPONSE,
             "Unit": UNIT,

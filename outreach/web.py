@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from flask import Flask, jsonify, render_template, request, session
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -62,7 +63,18 @@ def _error(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """JSON nested deeper than Python's recursion limit is unreadable input (a 400), not a crash."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+
+
 def init_app(app: Flask) -> None:
+    app.json = BoundedJSONProvider(app)
     @app.template_filter("d")
     def format_day(value: date | datetime | None) -> str:
         """dd/mm/yyyy in every language (the way Vietnamese forms write dates)."""

@@ -63,3 +63,10 @@ def test_a_server_error_is_json_under_api_and_a_page_elsewhere(failing_app, user
     _json_error(client.get("/api/v1/boom", headers=auth), 500, "server_error")
     page = client.get("/teapot")
     assert page.status_code == 418 and "Không thực hiện được" in page.get_data(as_text=True)
+
+
+def test_json_nested_very_deep_is_refused_not_a_crash(client, users):
+    auth = _bearer(users["member"])
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/v1/visits/sync", data=body, content_type="application/json", headers=auth)
+    _json_error(response, 400, "invalid")

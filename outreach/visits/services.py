@@ -2,12 +2,12 @@
 before changes nothing: phones resend, networks drop answers, two requests may race."""
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -18,16 +18,16 @@ from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.models import Household
 from outreach.planning.services import close_assignments
-from outreach.visits.models import GUIDES, HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
+from outreach.visits.models import HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
+from outreach.visits.payload import VISIT_SCHEMA, VisitPayload, read_visit
 
 MAX_BATCH = 500
-_OUTCOMES = frozenset(Outcome)
-_OBSTACLES = frozenset(Obstacle)
-_FIELDS = {
-    "client_id", "household_id", "device_time", "outcome", "follow_up_on", "people_helped",
-    "helped_under_30", "helped_30_to_59", "helped_60_plus", *HELP_FACTS, "procedure", "guide_given",
-    "obstacles", "obstacle_other", "location_consent", "location", "notes", "supersedes",
-}  # fmt: skip
+_FIELDS = frozenset(VisitPayload.model_fields)  # what a phone may send
+_FREE_TEXT = ("procedure", "obstacle_other", "notes")
+_BANDS = ("helped_under_30", "helped_30_to_59", "helped_60_plus")
+_NOBODY_HELPED = (Outcome.NOBODY_HOME, Outcome.REFUSED, Outcome.MOVED_AWAY)
+
+
 # An ID card number (CCCD 12 digits, old CMND 9) or an OTP must never be written down. Digits may be
 # grouped with spaces, dots or dashes ("001-099-012-345"); amounts ("100.000đ") and phones (10) pass.
 _DIGIT_RUN = re.compile(r"\d(?:[ .\-]?\d)*")
@@ -59,138 +59,101 @@ class SyncResult:
         return {"client_id": self.client_id, "status": self.status, "errors": self.errors}
 
 
-def _int(payload: dict, name: str, errors: dict, *, low: int = 0, high: int = 50) -> int:
-    value = payload.get(name, 0)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        errors[name] = _("a whole number from %(low)s to %(high)s", low=low, high=high)
-        return 0
-    return value
+def _declared(name: str) -> dict:
+    """A field's JSON Schema, as the OpenAPI document states it."""
+    return VISIT_SCHEMA["properties"][name]
 
 
-def _bool(payload: dict, name: str, errors: dict) -> bool:
-    value = payload.get(name, False)
-    if not isinstance(value, bool):
-        errors[name] = _("true or false")
-        return False
-    return value
+def _whole_number(name: str):
+    limits = _declared(name)
+    return _l("a whole number from %(low)s to %(high)s", low=limits["minimum"], high=limits["maximum"])
 
 
-def _text(payload: dict, name: str, errors: dict, *, limit: int) -> str:
-    value = payload.get(name, "")
-    if not isinstance(value, str):
-        errors[name] = _("text")
-        return ""
-    value = value.strip()
-    if len(value) > limit:
-        errors[name] = _("at most %(n)s characters", n=limit)
-    elif looks_secret(value):
-        errors[name] = _("looks like an ID card number or an OTP code: never write those down")
-    return value
+# What each field should be, told when it does not fit its declaration (the limits are the declared ones).
+_EXPECTED = {
+    "client_id": _l("a UUID made on the phone"),
+    "household_id": _l("the number of a household"),
+    "device_time": _l("a date and time like 2026-11-26T09:30:00+07:00"),
+    "outcome": _l("one of: %(values)s", values=", ".join(_declared("outcome")["enum"])),
+    "follow_up_on": _l("a date like 2026-12-01"),
+    **{name: _whole_number(name) for name in ("people_helped", *_BANDS)},
+    **dict.fromkeys((*HELP_FACTS, "location_consent"), _l("true or false")),
+    **dict.fromkeys(_FREE_TEXT, _l("text")),
+    "guide_given": _l("empty, printed or sms"),
+    "obstacles": _l("a list of: %(values)s", values=", ".join(_declared("obstacles")["items"]["enum"])),
+    "location": _l("an object with lat, lon and accuracy (metres)"),
+    "supersedes": _l("the client_id of the record being corrected"),
+}
 
 
-def _moment(value, errors: dict, now: datetime) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        errors["device_time"] = _("a date and time like 2026-11-26T09:30:00+07:00")
-        return None
-    if moment.tzinfo is None:
-        errors["device_time"] = _("the time zone is missing")
-        return None
-    if moment > now + timedelta(days=1):
-        errors["device_time"] = _("in the future: check the phone's clock")
-        return None
-    return moment
+def _field_error(name: str, problems: set[str]) -> str:
+    """What to tell the member about a field that does not fit its declaration."""
+    if "extra_forbidden" in problems:
+        return _("unknown field (passwords, OTP codes and ID numbers are never stored)")
+    if "string_too_long" in problems:
+        return _("at most %(n)s characters", n=_declared(name)["maxLength"])
+    if problems & {"string_pattern_mismatch", "string_unicode"}:
+        return _("a character that cannot be stored (NUL, or a broken one)")
+    if "timezone_aware" in problems:
+        return _("the time zone is missing")
+    if name == "location" and problems <= {"greater_than_equal", "less_than_equal"}:
+        return _("latitude or longitude out of range")
+    return str(_EXPECTED[name])
+
+
+def _check_rules(visit: VisitPayload, errors: dict[str, str], now: datetime, *, location_sent: bool) -> None:
+    """The rules between fields, in order, each told on the field to fix. A field that does not fit
+    its declaration is at its default here, and a field already in error keeps its first message."""
+
+    def refuse(name: str, message: str) -> None:
+        errors.setdefault(name, message)
+
+    for name in _FREE_TEXT:
+        if looks_secret(getattr(visit, name)):
+            refuse(name, _("looks like an ID card number or an OTP code: never write those down"))
+    if visit.device_time and visit.device_time > now + timedelta(days=1):
+        refuse("device_time", _("in the future: check the phone's clock"))
+    visit_day = visit.device_time.date() if "device_time" not in errors else None
+    if visit.outcome == Outcome.FOLLOW_UP and visit.follow_up_on is None:
+        refuse("follow_up_on", _("a follow-up needs a date"))
+    if visit.follow_up_on and visit_day and visit.follow_up_on < visit_day:
+        refuse("follow_up_on", _("the follow-up date is before the visit"))
+    bands = [getattr(visit, band) for band in _BANDS]
+    if any(bands) and sum(bands) != visit.people_helped:  # said even over a bad number, as it always was
+        errors["people_helped"] = _("the age bands must add up to the number of people helped")
+    # Nobody helped at a closed door: facts that would inflate the progress figures are refused.
+    if visit.outcome in _NOBODY_HELPED and (visit.people_helped or any(getattr(visit, f) for f in HELP_FACTS)):
+        refuse("outcome", _("nobody was helped with this outcome: clear the people helped and what was done"))
+    if visit.outcome == Outcome.HELPED and not visit.people_helped:
+        refuse("people_helped", _("how many people were helped (at least 1)"))
+    if visit.procedure_submitted and not visit.procedure:
+        refuse("procedure", _("which procedure was submitted (its name or code)"))
+    if Obstacle.OTHER in visit.obstacles and not visit.obstacle_other:
+        refuse("obstacle_other", _("say what the other obstacle was"))
+    if location_sent and not visit.location_consent:  # told instead of anything else wrong with it
+        errors["location"] = _("a location is kept only with the resident's consent")
+
+
+def _values_to_store(visit: VisitPayload) -> dict:
+    """The visit_record columns of a visit, and its obstacles as a sorted list (visit_obstacle rows)."""
+    values = {name: getattr(visit, name) for name in VisitPayload.model_fields if name != "location"}
+    location = visit.location
+    values["obstacles"] = sorted(visit.obstacles)
+    values["lat"], values["lon"], values["accuracy_m"] = (
+        (location.lat, location.lon, location.accuracy) if location else (None, None, None)
+    )
+    return values
 
 
 def check_visit(payload: dict, now: datetime) -> tuple[dict, dict[str, str]]:
-    """Validate one record from a phone: the values to store, and errors by field."""
-    errors: dict[str, str] = {}
+    """Validate one record from a phone: the values to store, and errors by field (a field in error
+    is left out of the values). Types and limits are those of VisitPayload; then the rules."""
     if not isinstance(payload, dict):
         return {}, {"": _("a visit must be a JSON object")}
-    for name in sorted(set(payload) - _FIELDS):
-        errors[name] = _("unknown field (passwords, OTP codes and ID numbers are never stored)")
-    values: dict = {}
-    try:
-        values["client_id"] = str(uuid.UUID(str(payload.get("client_id"))))
-    except ValueError:
-        errors["client_id"] = _("a UUID made on the phone")
-    household_id = payload.get("household_id")
-    if isinstance(household_id, bool) or not isinstance(household_id, int):
-        errors["household_id"] = _("the number of a household")
-    values["household_id"] = household_id
-    values["device_time"] = _moment(payload.get("device_time"), errors, now)
-    outcome = payload.get("outcome")
-    if outcome not in _OUTCOMES:
-        errors["outcome"] = _("one of: %(values)s", values=", ".join(Outcome))
-    values["outcome"] = outcome
-    values["follow_up_on"] = None
-    if payload.get("follow_up_on"):
-        try:
-            values["follow_up_on"] = date.fromisoformat(str(payload["follow_up_on"]))
-        except ValueError:
-            errors["follow_up_on"] = _("a date like 2026-12-01")
-    if outcome == Outcome.FOLLOW_UP and values["follow_up_on"] is None and "follow_up_on" not in errors:
-        errors["follow_up_on"] = _("a follow-up needs a date")
-    if values["follow_up_on"] and values["device_time"] and values["follow_up_on"] < values["device_time"].date():
-        errors["follow_up_on"] = _("the follow-up date is before the visit")
-
-    values["people_helped"] = _int(payload, "people_helped", errors)
-    bands = ("helped_under_30", "helped_30_to_59", "helped_60_plus")
-    for band in bands:
-        values[band] = _int(payload, band, errors)
-    if any(values[b] for b in bands) and sum(values[b] for b in bands) != values["people_helped"]:
-        errors["people_helped"] = _("the age bands must add up to the number of people helped")
-    for fact in HELP_FACTS:
-        values[fact] = _bool(payload, fact, errors)
-    # Nobody helped at a closed door: facts that would inflate the progress figures are refused.
-    if outcome in (Outcome.NOBODY_HOME, Outcome.REFUSED, Outcome.MOVED_AWAY):
-        if values["people_helped"] or any(values[f] for f in HELP_FACTS):
-            errors["outcome"] = _("nobody was helped with this outcome: clear the people helped and what was done")
-    elif outcome == Outcome.HELPED and values["people_helped"] == 0 and "people_helped" not in errors:
-        errors["people_helped"] = _("how many people were helped (at least 1)")
-    values["procedure"] = _text(payload, "procedure", errors, limit=200)
-    if values["procedure_submitted"] and not values["procedure"] and "procedure" not in errors:
-        errors["procedure"] = _("which procedure was submitted (its name or code)")
-    guide = payload.get("guide_given", "")
-    if guide not in GUIDES:
-        errors["guide_given"] = _("empty, printed or sms")
-    values["guide_given"] = guide
-
-    obstacles = payload.get("obstacles", [])
-    if not isinstance(obstacles, list) or any(o not in _OBSTACLES for o in obstacles):
-        errors["obstacles"] = _("a list of: %(values)s", values=", ".join(Obstacle))
-        obstacles = []
-    values["obstacles"] = sorted(set(obstacles))
-    values["obstacle_other"] = _text(payload, "obstacle_other", errors, limit=200)
-    if Obstacle.OTHER in values["obstacles"] and not values["obstacle_other"] and "obstacle_other" not in errors:
-        errors["obstacle_other"] = _("say what the other obstacle was")
-
-    values["location_consent"] = _bool(payload, "location_consent", errors)
-    values["lat"] = values["lon"] = values["accuracy_m"] = None
-    location = payload.get("location")
-    if location is not None:
-        if not values["location_consent"]:
-            errors["location"] = _("a location is kept only with the resident's consent")
-        elif not isinstance(location, dict) or not all(
-            isinstance(location.get(k), int | float) and not isinstance(location.get(k), bool) for k in ("lat", "lon")
-        ):
-            errors["location"] = _("an object with lat, lon and accuracy (metres)")
-        elif not (-90 <= location["lat"] <= 90 and -180 <= location["lon"] <= 180):
-            errors["location"] = _("latitude or longitude out of range")
-        else:
-            values["lat"], values["lon"] = float(location["lat"]), float(location["lon"])
-            accuracy = location.get("accuracy")
-            values["accuracy_m"] = float(accuracy) if isinstance(accuracy, int | float) else None
-    values["notes"] = _text(payload, "notes", errors, limit=1000)
-    supersedes = payload.get("supersedes")
-    values["supersedes"] = None
-    if supersedes is not None:
-        try:
-            values["supersedes"] = str(uuid.UUID(str(supersedes)))
-        except ValueError:
-            errors["supersedes"] = _("the client_id of the record being corrected")
-    return values, errors
+    visit, problems = read_visit(payload)
+    errors = {name: _field_error(name, kinds) for name, kinds in problems.items()}
+    _check_rules(visit, errors, now, location_sent=payload.get("location") is not None)
+    return {name: value for name, value in _values_to_store(visit).items() if name not in errors}, errors
 
 
 def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
@@ -198,12 +161,12 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
     require_role(actor, Role.LEADER, Role.MEMBER)
     client_id = str(payload.get("client_id", "")) if isinstance(payload, dict) else ""
     values, errors = check_visit(payload, now)
-    if "client_id" not in errors:
+    if "client_id" in values:
         client_id = values["client_id"]
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
             return SyncResult(client_id, "duplicate")
     household = None
-    if "household_id" not in errors:
+    if "household_id" in values:
         try:
             household = get_household(actor, values["household_id"])
         except NotFound:
@@ -278,13 +241,13 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
         values, errors = check_visit(record, now)
         client_id = values.get("client_id") or (str(record.get("client_id", "")) if isinstance(record, dict) else "")
         checked.append((client_id, values, errors))
-    ids = [c for c, _v, e in checked if "client_id" not in e]
+    ids = [c for c, v, _e in checked if "client_id" in v]
     seen = (
         set(db.session.scalars(sa.select(VisitRecord.client_id).where(VisitRecord.client_id.in_(ids))))
         if ids
         else set()
     )
-    wanted = {v["household_id"] for _c, v, e in checked if "household_id" not in e}
+    wanted = {v["household_id"] for _c, v, _e in checked if "household_id" in v}
     visible = (
         set(
             db.session.scalars(
@@ -297,10 +260,10 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
     results: list[SyncResult] = []
     rows, obstacles, batch_ids = [], {}, set()
     for client_id, values, errors in checked:
-        if "client_id" not in errors and (client_id in seen or client_id in batch_ids):
+        if "client_id" in values and (client_id in seen or client_id in batch_ids):
             results.append(SyncResult(client_id, "duplicate"))
             continue
-        if "household_id" not in errors and values["household_id"] not in visible:
+        if "household_id" in values and values["household_id"] not in visible:
             errors["household_id"] = _("no such household in your area")
         if errors:
             results.append(SyncResult(client_id, "rejected", errors))
