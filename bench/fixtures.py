@@ -75,7 +75,6 @@ def setup_field(url: str, households: int, *, assigned: int, located: float = 1.
     from outreach.geo.models import Level
     from outreach.geo.services import HouseholdInput, create_household
     from outreach.planning.services import assign_households
-    from outreach.types import utcnow
 
     rng = random.Random(SEED)
     south, west, north, east = FIELD_BOUNDS
@@ -111,10 +110,10 @@ def setup_field(url: str, households: int, *, assigned: int, located: float = 1.
                 consent_sms=bool(phone) and rng.random() < 0.6,
             )
             ids.append(create_household(leader, data, now=NOW, confirm_duplicate=True).id)
-        today = local_today()
+        today = local_today(NOW)
         if assigned:
-            assign_households(leader, member.id, ids[:assigned], due_on=today, now=utcnow())
-        token = issue_token(member, label="bench", now=utcnow())
+            assign_households(leader, member.id, ids[:assigned], due_on=today, now=NOW)
+        token = issue_token(member, label="bench", now=NOW)
         db.session.commit()
         member_id = member.id
     close(app)

@@ -23,7 +23,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench")
-NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+def _run_clock() -> datetime:
+    """The one clock of a run: read once by the parent (or pinned with BENCH_NOW=ISO-8601) and handed to
+    every child process through the environment, so that data, seeds and timings agree on the day. The
+    app served over HTTP reads the real clock, so pin BENCH_NOW only for benchmarks that do not serve."""
+    pinned = os.environ.get("BENCH_NOW")
+    if pinned:
+        return datetime.fromisoformat(pinned)
+    now = datetime.now(UTC).replace(microsecond=0)
+    os.environ["BENCH_NOW"] = now.isoformat()
+    return now
+
+
+NOW = _run_clock()
 SEED = 20261126
 
 failures: list[str] = []

@@ -19,6 +19,7 @@ def bench_maps(tmp: Path, quick: bool, selected_db: str) -> None:
     import sqlalchemy as sa
 
     from outreach.auth.models import Role, User
+    from outreach.clock import local_today
     from outreach.demo.seed import seed_demo
     from outreach.extensions import db
     from outreach.geo.models import AdminUnit, Household, Level
@@ -75,7 +76,7 @@ def bench_maps(tmp: Path, quick: bool, selected_db: str) -> None:
             )
 
             start = time.perf_counter()
-            points = services.household_points(leader, commune, today=NOW.date())
+            points = services.household_points(leader, commune, today=local_today(NOW))
             dots = [
                 builders.HouseholdDot(p.lat, p.lon, p.status, f"{p.name} · {p.address}", f"/households/{p.id}")
                 for p in points

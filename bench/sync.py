@@ -6,11 +6,12 @@ import random
 import time
 import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 from bench.fixtures import FIELD_BOUNDS, setup_field
 from bench.harness import (
+    NOW,
     SEED,
     close,
     databases,
@@ -43,7 +44,7 @@ def visit_payloads(count: int, household_ids: list[int], *, seed: int) -> list[d
     rng = random.Random(seed)
     codes = [o.value for o in Obstacle if o != Obstacle.OTHER]
     local = timezone(timedelta(hours=7))
-    now = datetime.now(UTC)
+    now = NOW
     south, west, north, east = FIELD_BOUNDS
     visits = []
     for i in range(count):
@@ -98,10 +99,9 @@ def sync_over_http(base: str, token: str, visits: list[dict]) -> dict:
 def visit_rows(visits: list[dict], member_id: int) -> tuple[list[dict], list[list[dict]]]:
     """The visit_record and visit_obstacle rows the endpoint stores for these visits (via check_visit),
     with ids given here so each batch is one executemany per table."""
-    from outreach.types import utcnow
     from outreach.visits.services import check_visit
 
-    now = utcnow()
+    now = NOW
     records, obstacles = [], []
     for number, payload in enumerate(visits, start=1):
         values, errors = check_visit(payload, now)
