@@ -5,9 +5,10 @@ caller's transaction. At the end, if any row was bad, every error is raised toge
 the caller rolls back, so nothing of the file stays.
 """
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -77,7 +78,8 @@ class _Communes:
     """Commune lookup by code within the actor's scope, cached; a code in both datasets needs the dataset."""
 
     def __init__(self, actor: User | None, dataset: str | None):
-        self.actor, self.dataset, self.cache = actor, dataset, {}
+        self.actor, self.dataset = actor, dataset
+        self.cache: dict[tuple[str, str], AdminUnit | str] = {}
 
     def get(self, code: str, dataset: str) -> AdminUnit | str:
         key = (code, dataset or self.dataset or "")
@@ -100,16 +102,21 @@ class _Communes:
         return self.cache[key]
 
 
-def _number(value: str, *, integer: bool = False) -> float | int | None:
-    if value == "":
-        return None
-    value = value.replace(",", ".") if not integer else value
-    return int(value) if integer else float(value)
+def _number(value: str) -> float | None:
+    """A decimal number, with a point or a comma; None for an empty cell."""
+    return float(value.replace(",", ".")) if value != "" else None
 
 
-def _parsed(row: dict[str, str], column: str, problems: list[str], *, integer: bool = False) -> float | int | None:
+def _whole_number(value: str) -> int | None:
+    return int(value) if value != "" else None
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _parsed(row: dict[str, str], column: str, problems: list[str], parse: Callable[[str], _N | None]) -> _N | None:
     try:
-        return _number(row.get(column, ""), integer=integer)
+        return parse(row.get(column, ""))
     except ValueError:
         problems.append(_("%(column)s: “%(value)s” is not a number", column=COLUMN_LABELS[column], value=row[column]))
         return None
@@ -147,7 +154,7 @@ def import_households(
     errors = RowErrors()
     communes = _Communes(actor, dataset)
     villages: dict[tuple[int, str], int | None] = {}
-    pending: list[tuple[dict, list[str]]] = []
+    pending: list[tuple[dict[str, Any], list[Purpose]]] = []
     count = 0
     actor_id = actor.id if actor else None
 
@@ -174,8 +181,8 @@ def import_households(
                 )
         consent_phone = _yes_no(row, "consent_phone", problems)
         consent_sms = _yes_no(row, "consent_sms", problems)
-        members = _parsed(row, "members", problems, integer=True)
-        lat, lon = _parsed(row, "lat", problems), _parsed(row, "lon", problems)
+        members = _parsed(row, "members", problems, _whole_number)
+        lat, lon = _parsed(row, "lat", problems, _number), _parsed(row, "lon", problems, _number)
         data = HouseholdInput(
             village_id=village_id,
             head_name=row["head_name"],
@@ -237,8 +244,11 @@ def import_households(
     return ImportResult(batch=batch, rows=count, created=count)
 
 
-def _insert_households(pending: list[tuple[dict, list[str]]], actor_id: int | None, now: datetime) -> None:
+def _insert_households(
+    pending: list[tuple[dict[str, Any], list[Purpose]]], actor_id: int | None, now: datetime
+) -> None:
     rows = [row for row, _purposes in pending]
+    ids: Sequence[int]
     if db.session.get_bind().dialect.name == "postgresql":
         ids = _copy_households(rows)
     else:
@@ -266,7 +276,7 @@ def _insert_households(pending: list[tuple[dict, list[str]]], actor_id: int | No
         db.session.execute(sa.insert(Consent.__table__), consents)
 
 
-def _copy_households(rows: list[dict]) -> list[int]:
+def _copy_households(rows: list[dict[str, Any]]) -> Sequence[int]:
     """PostgreSQL: reserve ids from the sequence, then COPY (an INSERT ... RETURNING of 13,000
     parameters per batch spends most of its time in the driver; COPY is about ten times faster)."""
     ids = db.session.scalars(
@@ -277,11 +287,13 @@ def _copy_households(rows: list[dict]) -> list[int]:
     return ids
 
 
-def _copy_rows(table: str, rows: list[dict]) -> None:
+def _copy_rows(table: str, rows: Sequence[Mapping[str, Any]]) -> None:
     """COPY rows into a table inside the session's transaction (values must already be database-ready:
     aware UTC datetimes, plain numbers and strings)."""
     columns = list(rows[0])
-    cursor = db.session.connection().connection.driver_connection.cursor()
+    driver = db.session.connection().connection.driver_connection
+    assert driver is not None  # the session holds an open connection, which has its driver's
+    cursor = driver.cursor()
     column_list = ", ".join(f'"{c}"' for c in columns)
     with cursor, cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
         for row in rows:
