@@ -8,7 +8,7 @@ the caller rolls back, so nothing of the file stays.
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO, TypeVar
+from typing import BinaryIO, NotRequired, TypedDict, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -64,6 +64,36 @@ VILLAGE_COLUMNS = [
 ]
 
 CHUNK = 2000
+
+
+class _HouseholdRow(TypedDict):
+    """A household as inserted (or copied) in bulk: database-ready values, in the table's terms."""
+
+    id: NotRequired[int]  # reserved from the sequence before a COPY
+    village_id: int
+    head_name: str
+    head_name_folded: str
+    address: str
+    address_folded: str
+    phone: str | None
+    members: int
+    lat: float | None
+    lon: float | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+    created_by_id: int | None
+    import_batch_id: int
+
+
+class _ConsentRow(TypedDict):
+    household_id: int
+    purpose: str
+    text_version: str
+    text: str
+    method: str
+    collected_by_id: int | None
+    collected_at: datetime
 
 
 @dataclass
@@ -154,7 +184,7 @@ def import_households(
     errors = RowErrors()
     communes = _Communes(actor, dataset)
     villages: dict[tuple[int, str], int | None] = {}
-    pending: list[tuple[dict[str, Any], list[Purpose]]] = []
+    pending: list[tuple[_HouseholdRow, list[Purpose]]] = []
     count = 0
     actor_id = actor.id if actor else None
 
@@ -205,6 +235,7 @@ def import_households(
             continue
         if errors:
             continue  # the file will be refused; keep checking, stop writing
+        assert village_id is not None and data.members is not None  # else the problems above said so
         purposes = [Purpose.STORE_PHONE] if phone else []
         if phone and consent_sms:
             purposes.append(Purpose.RECEIVE_SMS)
@@ -244,9 +275,7 @@ def import_households(
     return ImportResult(batch=batch, rows=count, created=count)
 
 
-def _insert_households(
-    pending: list[tuple[dict[str, Any], list[Purpose]]], actor_id: int | None, now: datetime
-) -> None:
+def _insert_households(pending: list[tuple[_HouseholdRow, list[Purpose]]], actor_id: int | None, now: datetime) -> None:
     rows = [row for row, _purposes in pending]
     ids: Sequence[int]
     if db.session.get_bind().dialect.name == "postgresql":
@@ -255,7 +284,7 @@ def _insert_households(
         table = Household.__table__
         insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
         ids = db.session.execute(insert, rows).scalars().all()
-    consents = [
+    consents: list[_ConsentRow] = [
         {
             "household_id": household_id,
             "purpose": purpose.value,
@@ -276,7 +305,7 @@ def _insert_households(
         db.session.execute(sa.insert(Consent.__table__), consents)
 
 
-def _copy_households(rows: list[dict[str, Any]]) -> Sequence[int]:
+def _copy_households(rows: list[_HouseholdRow]) -> Sequence[int]:
     """PostgreSQL: reserve ids from the sequence, then COPY (an INSERT ... RETURNING of 13,000
     parameters per batch spends most of its time in the driver; COPY is about ten times faster)."""
     ids = db.session.scalars(
@@ -287,7 +316,7 @@ def _copy_households(rows: list[dict[str, Any]]) -> Sequence[int]:
     return ids
 
 
-def _copy_rows(table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+def _copy_rows(table: str, rows: Sequence[Mapping[str, object]]) -> None:
     """COPY rows into a table inside the session's transaction (values must already be database-ready:
     aware UTC datetimes, plain numbers and strings)."""
     columns = list(rows[0])

@@ -1,6 +1,6 @@
 import json
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -33,7 +33,13 @@ def logged_in():
     pass
 
 
-def _tiles() -> dict:
+class _Tiles(TypedDict):
+    tiles_url: str | None
+    attribution: str
+
+
+def _tiles() -> _Tiles:
+    """The tile server the settings name, as every map builder takes it."""
     return {
         "tiles_url": current_app.config["MAP_TILES_URL"],
         "attribution": current_app.config["MAP_TILES_ATTRIBUTION"],
