@@ -168,8 +168,9 @@ def new_household():
     require_role(current_user, Role.LEADER, Role.MEMBER)
     form = HouseholdForm()
     _household_form(form)
-    if request.method == "GET" and request.args.get("village", type=int):
-        form.village_id.data = request.args.get("village", type=int)
+    village_id = request.args.get("village", type=int)
+    if request.method == "GET" and village_id:
+        form.village_id.data = village_id
     duplicates = []
     if form.validate_on_submit():
         try:
