@@ -1,5 +1,7 @@
 """The extensions, created unbound and attached in ``create_app``."""
 
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
 from flask import current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -9,8 +11,11 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,8 +29,28 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+    if TYPE_CHECKING:
+        # SQLAlchemy declares a FromClause (a model may map a join); every model here maps one table.
+        __table__: ClassVar[Table]
+
 
 db = SQLAlchemy(model_class=Base)
+
+# The base of every model. At run time it is ``db.Model``: Flask-SQLAlchemy's copy of ``Base`` with
+# its mixins (table names, binds, the query property). A type checker cannot take a base class from
+# an attribute (python/mypy#8603), so it sees ``Base``, which declares the same mapping.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows a plain UPDATE or DELETE changed. ``Session.execute`` is typed to return a ``Result``;
+    for such a statement it is a ``CursorResult``, and SQLAlchemy says to cast for its ``rowcount``."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

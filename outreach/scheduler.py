@@ -112,7 +112,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 def scheduler_command() -> None:
     """Run the scheduler (SMS outbox, follow-up reminders, daily summaries) until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as the app
     try:
         with single_instance(app):
             scheduler = build_scheduler(app)

@@ -1,13 +1,17 @@
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from outreach.extensions import db
+from outreach.extensions import Model
 from outreach.types import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from outreach.auth.models import User
 
-class AuditEvent(db.Model):
+
+class AuditEvent(Model):
     """One thing somebody did that must be answerable later: logins, exports, erasures, roles."""
 
     __tablename__ = "audit_event"
@@ -20,11 +24,11 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(sa.String(40), index=True)
     target_type: Mapped[str] = mapped_column(sa.String(40), default="")
     target_id: Mapped[str] = mapped_column(sa.String(40), default="")
-    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     ip: Mapped[str] = mapped_column(sa.String(45), default="")
 
 
-class ImportBatch(db.Model):
+class ImportBatch(Model):
     """A file that was imported whole; the same file (by hash) is not imported twice while its import stands.
 
     An undone import keeps its row (the history says who undid it and when), so the same file may
@@ -53,8 +57,8 @@ class ImportBatch(db.Model):
     # The unit the file speaks for (a province's statistics), for who may see and undo it.
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
     # What the import found: columns used, warnings, agencies to resolve, rows created and replaced.
-    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
-    created_by = relationship("User", foreign_keys=[created_by_id])
+    created_by: Mapped["User | None"] = relationship(foreign_keys=[created_by_id])

@@ -7,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from outreach.extensions import db
+from outreach.extensions import Model
 from outreach.geo.models import AdminUnit
 from outreach.types import UTCDateTime, utcnow
 
@@ -19,7 +19,7 @@ class Role(StrEnum):
     MEMBER = "member"  # team member: their assignments and records
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
     __table_args__ = (
         sa.CheckConstraint("role in ('admin', 'staff', 'leader', 'member')", name="role"),
@@ -57,7 +57,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_token"

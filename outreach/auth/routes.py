@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Literal
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,6 +14,9 @@ from outreach.errors import ValidationError
 from outreach.extensions import db, limiter
 from outreach.forms import show_form_errors
 from outreach.types import utcnow
+
+if TYPE_CHECKING:
+    from outreach.geo.models import AdminUnit
 
 auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -103,7 +108,9 @@ def only_admins():
         abort(403)
 
 
-def _unit_or_error(form) -> object:
+def _unit_or_error(form: UserCreateForm | UserChangeForm) -> "AdminUnit | None | Literal[False]":
+    """The unit the form names, None when it names none, or False when the name was refused (the
+    form says why)."""
     code = (form.unit_code.data or "").strip()
     if not code:
         return None
@@ -167,7 +174,7 @@ def user_detail(user_id: int):
 # --- the commune's team (leaders) ------------------------------------------------------------
 
 
-def _team_places() -> list:
+def _team_places() -> list[SelectChoice]:
     commune = current_user.scope_unit
     return [SelectChoice(commune.id, _("the whole commune"))] + [
         SelectChoice(v.id, v.name) for v in village_choices(current_user) if v.parent_id == commune.id

@@ -55,10 +55,12 @@ def require_role(actor: User, *roles: Role) -> None:
 def manageable_commune(actor: User, unit: AdminUnit) -> AdminUnit:
     """The commune whose villages and households ``actor`` may change, for a unit in it."""
     require_role(actor, Role.LEADER)
-    commune = unit
+    commune: AdminUnit | None = unit
     while commune is not None and commune.level != Level.COMMUNE:
         commune = commune.parent
-    if commune is None or (actor.role != Role.ADMIN and not commune.path.startswith(actor.scope_unit.path)):
+    if commune is None:
+        raise NotFound(unit.id)
+    if actor.role != Role.ADMIN and (actor.scope_unit is None or not commune.path.startswith(actor.scope_unit.path)):
         raise NotFound(unit.id)
     return commune
 

@@ -12,7 +12,7 @@ from outreach.audit.services import record_event
 from outreach.auth.models import ApiToken, Role, User
 from outreach.auth.scope import get_unit, require_role, unit_in_scope
 from outreach.errors import NotFound, ValidationError
-from outreach.extensions import db
+from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Level
 from outreach.labels import LEVEL_LABELS, ROLE_LABELS
 from outreach.text import fold
@@ -50,7 +50,9 @@ def _describe(unit: AdminUnit) -> str:
 
 def unit_reference(unit: AdminUnit) -> str:
     """How to write a unit in a form or a command: its code, with the dataset only when needed."""
-    same_code = db.session.scalar(sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.code == unit.code))
+    same_code = db.session.execute(
+        sa.select(sa.func.count(AdminUnit.id)).where(AdminUnit.code == unit.code)
+    ).scalar_one()
     return f"{unit.dataset}:{unit.code}" if same_code > 1 else unit.code
 
 
@@ -210,7 +212,7 @@ def revoke_tokens(user: User, *, now: datetime, token_id: int | None = None) -> 
     stmt = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     if token_id is not None:
         stmt = stmt.where(ApiToken.id == token_id)
-    count = db.session.execute(stmt.values(revoked_at=now)).rowcount
+    count = rowcount(db.session.execute(stmt.values(revoked_at=now)))
     if count:
         record_event(user, "token.revoke", target=user, detail={"tokens": count}, now=now)
     return count

@@ -158,13 +158,14 @@ def _name(rng: random.Random) -> str:
 
 
 def _point(rng: random.Random, unit: AdminUnit) -> tuple[float | None, float | None]:
-    if not unit.has_bounds:
+    box = unit.bounds
+    if box is None:
         return unit.lat, unit.lon
     # Keep away from the edges of the box, where it may leave the commune.
-    dy, dx = (unit.north - unit.south) * 0.2, (unit.east - unit.west) * 0.2
+    dy, dx = (box.north - box.south) * 0.2, (box.east - box.west) * 0.2
     return (
-        round(rng.uniform(unit.south + dy, unit.north - dy), 6),
-        round(rng.uniform(unit.west + dx, unit.east - dx), 6),
+        round(rng.uniform(box.south + dy, box.north - dy), 6),
+        round(rng.uniform(box.west + dx, box.east - dx), 6),
     )
 
 
@@ -179,7 +180,9 @@ def seed_demo(*, now: datetime) -> DemoSummary:
     """Build the demo in the current transaction (the caller commits)."""
     rng = random.Random(SEED)
     import_units("legacy", "Tuyên Quang")
-    province = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.dataset == "legacy", AdminUnit.code == "08"))
+    province = db.session.execute(
+        sa.select(AdminUnit).where(AdminUnit.dataset == "legacy", AdminUnit.code == "08")
+    ).scalar_one()
     communes = list(
         db.session.scalars(
             sa.select(AdminUnit)
@@ -225,7 +228,9 @@ def seed_demo(*, now: datetime) -> DemoSummary:
             (
                 username,
                 role.value,
-                (f"{unit.name}, {unit.parent.name}" if unit.level == Level.VILLAGE else unit.name) if unit else "—",
+                (f"{unit.name}, {unit.parent_unit.name}" if unit.level == Level.VILLAGE else unit.name)
+                if unit
+                else "—",
             )
         )
         return user
@@ -255,7 +260,7 @@ def seed_demo(*, now: datetime) -> DemoSummary:
     )
     households = 0
     for village in villages:
-        collector = leader_of.get(village.parent.code)
+        collector = leader_of.get(village.parent_unit.code)
         for _n in range(rng.randint(35, 110)):
             household = Household(
                 village_id=village.id,
@@ -268,7 +273,7 @@ def seed_demo(*, now: datetime) -> DemoSummary:
                 updated_at=now,
                 created_by_id=collector.id if collector else None,
             )
-            if rng.random() < 0.75:
+            if rng.random() < 0.75 and village.lat is not None and village.lon is not None:
                 household.lat, household.lon = (
                     round(village.lat + rng.gauss(0, 0.003), 6),
                     round(village.lon + rng.gauss(0, 0.003), 6),
@@ -299,12 +304,10 @@ def seed_demo(*, now: datetime) -> DemoSummary:
         rng, spring, leader_of, {v.id for v in tanha_villages[:2]}, password=PASSWORD, now=now
     ):
         users.append((username, role, unit_name))
-    seed_statistics(
-        rng, province, set(HOUSEHOLD_COMMUNES), today=local_today(now), now=now
-    )
-    districts = db.session.scalar(
+    seed_statistics(rng, province, set(HOUSEHOLD_COMMUNES), today=local_today(now), now=now)
+    districts = db.session.execute(
         sa.select(sa.func.count()).where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.DISTRICT)
-    )
+    ).scalar_one()
     return DemoSummary(
         districts=districts, communes=len(communes), villages=len(village_rows), households=households, users=users
     )
@@ -318,7 +321,7 @@ def _seed_field_work(
     name = f"Gõ cửa từng nhà – Quý {QUARTERS[(today.month - 1) // 3]}/{today.year}"
     campaign = save_campaign(
         leader,
-        villages[0].parent,
+        villages[0].parent_unit,
         CampaignInput(name, today - timedelta(days=20), today + timedelta(days=40),
                       [v.id for v in villages], goal_visited_pct=100, goal_activated_pct=80),
         now=now,

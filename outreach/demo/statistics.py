@@ -149,7 +149,7 @@ def seed_statistics(
             return f"UBND {unit.name[0].lower()}{unit.name[1:]}"
         name = f"UBND {(unit.kind or 'xã').lower()} {unit.short_name}"
         if len(by_short[fold(unit.short_name)]) > 1 and unit.id != ambiguous:
-            name += f", {unit.parent.name.lower()}"
+            name += f", {unit.parent_unit.name.lower()}"
         return name
 
     lines = [

@@ -5,9 +5,10 @@ caller's transaction. At the end, if any row was bad, every error is raised toge
 the caller rolls back, so nothing of the file stays.
 """
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import BinaryIO, NotRequired, TypedDict, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -65,6 +66,36 @@ VILLAGE_COLUMNS = [
 CHUNK = 2000
 
 
+class _HouseholdRow(TypedDict):
+    """A household as inserted (or copied) in bulk: database-ready values, in the table's terms."""
+
+    id: NotRequired[int]  # reserved from the sequence before a COPY
+    village_id: int
+    head_name: str
+    head_name_folded: str
+    address: str
+    address_folded: str
+    phone: str | None
+    members: int
+    lat: float | None
+    lon: float | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+    created_by_id: int | None
+    import_batch_id: int
+
+
+class _ConsentRow(TypedDict):
+    household_id: int
+    purpose: str
+    text_version: str
+    text: str
+    method: str
+    collected_by_id: int | None
+    collected_at: datetime
+
+
 @dataclass
 class ImportResult:
     batch: ImportBatch | None
@@ -77,7 +108,8 @@ class _Communes:
     """Commune lookup by code within the actor's scope, cached; a code in both datasets needs the dataset."""
 
     def __init__(self, actor: User | None, dataset: str | None):
-        self.actor, self.dataset, self.cache = actor, dataset, {}
+        self.actor, self.dataset = actor, dataset
+        self.cache: dict[tuple[str, str], AdminUnit | str] = {}
 
     def get(self, code: str, dataset: str) -> AdminUnit | str:
         key = (code, dataset or self.dataset or "")
@@ -100,16 +132,21 @@ class _Communes:
         return self.cache[key]
 
 
-def _number(value: str, *, integer: bool = False) -> float | int | None:
-    if value == "":
-        return None
-    value = value.replace(",", ".") if not integer else value
-    return int(value) if integer else float(value)
+def _number(value: str) -> float | None:
+    """A decimal number, with a point or a comma; None for an empty cell."""
+    return float(value.replace(",", ".")) if value != "" else None
 
 
-def _parsed(row: dict[str, str], column: str, problems: list[str], *, integer: bool = False) -> float | int | None:
+def _whole_number(value: str) -> int | None:
+    return int(value) if value != "" else None
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _parsed(row: dict[str, str], column: str, problems: list[str], parse: Callable[[str], _N | None]) -> _N | None:
     try:
-        return _number(row.get(column, ""), integer=integer)
+        return parse(row.get(column, ""))
     except ValueError:
         problems.append(_("%(column)s: “%(value)s” is not a number", column=COLUMN_LABELS[column], value=row[column]))
         return None
@@ -147,7 +184,7 @@ def import_households(
     errors = RowErrors()
     communes = _Communes(actor, dataset)
     villages: dict[tuple[int, str], int | None] = {}
-    pending: list[tuple[dict, list[str]]] = []
+    pending: list[tuple[_HouseholdRow, list[Purpose]]] = []
     count = 0
     actor_id = actor.id if actor else None
 
@@ -174,8 +211,8 @@ def import_households(
                 )
         consent_phone = _yes_no(row, "consent_phone", problems)
         consent_sms = _yes_no(row, "consent_sms", problems)
-        members = _parsed(row, "members", problems, integer=True)
-        lat, lon = _parsed(row, "lat", problems), _parsed(row, "lon", problems)
+        members = _parsed(row, "members", problems, _whole_number)
+        lat, lon = _parsed(row, "lat", problems, _number), _parsed(row, "lon", problems, _number)
         data = HouseholdInput(
             village_id=village_id,
             head_name=row["head_name"],
@@ -198,6 +235,7 @@ def import_households(
             continue
         if errors:
             continue  # the file will be refused; keep checking, stop writing
+        assert village_id is not None and data.members is not None  # else the problems above said so
         purposes = [Purpose.STORE_PHONE] if phone else []
         if phone and consent_sms:
             purposes.append(Purpose.RECEIVE_SMS)
@@ -237,15 +275,16 @@ def import_households(
     return ImportResult(batch=batch, rows=count, created=count)
 
 
-def _insert_households(pending: list[tuple[dict, list[str]]], actor_id: int | None, now: datetime) -> None:
+def _insert_households(pending: list[tuple[_HouseholdRow, list[Purpose]]], actor_id: int | None, now: datetime) -> None:
     rows = [row for row, _purposes in pending]
+    ids: Sequence[int]
     if db.session.get_bind().dialect.name == "postgresql":
         ids = _copy_households(rows)
     else:
         table = Household.__table__
         insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
         ids = db.session.execute(insert, rows).scalars().all()
-    consents = [
+    consents: list[_ConsentRow] = [
         {
             "household_id": household_id,
             "purpose": purpose.value,
@@ -266,7 +305,7 @@ def _insert_households(pending: list[tuple[dict, list[str]]], actor_id: int | No
         db.session.execute(sa.insert(Consent.__table__), consents)
 
 
-def _copy_households(rows: list[dict]) -> list[int]:
+def _copy_households(rows: list[_HouseholdRow]) -> Sequence[int]:
     """PostgreSQL: reserve ids from the sequence, then COPY (an INSERT ... RETURNING of 13,000
     parameters per batch spends most of its time in the driver; COPY is about ten times faster)."""
     ids = db.session.scalars(
@@ -277,11 +316,13 @@ def _copy_households(rows: list[dict]) -> list[int]:
     return ids
 
 
-def _copy_rows(table: str, rows: list[dict]) -> None:
+def _copy_rows(table: str, rows: Sequence[Mapping[str, object]]) -> None:
     """COPY rows into a table inside the session's transaction (values must already be database-ready:
     aware UTC datetimes, plain numbers and strings)."""
     columns = list(rows[0])
-    cursor = db.session.connection().connection.driver_connection.cursor()
+    driver = db.session.connection().connection.driver_connection
+    assert driver is not None  # the session holds an open connection, which has its driver's
+    cursor = driver.cursor()
     column_list = ", ".join(f'"{c}"' for c in columns)
     with cursor, cursor.copy(f'COPY "{table}" ({column_list}) FROM STDIN') as copy:
         for row in rows:

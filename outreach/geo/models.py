@@ -1,12 +1,16 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from outreach.extensions import db
+from outreach.extensions import Model
 from outreach.text import fold, sort_key
 from outreach.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from outreach.auth.models import User
 
 
 class Level(StrEnum):
@@ -32,7 +36,14 @@ def unit_names(full: str, short: str) -> dict[str, str]:
     }
 
 
-class AdminUnit(db.Model):
+class Bounds(NamedTuple):
+    south: float
+    west: float
+    north: float
+    east: float
+
+
+class AdminUnit(Model):
     """A node of the administrative tree. A code is unique only together with its dataset.
 
     ``path`` lists the codes from the province down ("legacy/08/070/02216/"), so a
@@ -73,11 +84,25 @@ class AdminUnit(db.Model):
     households: WriteOnlyMapped["Household"] = relationship(back_populates="village", passive_deletes=True)
 
     @property
+    def bounds(self) -> Bounds | None:
+        if self.south is None or self.west is None or self.north is None or self.east is None:
+            return None
+        return Bounds(self.south, self.west, self.north, self.east)
+
+    @property
     def has_bounds(self) -> bool:
-        return None not in (self.south, self.west, self.north, self.east)
+        return self.bounds is not None
 
     def contains(self, lat: float, lon: float) -> bool:
-        return self.has_bounds and self.south <= lat <= self.north and self.west <= lon <= self.east
+        box = self.bounds
+        return box is not None and box.south <= lat <= box.north and box.west <= lon <= box.east
+
+    @property
+    def parent_unit(self) -> "AdminUnit":
+        """The parent of a unit below a province: it always has one (the ``root_is_province`` check)."""
+        if self.parent is None:
+            raise ValueError(f"{self!r} is a province: it has no parent")
+        return self.parent
 
     def ancestors(self) -> list["AdminUnit"]:
         chain, unit = [], self.parent
@@ -90,7 +115,7 @@ class AdminUnit(db.Model):
         return f"<AdminUnit {self.dataset}:{self.code} {self.name}>"
 
 
-class Household(db.Model):
+class Household(Model):
     """A household of a village. After erasure only the row (for anonymous counts) remains."""
 
     __tablename__ = "household"
@@ -118,6 +143,11 @@ class Household(db.Model):
         back_populates="household", order_by="Consent.collected_at", cascade="all, delete-orphan"
     )
 
+    @property
+    def location(self) -> tuple[float, float] | None:
+        """(lat, lon), or None for a household with no location."""
+        return (self.lat, self.lon) if self.lat is not None and self.lon is not None else None
+
     def active_consent(self, purpose: str) -> "Consent | None":
         for consent in reversed(self.consents):
             if consent.purpose == purpose and consent.withdrawn_at is None:
@@ -139,7 +169,7 @@ class Purpose(StrEnum):
     RECEIVE_SMS = "receive_sms"
 
 
-class Consent(db.Model):
+class Consent(Model):
     """Consent for one purpose: who collected it, when, and the exact text the resident agreed to."""
 
     __tablename__ = "consent"
@@ -157,4 +187,4 @@ class Consent(db.Model):
     withdrawn_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
     household: Mapped[Household] = relationship(back_populates="consents")
-    collected_by = relationship("User", foreign_keys=[collected_by_id])
+    collected_by: Mapped["User | None"] = relationship(foreign_keys=[collected_by_id])

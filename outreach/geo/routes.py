@@ -89,7 +89,7 @@ def edit_village(village_id: int):
     if form.validate_on_submit():
         data = services.VillageInput(form.name.data, form.kind.data, _float(form.lat.data), _float(form.lon.data))
         try:
-            services.save_village(current_user, village.parent, data, village=village)
+            services.save_village(current_user, village.parent_unit, data, village=village)
         except ValidationError as exc:
             show_form_errors(form, exc)
         else:
@@ -123,7 +123,7 @@ def delete_village(village_id: int):
 def _household_form(form: HouseholdForm) -> None:
     villages = village_choices(current_user)
     form.village_id.choices = [SelectChoice(0, _("— choose —"))] + [
-        SelectChoice(v.id, f"{v.name} ({v.parent.short_name})") for v in villages
+        SelectChoice(v.id, f"{v.name} ({v.parent_unit.short_name})") for v in villages
     ]
     if len(villages) == 1 and not form.village_id.data:
         form.village_id.data = villages[0].id  # a village team member has only one
@@ -165,8 +165,9 @@ def new_household():
     require_role(current_user, Role.LEADER, Role.MEMBER)
     form = HouseholdForm()
     _household_form(form)
-    if request.method == "GET" and request.args.get("village", type=int):
-        form.village_id.data = request.args.get("village", type=int)
+    village_id = request.args.get("village", type=int)
+    if request.method == "GET" and village_id:
+        form.village_id.data = village_id
     duplicates = []
     if form.validate_on_submit():
         try:

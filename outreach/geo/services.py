@@ -58,7 +58,7 @@ def child_units(actor: User, unit: AdminUnit) -> list[tuple[AdminUnit, int]]:
 def root_units(actor: User) -> list[AdminUnit]:
     """Where browsing starts: the actor's own unit, or every province for an admin."""
     if actor.role != Role.ADMIN:
-        return [actor.scope_unit]
+        return [actor.scope_unit] if actor.scope_unit is not None else []
     return list(
         db.session.scalars(
             sa.select(AdminUnit)
@@ -87,7 +87,7 @@ def check_village(commune: AdminUnit, data: VillageInput) -> dict[str, list[str]
         errors.setdefault("kind", []).append(_("Choose one of: %(kinds)s.", kinds=", ".join(VILLAGE_KINDS)))
     if (data.lat is None) != (data.lon is None):
         errors.setdefault("lat", []).append(_("Give both latitude and longitude, or neither."))
-    elif data.lat is not None:
+    elif data.lat is not None and data.lon is not None:
         if not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
             errors.setdefault("lat", []).append(_("Latitude or longitude out of range."))
         elif commune.has_bounds and not commune.contains(data.lat, data.lon):
@@ -117,7 +117,9 @@ def usual_village_kind(commune: AdminUnit) -> str:
 
 def village_household_count(village: AdminUnit) -> int:
     """Households of a village, erased ones included (they still count, anonymously)."""
-    return db.session.scalar(sa.select(sa.func.count(Household.id)).where(Household.village_id == village.id))
+    return db.session.execute(
+        sa.select(sa.func.count(Household.id)).where(Household.village_id == village.id)
+    ).scalar_one()
 
 
 def delete_village(actor: User, village_id: int, *, now: datetime) -> None:
@@ -129,7 +131,9 @@ def delete_village(actor: User, village_id: int, *, now: datetime) -> None:
         raise ValidationError(
             {"": [_("%(name)s has households or team members; move them first, then delete it.", name=village.name)]}
         )
-    record_event(actor, "village.delete", detail={"village": village.name, "commune": village.parent.name}, now=now)
+    record_event(
+        actor, "village.delete", detail={"village": village.name, "commune": village.parent_unit.name}, now=now
+    )
     db.session.delete(village)
     db.session.flush()
 
@@ -222,7 +226,7 @@ def validate_household(
         errors["members"] = [_("Number of members must be a whole number from 0 to 100.")]
     if (data.lat is None) != (data.lon is None):
         errors["lat"] = [_("Give both latitude and longitude, or neither.")]
-    elif data.lat is not None and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
+    elif data.lat is not None and data.lon is not None and not (-90 <= data.lat <= 90 and -180 <= data.lon <= 180):
         errors["lat"] = [_("Latitude or longitude out of range.")]
     return errors, phone
 
@@ -276,13 +280,14 @@ def create_household(actor: User, data: HouseholdInput, *, now: datetime, confir
     """Register a household, with the consents the resident gave. Leaders, admins and members in the field."""
     require_role(actor, Role.LEADER, Role.MEMBER)
     errors, phone = validate_household(data)
+    village: AdminUnit | None = None
     try:
         village = _village_for_write(actor, data.village_id)
     except ValidationError as exc:
         errors.update(exc.errors)
-        village = None
     if errors:
         raise ValidationError(errors)
+    assert village is not None and data.members is not None  # else the errors above said so
     if not confirm_duplicate:
         candidates = possible_duplicates(actor, village.id, data.head_name, phone)
         if candidates:
@@ -320,13 +325,14 @@ def update_household(
     household = get_household(actor, household_id)
     on_record = household.active_consent(Purpose.STORE_PHONE) is not None
     errors, phone = validate_household(data, phone_consent_on_record=on_record)
+    village: AdminUnit | None = None
     try:
         village = _village_for_write(actor, data.village_id)
     except ValidationError as exc:
         errors.update(exc.errors)
-        village = None
     if errors:
         raise ValidationError(errors)
+    assert village is not None and data.members is not None  # else the errors above said so
     if not confirm_duplicate:
         candidates = possible_duplicates(actor, village.id, data.head_name, phone, exclude_id=household.id)
         if candidates:

@@ -48,10 +48,12 @@ OFFLINE_PAGES = ("/today", "/record", "/api/v1/assignments")
 def _shell_version() -> str:
     """Changes whenever a cached file changes, so phones drop the old cache."""
     if "pwa_version" not in current_app.extensions:
+        static, templates = current_app.static_folder, current_app.template_folder
+        assert static is not None and templates is not None  # create_app names both
         digest = hashlib.sha256()
         for name in SHELL_FILES:
-            digest.update((Path(current_app.static_folder) / name).read_bytes())
-        digest.update(Path(current_app.template_folder, "pwa", "sw.js").read_bytes())
+            digest.update((Path(static) / name).read_bytes())
+        digest.update(Path(templates, "pwa", "sw.js").read_bytes())
         lock = Path(current_app.root_path).parent / "package-lock.json"  # the vendored map libraries
         if lock.exists():
             digest.update(lock.read_bytes())

@@ -126,7 +126,7 @@ def _external(url: str) -> bool:
     return bool(parts.netloc) or parts.scheme.lower() not in ("", "data")
 
 
-def _subclasses(cls: type) -> Iterator[type]:
+def _subclasses(cls: type[object]) -> Iterator[type[object]]:
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
@@ -147,7 +147,7 @@ def serve_folium_locally(app: Flask) -> None:
     """Point every script and stylesheet folium and branca ask for at /static/vendor/."""
     prefix = f"{app.static_url_path}/vendor"
     _local.update({url: f"{prefix}/{package}/{path}" for url, (_source, package, path) in FILES.items()})
-    Link.render = _render_link
+    Link.render = _render_link  # type: ignore[method-assign]  # a deliberate patch of branca's class
 
     # The classes our maps use (and their subclasses, such as a Map with fewer libraries) must have a
     # local copy of everything now; another plugin with a URL not in FILES fails when it is rendered.
@@ -255,7 +255,7 @@ def install(root: Path = ROOT) -> list[Path]:
                 ]
             else:
                 dist = importlib.metadata.distribution("folium")
-                licences = [Path(dist.locate_file(f)) for f in dist.files or () if "LICEN" in f.name.upper()]
+                licences = [Path(str(dist.locate_file(f))) for f in dist.files or () if "LICEN" in f.name.upper()]
             for licence in licences:
                 dst = vendor / package / licence.name
                 if not dst.exists():

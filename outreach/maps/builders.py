@@ -76,6 +76,7 @@ def _new_map(points: Sequence[tuple[float, float]], tiles_url: str | None, attri
 
 def render_parts(m: folium.Map) -> MapParts:
     root = m.get_root()
+    assert isinstance(root, folium.Figure)  # folium puts every map in a Figure of its own
     root.render()
     return MapParts(
         header=_PAGE_RULES.sub("", root.header.render()),
@@ -110,7 +111,7 @@ def coverage_map(
     """Child units coloured by a share: a choropleth where boundaries exist, circles sized by households
     at the centroid where they do not. Each shape has a tooltip with the counts and a popup that
     drills down."""
-    located = [(u.lat, u.lon) for u in units if u.lat is not None]
+    located = [(u.lat, u.lon) for u in units if u.lat is not None and u.lon is not None]
     m = _new_map(located, tiles_url, attribution)
     largest = max((u.households for u in units), default=0) or 1
     for unit in units:
@@ -133,9 +134,9 @@ def coverage_map(
                 },
                 highlight_function=lambda _feature: {"weight": 3},
                 tooltip=tooltip,
-                popup=popup,
+                popup=popup,  # type: ignore[arg-type]  # folium declares GeoJsonPopup; it takes any Popup
             ).add_to(m)
-        elif unit.lat is not None:
+        elif unit.lat is not None and unit.lon is not None:
             radius = 6 + 18 * math.sqrt(unit.households / largest)
             folium.CircleMarker(
                 [unit.lat, unit.lon], radius=radius, color="#444", weight=1, fill=True, fill_color=fill,

@@ -1,4 +1,6 @@
 import json
+from datetime import date
+from typing import TYPE_CHECKING, TypedDict
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +20,10 @@ from outreach.maps.forms import BoundaryForm
 from outreach.planning.services import walk_list
 from outreach.types import utcnow
 
+if TYPE_CHECKING:
+    from outreach.planning.services import WalkStop
+    from outreach.reports.services import Period
+
 maps_bp = Blueprint("maps", __name__, url_prefix="/maps")
 
 
@@ -27,7 +33,13 @@ def logged_in():
     pass
 
 
-def _tiles() -> dict:
+class _Tiles(TypedDict):
+    tiles_url: str | None
+    attribution: str
+
+
+def _tiles() -> _Tiles:
+    """The tile server the settings name, as every map builder takes it."""
     return {
         "tiles_url": current_app.config["MAP_TILES_URL"],
         "attribution": current_app.config["MAP_TILES_ATTRIBUTION"],
@@ -52,9 +64,11 @@ def unit(unit_id: int):
     level = request.args.get("level", levels[0] if levels else None)
     if levels and level not in levels:
         level = levels[0]
-    rows = services.coverage(current_user, unit, level) if levels else []
-    rates, period, began = {}, None, None
-    if measure in services.RATE_MEASURES and levels:
+    rows = services.coverage(current_user, unit, level) if level in levels else []
+    rates: dict[int, tuple[float, str]] = {}
+    period: Period | None = None
+    began: date | None = None
+    if measure in services.RATE_MEASURES and level in levels:
         rates, period, began = services.rate_values(current_user, unit, level, measure)
     shapes = []
     for r in rows:
@@ -119,8 +133,12 @@ def households(unit_id: int):
 def walk():
     """The member's walk list for today on a map, in walking order."""
     require_role(current_user, Role.LEADER, Role.MEMBER)
-    stops = [s for s in walk_list(current_user, today=local_today()) if s.household.lat is not None]
-    points = [builders.WalkPoint(s.household.lat, s.household.lon, s.household.head_name) for s in stops]
+    stops: list[WalkStop] = []
+    points: list[builders.WalkPoint] = []
+    for stop in walk_list(current_user, today=local_today()):
+        if (where := stop.household.location) is not None:
+            stops.append(stop)
+            points.append(builders.WalkPoint(*where, stop.household.head_name))
     parts = builders.walk_map(points, **_tiles())
     return render_template("maps/walk.html", parts=parts, stops=stops)
 

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import format_decimal
@@ -36,30 +36,33 @@ def coverage_detail(row: UnitCoverage, measure: str) -> str:
     return _("%(n)s / %(of)s households with a VNeID account (%(pct)s%%)", n=count, of=row.households, pct=share)
 
 
-def rate_values(actor: User, unit: AdminUnit, level: str, measure: str) -> tuple[dict, object, object]:
-    """Per child unit: the online rate (or its change since outreach began) and the counts behind it."""
+def rate_values(
+    actor: User, unit: AdminUnit, level: str, measure: str
+) -> tuple[dict[int, tuple[float, str]], report_services.Period, date | None]:
+    """Per child unit: the online rate (or its change since outreach began) and the counts behind it;
+    the period of the figures, and the day outreach began (for the change)."""
     period = report_services.report_period(actor, unit)
     if measure == "online_rate":
         figures = report_services.rates_by_unit(actor, unit, period, level=level)
         return (
             {
-                uid: (round(100 * f.rate, 1), _("%(counts)s dossiers online", counts=figures_text(f)))
+                uid: (round(100 * rate, 1), _("%(counts)s dossiers online", counts=figures_text(f)))
                 for uid, f in figures.items()
-                if f.has_data
+                if (rate := f.rate) is not None
             },
             period,
             None,
         )
     began = report_services.outreach_start(actor, unit)
     before_period, after_period = report_services.split_period(period, began)
-    if before_period is None:
+    if before_period is None or after_period is None:
         return {}, period, began
     before = report_services.rates_by_unit(actor, unit, before_period, level=level)
     after = report_services.rates_by_unit(actor, unit, after_period, level=level)
     values = {}
     for uid in before.keys() & after.keys():
         b, a = before[uid], after[uid]
-        if b.has_data and a.has_data:
+        if b.rate is not None and a.rate is not None:
             change = a.rate - b.rate
             values[uid] = (
                 round(100 * change, 1),
@@ -100,10 +103,15 @@ def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[House
         )  # fmt: skip
         .outerjoin(latest, latest.c.household_id == Household.id)
         .outerjoin(VisitRecord, VisitRecord.id == latest.c.visit_id)
-        .where(AdminUnit.path.startswith(unit.path, autoescape=True), Household.lat.is_not(None))
+        .where(
+            AdminUnit.path.startswith(unit.path, autoescape=True),
+            Household.lat.is_not(None),
+            Household.lon.is_not(None),
+        )
     )
     points = []
     for hid, name, address, lat, lon, outcome, follow_up_on in rows:
+        assert lat is not None and lon is not None  # the query asks for located households only
         if outcome is None:
             status = "not_visited"
         elif follow_up_on is not None and follow_up_on <= today:
@@ -125,10 +133,15 @@ def obstacle_points(actor: User, unit: AdminUnit) -> dict[str, list[tuple[float,
         .with_only_columns(VisitObstacle.code, Household.lat, Household.lon)
         .join(visits, visits.c.household_id == Household.id)
         .join(VisitObstacle, VisitObstacle.visit_id == visits.c.id)
-        .where(AdminUnit.path.startswith(unit.path, autoescape=True), Household.lat.is_not(None))
+        .where(
+            AdminUnit.path.startswith(unit.path, autoescape=True),
+            Household.lat.is_not(None),
+            Household.lon.is_not(None),
+        )
     )
     points: dict[str, list[tuple[float, float]]] = {code.value: [] for code in Obstacle}
     for code, lat, lon in rows:
+        assert lat is not None and lon is not None  # the query asks for located households only
         points[code].append((lat, lon))
     return {code: pts for code, pts in points.items() if pts}
 
@@ -156,7 +169,7 @@ def _plain(name: str) -> str:
     return folded
 
 
-def attach_boundaries(actor: User, geojson: dict, *, level: str, under: AdminUnit, now) -> BoundaryReport:
+def attach_boundaries(actor: User, geojson: dict, *, level: str, under: AdminUnit, now: datetime) -> BoundaryReport:
     """Match the features of a GeoJSON FeatureCollection to units of ``level`` under ``under``, by code
     or else by name (without diacritics or prefixes such as "Xã", "Phường", "Thôn"), and store their
     shapes. Features that match nothing, or several units, are reported and left out."""
@@ -171,8 +184,8 @@ def attach_boundaries(actor: User, geojson: dict, *, level: str, under: AdminUni
     )
     by_code = {u.code: u for u in units}
     by_name: dict[str, list[AdminUnit]] = {}
-    for unit in units:
-        by_name.setdefault(_plain(unit.short_name or unit.name), []).append(unit)
+    for known in units:
+        by_name.setdefault(_plain(known.short_name or known.name), []).append(known)
     report = BoundaryReport([], [])
     for number, feature in enumerate(features, start=1):
         props = {fold_key(k).replace(" ", "_"): v for k, v in (feature.get("properties") or {}).items()}

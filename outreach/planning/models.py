@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.auth.models import User
-from outreach.extensions import db
+from outreach.extensions import Model, db
 from outreach.geo.models import AdminUnit, Household
 from outreach.types import UTCDateTime, utcnow
 
@@ -16,7 +16,7 @@ campaign_village = sa.Table(
 )
 
 
-class Campaign(db.Model):
+class Campaign(Model):
     """A commune's push over a period: which villages, and what counts as success."""
 
     __tablename__ = "campaign"
@@ -40,7 +40,7 @@ class Campaign(db.Model):
     villages: Mapped[list[AdminUnit]] = relationship(secondary=campaign_village, order_by=AdminUnit.sort_key)
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A household checked out to one member for a day. At most one open assignment per household
     (a partial unique index), so two members never get the same door."""
 

@@ -85,7 +85,9 @@ def assign():
     conflicts = None  # households kept ticked after a refusal, ready to reassign
     members = services.members_of(current_user, commune)
     form.member_id.choices = [SelectChoice(0, _("— choose —"))] + [
-        SelectChoice(m.id, f"{m.full_name or m.username} ({m.scope_unit.name})") for m in members
+        SelectChoice(m.id, f"{m.full_name or m.username} ({m.scope_unit.name})")
+        for m in members
+        if m.scope_unit is not None  # every one: members_of joins their unit
     ]
     campaigns = [c for c in services.campaigns_in_scope(current_user) if c.commune_id == commune.id]
     form.campaign_id.choices = [SelectChoice(0, _("— none —"))] + [SelectChoice(c.id, c.name) for c in campaigns]

@@ -11,7 +11,7 @@ from outreach.auth.models import Role, User
 from outreach.auth.scope import households_in_scope, manageable_commune, require_role, unit_in_scope
 from outreach.clock import day_start
 from outreach.errors import NotFound, ValidationError
-from outreach.extensions import db
+from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.models import Assignment, Campaign
 from outreach.planning.walk_order import Stop, walk_order
@@ -57,6 +57,7 @@ def save_campaign(
         errors["village_ids"] = [_("Choose at least one village of %(commune)s.", commune=commune.name)]
     if errors:
         raise ValidationError(errors)
+    assert data.starts_on is not None and data.ends_on is not None  # else the errors above said so
     if campaign is None:
         campaign = Campaign(commune_id=commune.id, created_by_id=actor.id, created_at=now)
         db.session.add(campaign)
@@ -208,11 +209,12 @@ def unassign(actor: User, household_ids: list[int], *, now: datetime) -> int:
     """Take households back from whoever has them (the member sees they were taken back)."""
     require_role(actor, Role.LEADER)
     visible = households_in_scope(actor).with_only_columns(Household.id).where(Household.id.in_(household_ids))
-    return db.session.execute(
+    result = db.session.execute(
         sa.update(Assignment)
         .where(Assignment.household_id.in_(visible), Assignment.released_at.is_(None))
         .values(released_at=now, released_reason="cancelled")
-    ).rowcount
+    )
+    return rowcount(result)
 
 
 # --- picking households ----------------------------------------------------------------------
@@ -279,10 +281,10 @@ def walk_list(member: User, *, today: date, position: tuple[float, float] | None
             .order_by(AdminUnit.sort_key, Household.address_folded, Household.head_name_folded)
         )
     )
-    located = [(a, h) for a, h in rows if h.lat is not None]
-    others = [(a, h) for a, h in rows if h.lat is None]
-    by_key = {h.id: (a, h) for a, h in located}
-    ordered = walk_order([Stop(h.id, h.lat, h.lon) for _a, h in located], position)
+    located = [(a, h, where) for a, h in rows if (where := h.location) is not None]
+    others = [(a, h) for a, h in rows if h.location is None]
+    by_key = {h.id: (a, h) for a, h, _where in located}
+    ordered = walk_order([Stop(h.id, *where) for _a, h, where in located], position)
     stops = [WalkStop(by_key[stop.key][1], by_key[stop.key][0], leg) for stop, leg in ordered]
     return stops + [WalkStop(h, a, None) for a, h in others]
 
@@ -300,11 +302,11 @@ def _last_stop(member: User, today: date) -> tuple[float, float] | None:
 
 
 def upcoming(member: User, *, today: date) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Assignment.id)).where(
             Assignment.member_id == member.id, Assignment.released_at.is_(None), Assignment.due_on > today
         )
-    )
+    ).scalar_one()
 
 
 def close_assignments(member: User, household_ids: set[int] | list[int], *, now: datetime) -> None:
@@ -338,7 +340,7 @@ def taken_away(member: User) -> list[Assignment]:
 
 
 def acknowledge_taken_away(member: User, *, now: datetime) -> int:
-    return db.session.execute(
+    result = db.session.execute(
         sa.update(Assignment)
         .where(
             Assignment.member_id == member.id,
@@ -346,4 +348,5 @@ def acknowledge_taken_away(member: User, *, now: datetime) -> int:
             Assignment.seen_at.is_(None),
         )
         .values(seen_at=now)
-    ).rowcount
+    )
+    return rowcount(result)

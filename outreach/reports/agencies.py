@@ -54,7 +54,7 @@ _DEPARTMENT_WORDS = (
     "department",
     "office",
 )
-_KIND_LEVELS = {
+_KIND_LEVELS: dict[str | None, tuple[Level, ...]] = {
     AgencyKind.COMMUNE: (Level.COMMUNE,),
     AgencyKind.DISTRICT: (Level.DISTRICT,),
     AgencyKind.PROVINCE: (Level.PROVINCE,),
@@ -290,7 +290,7 @@ def resolve_agency(actor: User, agency: Agency, *, unit_id: int | None, not_a_un
     require_role(actor, Role.STAFF)
     if actor.role != Role.ADMIN and (actor.scope_unit is None or actor.scope_unit.level != Level.PROVINCE):
         raise Forbidden(actor.role)
-    unit = None
+    unit: AdminUnit | None = None
     if not_a_unit:
         agency.status, agency.unit_id, agency.kind = AgencyStatus.NOT_A_UNIT, None, AgencyKind.DEPARTMENT
     else:
@@ -322,7 +322,7 @@ def resolve_agency(actor: User, agency: Agency, *, unit_id: int | None, not_a_un
         actor,
         "agency_resolved",
         target=agency,
-        detail={"label": agency.name, "unit": unit.name if agency.unit_id else ""},
+        detail={"label": agency.name, "unit": unit.name if unit is not None else ""},
         now=now,
     )
     db.session.flush()

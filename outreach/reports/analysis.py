@@ -186,6 +186,7 @@ def difference_in_differences(units: Sequence[UnitRates], confidence: float = 0.
             excluded.append(ExcludedUnit(unit=unit, reason=reason))
             continue
         pre, post = rate(unit.pre_online, unit.pre_total), rate(unit.post_online, unit.post_total)
+        assert pre is not None and post is not None  # _exclusion left out the units with no dossiers
         changes.append(UnitChange(unit=unit, pre_rate=pre, post_rate=post, change=post - pre))
 
     treated = _summary([row for row in changes if row.unit.treated])
@@ -195,8 +196,8 @@ def difference_in_differences(units: Sequence[UnitRates], confidence: float = 0.
         estimate = treated.mean_change - control.mean_change
     se = df = ci_low = ci_high = None
     no_interval = None
-    if treated.sd_change is None or control.sd_change is None:
-        no_interval = NoInterval.TOO_FEW_UNITS
+    if estimate is None or treated.sd_change is None or control.sd_change is None:
+        no_interval = NoInterval.TOO_FEW_UNITS  # (no estimate means a group has no unit at all)
     else:
         treated_term = treated.sd_change**2 / treated.n
         control_term = control.sd_change**2 / control.n
@@ -225,6 +226,6 @@ def difference_in_differences(units: Sequence[UnitRates], confidence: float = 0.
         changes=tuple(changes),
         excluded=tuple(excluded),
         no_interval=no_interval,
-        ci_includes_zero=None if ci_low is None else ci_low <= 0 <= ci_high,
+        ci_includes_zero=None if ci_low is None or ci_high is None else ci_low <= 0 <= ci_high,
         few_units=treated.n < FEW_UNITS or control.n < FEW_UNITS,
     )

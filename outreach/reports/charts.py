@@ -10,6 +10,7 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from markupsafe import Markup, escape
 
@@ -88,7 +89,7 @@ def _num(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _present(value: float | None) -> bool:
+def _present(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value)
 
 
@@ -156,12 +157,12 @@ def _series_style(index: int) -> tuple[str, str, str]:
     return colour, dash, marker
 
 
-def _runs(values: Sequence[float | None]) -> list[list[int]]:
-    """Indexes of the unbroken stretches of values: a missing value ends a stretch."""
-    runs: list[list[int]] = [[]]
+def _runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+    """The unbroken stretches of values, each value with its index: a missing value ends a stretch."""
+    runs: list[list[tuple[int, float]]] = [[]]
     for i, value in enumerate(values):
         if _present(value):
-            runs[-1].append(i)
+            runs[-1].append((i, value))
         elif runs[-1]:
             runs.append([])
     return [run for run in runs if run]
@@ -251,7 +252,7 @@ def line_chart(
         for run in _runs(line.values):
             if len(run) > 1:  # a lone value between gaps is shown by its marker alone
                 d = " ".join(
-                    f"{'M' if k == 0 else 'L'}{_num(to_x(i))},{_num(to_y(line.values[i]))}" for k, i in enumerate(run)
+                    f"{'M' if k == 0 else 'L'}{_num(to_x(i))},{_num(to_y(value))}" for k, (i, value) in enumerate(run)
                 )
                 parts.append(
                     f'<path class="series-line" d="{d}" fill="none" stroke="{colour}" stroke-width="2.2"'

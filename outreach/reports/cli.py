@@ -59,6 +59,7 @@ def import_command(path: Path, province_code: str, columns: tuple[str, ...]) -> 
         except ValidationError as exc:
             refuse_import(exc)
     db.session.commit()
+    assert result.first is not None and result.last is not None  # an import that stands has rows
     click.echo(
         _(
             "Imported %(rows)s rows (%(replaced)s earlier rows replaced), %(first)s to %(last)s. Import number %(id)s.",

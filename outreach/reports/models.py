@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.audit.models import ImportBatch
-from outreach.extensions import db
+from outreach.extensions import Model
 from outreach.geo.models import AdminUnit
 from outreach.types import UTCDateTime, utcnow
 
@@ -23,7 +23,7 @@ class AgencyStatus(StrEnum):
     NOT_A_UNIT = "not_a_unit"  # a department: counted in the province, never linked to a unit
 
 
-class Agency(db.Model):
+class Agency(Model):
     """A receiving agency as the case-handling system names it, in the province whose system exported it.
 
     ``name_key`` is the folded name with prefixes removed plus its kind ("commune:tan ha"), so the
@@ -48,7 +48,7 @@ class Agency(db.Model):
     status: Mapped[str] = mapped_column(sa.String(12))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
     # Units whose names fit an ambiguous agency name, offered to the person who resolves it.
-    candidate_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    candidate_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -67,7 +67,7 @@ class PeriodKind(StrEnum):
     RANGE = "range"
 
 
-class SubmissionStat(db.Model):
+class SubmissionStat(Model):
     """Dossiers an agency received in a period, as one row of an imported file.
 
     A later import of the same agency and period replaces the row (``replaced_by_batch_id`` is set,

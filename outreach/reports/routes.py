@@ -64,10 +64,10 @@ def _export(name: str, unit: AdminUnit, header: list[str], rows: list[list]) -> 
     fmt = request.args.get("format")
     stem = f"outreach-{name}-{unit.code}"
     if fmt == "xlsx":
-        out = io.BytesIO()
-        write_xlsx(header, rows, out, sheet_title=name)
+        book = io.BytesIO()
+        write_xlsx(header, rows, book, sheet_title=name)
         return Response(
-            out.getvalue(),
+            book.getvalue(),
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
         )
@@ -441,4 +441,3 @@ def undo(batch_id: int):
                 "success",
             )
     return redirect(url_for("reports.imports_page"))
-

@@ -446,7 +446,7 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
     units = {
         u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_([c.id for c in outreach])))
     }
-    if level == Level.COMMUNE and before_period is not None:
+    if level == Level.COMMUNE and before_period is not None and after_period is not None:
         before = rates_by_unit(actor, unit, before_period, level=level)
         after = rates_by_unit(actor, unit, after_period, level=level)
         # With outreach: visits in the "after" months themselves (a visit after them cannot explain them).

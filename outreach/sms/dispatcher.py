@@ -17,10 +17,12 @@ from outreach.sms.models import SmsMessage
 from outreach.types import utcnow
 
 
-def dispatch_once(gateway: Gateway, *, clock: Callable[[], datetime] = utcnow, limit: int | None = None) -> Counter:
+def dispatch_once(
+    gateway: Gateway, *, clock: Callable[[], datetime] = utcnow, limit: int | None = None
+) -> Counter[str]:
     """Send the messages that are due now (at most ``limit``); returns how many ended in each status."""
     limit = limit or current_app.config["SMS_DISPATCH_BATCH"]
-    outcome: Counter = Counter()
+    outcome: Counter[str] = Counter()
     interrupted = services.mark_interrupted(now=clock())
     if interrupted:
         outcome["needs_check"] += interrupted
@@ -28,6 +30,7 @@ def dispatch_once(gateway: Gateway, *, clock: Callable[[], datetime] = utcnow, l
     db.session.commit()
     for message_id in ids:
         message = db.session.get(SmsMessage, message_id)
+        assert message is not None  # claimed and committed above, and outbox rows are never deleted
         try:
             outcome[services.send_claimed(message, gateway, now=clock())] += 1
         finally:
@@ -35,9 +38,9 @@ def dispatch_once(gateway: Gateway, *, clock: Callable[[], datetime] = utcnow, l
     return outcome
 
 
-def dispatch_all(gateway: Gateway, *, clock: Callable[[], datetime] = utcnow) -> Counter:
+def dispatch_all(gateway: Gateway, *, clock: Callable[[], datetime] = utcnow) -> Counter[str]:
     """Passes until nothing due is left (for cron and the command line)."""
-    total: Counter = Counter()
+    total: Counter[str] = Counter()
     while True:
         outcome = dispatch_once(gateway, clock=clock)
         total.update(outcome)

@@ -109,7 +109,8 @@ def _may_have_arrived(exc: Exception) -> bool:
 
     if isinstance(exc, requests.ConnectTimeout):
         return False
-    seen, cause = set(), exc
+    seen: set[int] = set()
+    cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, NewConnectionError | ConnectTimeoutError | NameResolutionError):

@@ -7,12 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.auth.models import User
-from outreach.extensions import db
+from outreach.extensions import Model
 from outreach.geo.models import AdminUnit, Household
 from outreach.types import UTCDateTime, utcnow
 
 
-class Guide(db.Model):
+class Guide(Model):
     """A step-by-step guide in Markdown, Vietnamese first, published at ``/g/<code>``."""
 
     __tablename__ = "guide"
@@ -47,7 +47,7 @@ STATUSES = tuple(s.value for s in Status)
 FINAL = (Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.CANCELLED)
 
 
-class SmsMessage(db.Model):
+class SmsMessage(Model):
     """One row of the outbox, written in the same transaction as the action that asks for it."""
 
     __tablename__ = "sms_message"
@@ -94,7 +94,7 @@ class SmsMessage(db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
-class OptOut(db.Model):
+class OptOut(Model):
     """A number that must not receive any SMS (it replied STOP/HUY/TU CHOI, or the carrier said so)."""
 
     __tablename__ = "sms_opt_out"
@@ -106,7 +106,7 @@ class OptOut(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class InboundSms(db.Model):
+class InboundSms(Model):
     """A reply from a resident, shown to the leader of the commune the number belongs to."""
 
     __tablename__ = "sms_inbound"
@@ -124,7 +124,7 @@ class InboundSms(db.Model):
     commune: Mapped[AdminUnit | None] = relationship()
 
 
-class FollowUpReminder(db.Model):
+class FollowUpReminder(Model):
     """A visit's follow-up handled by the scheduler (one row per visit: the job can run twice)."""
 
     __tablename__ = "follow_up_reminder"
@@ -135,7 +135,7 @@ class FollowUpReminder(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DailySummary(db.Model):
+class DailySummary(Model):
     """What happened in a commune yesterday, written each morning for its leaders."""
 
     __tablename__ = "daily_summary"
@@ -144,7 +144,7 @@ class DailySummary(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     commune_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="CASCADE"))
     day: Mapped[date]
-    figures: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    figures: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     commune: Mapped[AdminUnit] = relationship()

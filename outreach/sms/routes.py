@@ -168,7 +168,7 @@ def bulk():
     form = BulkForm(formdata=request.form if request.method == "POST" else request.args or None)
     _guide_choices(form)
     form.village_id.choices = [(0, _("All villages of my area"))] + [
-        (v.id, f"{v.name} · {v.parent.name}") for v in village_choices(current_user)
+        (v.id, f"{v.name} · {v.parent_unit.name}") for v in village_choices(current_user)
     ]
     form.which.choices = [(k, str(v)) for k, v in FILTER_LABELS.items()]
     households, plan = [], None

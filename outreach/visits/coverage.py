@@ -66,6 +66,7 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
         .join(village, village.id == Household.village_id)
         .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
     )
+    shown: sa.orm.InstrumentedAttribute[int | None]  # the id of the unit each household counts in
     if level == Level.VILLAGE:
         shown = village.id
     elif level == Level.COMMUNE:

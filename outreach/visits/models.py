@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.auth.models import User
-from outreach.extensions import db
+from outreach.extensions import Model
 from outreach.geo.models import Household
 from outreach.types import UTCDateTime, utcnow
 
@@ -41,7 +41,7 @@ HELP_FACTS = (
 GUIDES = ("", "printed", "sms")
 
 
-class VisitRecord(db.Model):
+class VisitRecord(Model):
     """One visit as recorded on a phone. Append-only: a correction is a new record that supersedes
     the old one (``supersedes_id``); the current record of a visit is the one nobody supersedes."""
 
@@ -94,7 +94,7 @@ class VisitRecord(db.Model):
         return [o.code for o in self.obstacles]
 
 
-class VisitObstacle(db.Model):
+class VisitObstacle(Model):
     """What blocked the household, one row per obstacle (counted and mapped in SQL)."""
 
     __tablename__ = "visit_obstacle"
@@ -116,7 +116,7 @@ def current_visits() -> sa.Select:
     return sa.select(VisitRecord).where(~sa.exists().where(newer.supersedes_id == VisitRecord.id))
 
 
-def latest_visits():
+def latest_visits() -> sa.Subquery:
     """A subquery (visit_id, household_id): the newest current visit of each household, by device time."""
     ranked = (
         current_visits()
