@@ -181,20 +181,68 @@ def test_21610_records_the_opt_out_and_cancels_what_waits(app, users, homes, gui
     assert len(fake_twilio.requests) == 1
 
 
-def test_a_crash_between_claim_and_send_is_never_resent(app, users, homes, guide, gateway, fake_twilio):
-    queue(users, homes, guide)
-    claimed = services.claim_due(now=DAY, limit=10)
+class Crash(BaseException):
+    """The dispatcher's process dies (power cut, killed): nothing after this point runs."""
+
+
+def five_queued(users, geo, homes, guide) -> None:
+    leader = users["leader"]
+    more = [
+        make_household(leader, geo["tanha_v2"], f"Hộ {n}", phone=f"09123456{n:02d}", consent_sms=True)
+        for n in range(10, 14)
+    ]
+    services.queue_guide_sms(leader, [homes["sms"].id] + [h.id for h in more], guide.id, "{name} {link}", now=DAY)
     db.session.commit()
-    assert len(claimed) == 1  # ... and the dispatcher dies here
-    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(seconds=60)) == {}  # maybe another is sending it
+
+
+def test_a_crash_while_sending_leaves_only_that_message_to_check_and_never_resends_it(
+    app, users, geo, homes, guide, gateway, fake_twilio
+):
+    five_queued(users, geo, homes, guide)
+
+    class DiesDuringTheSecondRequest:
+        name = "twilio"
+        calls = 0
+
+        def send(self, to, body):
+            self.calls += 1
+            result = gateway.send(to, body)  # the request leaves ...
+            if self.calls == 2:
+                raise Crash  # ... and the dispatcher dies before it records the answer
+            return result
+
+    with pytest.raises(Crash):
+        dispatch_once(DiesDuringTheSecondRequest(), clock=lambda: DAY)
+    db.session.rollback()
+    statuses = sorted(db.session.scalars(sa.select(SmsMessage.status)))
+    assert statuses == [Status.QUEUED] * 3 + [Status.SENDING, Status.SENT]  # only the one in flight
+    # The next pass sends the three that never left, and leaves the one in flight alone (maybe
+    # another dispatcher is sending it).
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(seconds=60)) == {"sent": 3}
     assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=10)) == {"needs_check": 1}
     assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=20)) == {}
-    assert fake_twilio.requests == [] and message().status == Status.NEEDS_CHECK
+    assert len(fake_twilio.requests) == 5
+    [check] = services.outbox_page(users["leader"], status=None)["attention"]
+    assert check.status == Status.NEEDS_CHECK and check.error_message == "interrupted"
     # A person decides: it did not arrive, send it again.
-    services.resolve_check(users["leader"], message().id, action="again", now=DAY + timedelta(minutes=30))
+    services.resolve_check(users["leader"], check.id, action="again", now=DAY + timedelta(minutes=30))
     db.session.commit()
     assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=31)) == {"sent": 1}
-    assert len(fake_twilio.requests) == 1
+    assert len(fake_twilio.requests) == 6
+
+
+def test_a_crash_between_claim_and_send_is_never_resent(app, users, geo, homes, guide, gateway, fake_twilio):
+    five_queued(users, geo, homes, guide)
+    claimed = services.claim_next(now=DAY)
+    db.session.commit()
+    assert claimed is not None  # ... and the dispatcher dies here, before its request
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).where(SmsMessage.status == Status.SENDING)) == 1
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(seconds=60)) == {"sent": 4}
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=10)) == {"needs_check": 1}
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=20)) == {}
+    assert len(fake_twilio.requests) == 4
+    assert db.session.get(SmsMessage, claimed).status == Status.NEEDS_CHECK
 
 
 def test_the_console_gateway_marks_sent_without_network(app, users, homes, guide, caplog):

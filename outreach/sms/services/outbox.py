@@ -178,28 +178,30 @@ def bulk_households(actor: User, *, village_id: int | None, which: str, today: d
 # --- the dispatcher's steps ------------------------------------------------------------------
 
 
-def claim_due(*, now: datetime, limit: int) -> list[int]:
-    """Mark up to ``limit`` due messages as being sent, atomically: on PostgreSQL rows another
-    dispatcher holds are skipped (``FOR UPDATE SKIP LOCKED``); on SQLite the one writer serializes.
-    Nothing is claimed during the quiet hours."""
+def claim_next(*, now: datetime) -> int | None:
+    """Mark the next due message as being sent, just before its own request, and return its id
+    (None: nothing is due, or it is the quiet hours). One at a time, so a dispatcher that dies leaves
+    only the message really in flight to be checked. On PostgreSQL a row another dispatcher is
+    claiming is skipped (``FOR UPDATE SKIP LOCKED``); on SQLite the one writer serializes."""
     if in_quiet_hours(now):
-        return []
+        return None
     due = (
         sa.select(SmsMessage.id)
         .where(SmsMessage.status == Status.QUEUED, SmsMessage.due_at <= now)
         .order_by(SmsMessage.due_at, SmsMessage.id)
-        .limit(limit)
+        .limit(1)
     )
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    claimed = db.session.scalars(
+    # "id = (one row)", not "id IN (...)": PostgreSQL may run an IN subquery again for each row it
+    # compares, claiming a row each time; a scalar subquery runs once.
+    return db.session.scalar(
         sa.update(SmsMessage)
-        .where(SmsMessage.id.in_(due.scalar_subquery()), SmsMessage.status == Status.QUEUED)
+        .where(SmsMessage.id == due.scalar_subquery(), SmsMessage.status == Status.QUEUED)
         .values(status=Status.SENDING, claimed_at=now, attempts=SmsMessage.attempts + 1, updated_at=now)
         .returning(SmsMessage.id)
         .execution_options(synchronize_session=False)
-    ).all()
-    return sorted(claimed)
+    )
 
 
 def mark_interrupted(*, now: datetime) -> int:
