@@ -336,3 +336,90 @@ def test_a_number_refused_as_invalid_is_not_sent_again_until_corrected(app, user
     services.resolve_check(users["leader"], message().id, action="dismiss", now=DAY)
     db.session.commit()
     assert services.outbox_page(users["leader"], status=None)["attention"] == []
+
+
+def test_the_preview_says_when_each_deferred_message_goes_out(client, app, users, homes, guide, monkeypatch):
+    """Today and tomorrow are full: the message waits for the day after tomorrow, and the preview says so."""
+    from tests.conftest import csrf_token, login
+
+    app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 1
+    try:
+        tomorrow = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 07:00 in Hà Nội
+        for n, due in enumerate([DAY, tomorrow]):
+            db.session.add(
+                SmsMessage(
+                    kind="guide", commune_id=homes["sms"].village.parent_id, to_phone=f"+8490000000{n}", body="x",
+                    encoding="GSM-7", segments=1, token=f"full-{n}", status=Status.QUEUED, due_at=due,
+                )
+            )  # fmt: skip
+        db.session.commit()
+        plan = services.queue_guide_sms(
+            users["leader"], [homes["sms"].id], guide.id, "{name} {link}", now=DAY, dry_run=True
+        )
+        day_after = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+        assert plan.deferred == 1 and plan.waits == [(day_after, 1)]
+        db.session.rollback()
+        monkeypatch.setattr("outreach.sms.routes.utcnow", lambda: DAY)
+        login(client, "leader.tanha")
+        data = {
+            "csrf_token": csrf_token(client, "/sms/bulk"), "village_id": homes["sms"].village_id, "which": "all",
+            "guide_id": guide.id, "template": "{name} {link}", "action": "preview",
+        }  # fmt: skip
+        page = client.post("/sms/bulk", data=data).get_data(as_text=True)
+        assert "1 tin sẽ chờ đến 28/11/2026 07:00" in page
+        assert "27/11/2026" not in page and "26/11/2026" not in page
+    finally:
+        app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 500
+
+
+def test_two_bulk_sends_at_once_keep_the_commune_daily_cap(app, is_postgres, users, geo, guide):
+    if not is_postgres:
+        pytest.skip(
+            "two bulk sends in parallel need PostgreSQL (set TEST_DATABASE_URL); on SQLite a send takes the "
+            "write lock when it begins (BEGIN IMMEDIATE), so sends cannot overlap"
+        )
+    import threading
+    import time
+
+    from outreach.auth.models import User
+
+    app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 4
+    try:
+        leader = users["leader"]
+        households = [
+            make_household(leader, geo["tanha_v1"], f"Hộ {n}", phone=f"09123456{n:02d}", consent_sms=True)
+            for n in range(10, 16)
+        ]
+        batches = [[h.id for h in households[:3]], [h.id for h in households[3:]]]
+        leader_id, guide_id = leader.id, guide.id
+        first_queued, errors = threading.Event(), []
+
+        def bulk_send(ids, *, first):
+            try:
+                with app.app_context():
+                    if not first:
+                        first_queued.wait(10)
+                    actor = db.session.get(User, leader_id)
+                    services.queue_guide_sms(actor, ids, guide_id, "{name} {link}", now=DAY)
+                    if first:
+                        first_queued.set()
+                        time.sleep(0.5)  # the other send runs while this one has not committed yet
+                    db.session.commit()
+                    db.session.remove()
+            except Exception as exc:  # reported below, not lost in the thread
+                errors.append(exc)
+            finally:
+                first_queued.set()
+
+        threads = [threading.Thread(target=bulk_send, args=(ids,), kwargs={"first": n == 0}) for n, ids in
+                   enumerate(batches)]  # fmt: skip
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        db.session.rollback()
+        dues = sorted(db.session.scalars(sa.select(SmsMessage.due_at)))
+        assert dues == [DAY] * 4 + [datetime(2026, 11, 27, 0, 0, tzinfo=UTC)] * 2
+    finally:
+        app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 500

@@ -40,6 +40,7 @@ from outreach.sms.services.outbox import (
 from outreach.sms.services.policy import (
     BLOCK_REASONS,
     commune_of,
+    hold_daily_caps,
     in_quiet_hours,
     next_send_time,
     opt_in,
@@ -88,6 +89,7 @@ __all__ = [
     "get_guide",
     "guide_by_code",
     "guide_url",
+    "hold_daily_caps",
     "household_messages",
     "in_quiet_hours",
     "keyword_of",

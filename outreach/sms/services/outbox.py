@@ -23,6 +23,7 @@ from outreach.sms.services.config import settings
 from outreach.sms.services.guides import get_guide, guide_url
 from outreach.sms.services.policy import (
     commune_of,
+    hold_daily_caps,
     in_quiet_hours,
     next_send_time,
     opt_out,
@@ -46,6 +47,7 @@ class SendPlan:
     encoding: str = "GSM-7"
     deferred: int = 0  # wait for the end of the quiet hours, or a later day (daily cap)
     first_due: datetime | None = None
+    waits: list[tuple[datetime, int]] = field(default_factory=list)  # when the deferred ones go, and how many
     sample: str = ""
     messages: list[SmsMessage] = field(default_factory=list)
 
@@ -136,11 +138,14 @@ def queue_guide_sms(
             plan.encoding = "UCS-2"
         plan.sample = plan.sample or body
         by_commune.setdefault(commune_of(household).id, []).append((household, token, body))
-    for commune_id, rows in by_commune.items():
+    hold_daily_caps(by_commune)  # all at once, in order: another send may hold some of them
+    waits: Counter = Counter()
+    for commune_id, rows in sorted(by_commune.items()):
         times = schedule(commune_id, len(rows), now=now)
         for (household, token, body), due in zip(rows, times, strict=True):
             if due > now:
                 plan.deferred += 1
+                waits[due] += 1
             plan.first_due = min(plan.first_due or due, due)
             if dry_run:
                 continue
@@ -153,6 +158,7 @@ def queue_guide_sms(
             )  # fmt: skip
             db.session.add(message)
             plan.messages.append(message)
+    plan.waits = sorted(waits.items())
     if not dry_run:
         db.session.flush()
     return plan

@@ -1,5 +1,6 @@
 """Who may receive an SMS and when: consent, opt-outs, quiet hours, the daily cap per commune."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -57,9 +58,28 @@ def next_send_time(moment: datetime) -> datetime:
     return datetime.combine(day, end, tzinfo=local_zone()).astimezone(UTC)
 
 
+CAP_LOCK = 0x5C4CA  # the class of the advisory locks that guard the communes' daily caps
+
+
+def hold_daily_caps(commune_ids: Iterable[int]) -> None:
+    """Hold the daily-cap lock of these communes until the transaction ends, so that two sends at
+    once count each other's messages instead of both filling the same day. On PostgreSQL an advisory
+    lock per commune, taken in one order so two senders never wait for each other in a circle; on
+    SQLite a sending request holds the database's one write lock from its start."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for commune_id in sorted(set(commune_ids)):
+        db.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(CAST(:lock AS integer), CAST(:commune AS integer))"),
+            {"lock": CAP_LOCK, "commune": commune_id},
+        )
+
+
 def schedule(commune_id: int, count: int, *, now: datetime) -> list[datetime]:
     """When each of ``count`` new messages of a commune may go: after the quiet hours, and within
-    the commune's daily cap (the rest waits for the next days' morning). Nothing is dropped."""
+    the commune's daily cap (the rest waits for the next days' morning). Nothing is dropped. Holds
+    the commune's cap until the transaction ends: the caller inserts the messages and commits."""
+    hold_daily_caps([commune_id])
     cap = settings()["SMS_DAILY_CAP_PER_COMMUNE"]
     first = next_send_time(now)
     times: list[datetime] = []
