@@ -18,13 +18,15 @@ from outreach.planning.services import FILTERS, pick_households
 from outreach.sms.gateway import INVALID_NUMBER, OPTED_OUT_CODE, Gateway, GatewayError
 from outreach.sms.models import DailySummary, InboundSms, SmsMessage, Status
 from outreach.sms.segments import count_segments, without_diacritics
-from outreach.sms.services.composing import check_template, compose, new_token
+from outreach.sms.services.composing import check_template, compose, new_token, reminder_text
 from outreach.sms.services.config import settings
 from outreach.sms.services.guides import get_guide, guide_url
 from outreach.sms.services.policy import (
+    cancel_waiting,
     commune_of,
     hold_daily_caps,
     in_quiet_hours,
+    invalid_numbers,
     next_send_time,
     opt_out,
     opted_out_numbers,
@@ -108,14 +110,7 @@ def queue_guide_sms(
             )
         )
     )
-    invalid = set(
-        db.session.scalars(
-            sa.select(SmsMessage.to_phone).where(
-                SmsMessage.to_phone.in_([h.phone for h in households if h.phone]),
-                SmsMessage.error_code == INVALID_NUMBER,
-            )
-        )
-    )
+    invalid = invalid_numbers([h.phone for h in households if h.phone])
     plan = SendPlan()
     by_commune: dict[int, list[tuple[Household, str, str]]] = {}
     for household in households:
@@ -228,17 +223,34 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(settings()["SMS_RETRY_BASE_S"] * 2 ** max(attempts - 1, 0), 3600))
 
 
+def _reminder_text_now(message: SmsMessage, now: datetime) -> str | None:
+    """A reminder's text for a message going out at ``now`` (it may have waited past its day), or None
+    when it is too late to send one."""
+    visit = db.session.get(VisitRecord, message.visit_id) if message.visit_id else None
+    if visit is None or visit.follow_up_on is None or message.household is None:
+        return message.body
+    return reminder_text(visit.follow_up_on, message.household.head_name, at=now)
+
+
 def send_claimed(message: SmsMessage, gateway: Gateway, *, now: datetime) -> str:
-    """Send one claimed message and record what happened; returns its new status."""
+    """Send one claimed message and record what happened; returns its new status. A reminder that
+    waited past its day is reworded (never "today" for a day gone), or cancelled when more than a
+    day late."""
     if message.status != Status.SENDING:
         return message.status
     household = message.household
     blocked = opt_out_of(message.to_phone) is not None
     if household is not None and (not household.may_receive_sms or household.phone != message.to_phone):
         blocked = True  # consent withdrawn, number changed or erased since it was queued
+    text = _reminder_text_now(message, now) if message.kind == "reminder" and not blocked else message.body
     if blocked:
         message.status, message.error_message = Status.CANCELLED, "no_consent_or_opted_out"
+    elif text is None:
+        message.status, message.error_message = Status.CANCELLED, "too_late"
     else:
+        if text != message.body:
+            counted = count_segments(text)
+            message.body, message.encoding, message.segments = text, counted.encoding, counted.segments
         try:
             result = gateway.send(message.to_phone, message.body)
         except GatewayError as exc:
@@ -251,6 +263,8 @@ def send_claimed(message: SmsMessage, gateway: Gateway, *, now: datetime) -> str
                 message.status = Status.FAILED
                 if exc.code == OPTED_OUT_CODE:
                     opt_out(message.to_phone, source="carrier", keyword=str(exc.code), now=now)
+                elif exc.code == INVALID_NUMBER:
+                    cancel_waiting(message.to_phone, reason="invalid_number", now=now)
         else:
             message.status, message.sent_at = Status.SENT, now
             message.provider_sid, message.provider_status = result.provider_sid, result.provider_status

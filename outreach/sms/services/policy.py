@@ -1,4 +1,5 @@
-"""Who may receive an SMS and when: consent, opt-outs, quiet hours, the daily cap per commune."""
+"""Who may receive an SMS and when: consent, opt-outs, numbers refused as invalid, quiet hours,
+the daily cap per commune."""
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from outreach.clock import day_bounds, local_zone
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
+from outreach.sms.gateway import INVALID_NUMBER
 from outreach.sms.models import OptOut, SmsMessage, Status
 from outreach.sms.services.config import settings
 
@@ -20,6 +22,30 @@ def opted_out_numbers(phones: list[str]) -> set[str]:
     if not phones:
         return set()
     return set(db.session.scalars(sa.select(OptOut.phone).where(OptOut.phone.in_(set(phones)))))
+
+
+def invalid_numbers(phones: list[str]) -> set[str]:
+    """The numbers among ``phones`` that the network already refused as invalid: sending again cannot
+    help until the household's number is corrected (a corrected number is another number)."""
+    if not phones:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(SmsMessage.to_phone).where(
+                SmsMessage.to_phone.in_(set(phones)), SmsMessage.error_code == INVALID_NUMBER
+            )
+        )
+    )
+
+
+def cancel_waiting(phone: str, *, reason: str, now: datetime) -> None:
+    """Cancel what still waits to go to ``phone`` (it opted out, or the network refused it)."""
+    db.session.execute(
+        sa.update(SmsMessage)
+        .where(SmsMessage.to_phone == phone, SmsMessage.status == Status.QUEUED)
+        .values(status=Status.CANCELLED, error_message=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def sms_blocker(household: Household, opted_out: set[str]) -> str | None:
@@ -116,12 +142,7 @@ def opt_out(phone: str, *, source: str, keyword: str = "", now: datetime) -> boo
     new = db.session.get(OptOut, phone) is None
     if new:
         db.session.add(OptOut(phone=phone, source=source, keyword=keyword[:20], created_at=now))
-    db.session.execute(
-        sa.update(SmsMessage)
-        .where(SmsMessage.to_phone == phone, SmsMessage.status == Status.QUEUED)
-        .values(status=Status.CANCELLED, error_message="opted_out", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    cancel_waiting(phone, reason="opted_out", now=now)
     db.session.flush()
     return new
 
