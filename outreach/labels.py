@@ -147,4 +147,8 @@ SMS_NOTE_LABELS = {
     "interrupted": _l("The dispatcher stopped while sending: check with the resident before sending again."),
     "opted_out": _l("Cancelled: the number opted out."),
     "no_consent_or_opted_out": _l("Cancelled: consent withdrawn, number changed or opted out before sending."),
+    "invalid_number": _l("Cancelled: the network refused this number as invalid; correct it on the household's page."),
+    "too_late": _l(
+        "Cancelled: the follow-up day is more than a day past; the household is on the member's Today list."
+    ),
 }

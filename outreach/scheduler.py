@@ -2,16 +2,16 @@
 (each would run every job). A second instance refuses to start: a PostgreSQL advisory lock held by
 the process's own connection, or a file lock next to the SQLite database.
 
-Jobs: the SMS outbox every few seconds, follow-up reminders each morning, leaders' daily summary."""
+Jobs: the SMS outbox every few seconds, follow-up reminders each morning at FOLLOW_UP_REMINDER_HOUR
+(a run missed while the process was down is made up only the same morning), leaders' daily summary."""
 
 import contextlib
 import fcntl
 import logging
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -19,14 +19,17 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from outreach.clock import local_today, local_zone, utcnow
 from outreach.extensions import db
 from outreach.sms import services
 from outreach.sms.dispatcher import dispatch_once
 from outreach.sms.gateway import gateway_from_config
-from outreach.types import utcnow
 
 logger = logging.getLogger("outreach.scheduler")
 LOCK_KEY = 0x0_5C4ED  # the advisory lock's number: one scheduler per database
+# How long after FOLLOW_UP_REMINDER_HOUR the morning's reminders may still be made up (a late start,
+# a stalled process): 08:00 to 12:00 by default. Later, they wait for the next morning's run.
+REMINDER_CATCH_UP = timedelta(hours=4)
 
 
 class AlreadyRunning(RuntimeError):
@@ -80,29 +83,50 @@ def _job(app: Flask, work):
     return run
 
 
-def local_today(app: Flask):
-    return utcnow().astimezone(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+def follow_up_reminders() -> None:
+    now = utcnow()
+    services.follow_up_reminders(today=local_today(now), now=now)
+
+
+def daily_summary() -> None:
+    now = utcnow()
+    services.daily_summaries(day=local_today(now) - timedelta(days=1), now=now)
+
+
+def reminders_may_catch_up(now: datetime) -> bool:
+    """Whether the morning's reminders may still go out at ``now``: from FOLLOW_UP_REMINDER_HOUR
+    (local) for ``REMINDER_CATCH_UP``, never at another hour of the day."""
+    local = now.astimezone(local_zone())
+    due = local.replace(hour=current_app.config["FOLLOW_UP_REMINDER_HOUR"], minute=0, second=0, microsecond=0)
+    return due <= local < due + REMINDER_CATCH_UP
+
+
+def catch_up(app: Flask, *, now: datetime) -> None:
+    """What a scheduler starting at ``now`` makes up for the time it was down: yesterday's summary,
+    and today's reminders only while it is still their morning (started at 22:00, it sends none:
+    the next morning's run takes them, a day late and worded so)."""
+    _job(app, lambda: services.daily_summaries(day=local_today(now) - timedelta(days=1), now=now))()
+    if reminders_may_catch_up(now):
+        _job(app, lambda: services.follow_up_reminders(today=local_today(now), now=now))()
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """The jobs, with fixed ids (a restart replaces, never duplicates), coalesced misfires and an
     explicit time zone."""
-    zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
     gateway = gateway_from_config(app.config)
-    scheduler = BlockingScheduler(timezone=zone, job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler = BlockingScheduler(timezone=local_zone(), job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
         _job(app, lambda: dispatch_once(gateway)), "interval", seconds=app.config["SMS_DISPATCH_SECONDS"],
         id="sms-dispatch", replace_existing=True, coalesce=True, misfire_grace_time=30,
     )  # fmt: skip
     scheduler.add_job(
-        _job(app, lambda: services.follow_up_reminders(today=local_today(app), now=utcnow())), "cron",
-        hour=app.config["FOLLOW_UP_REMINDER_HOUR"], minute=0, id="follow-up-reminders",
-        replace_existing=True, coalesce=True, misfire_grace_time=6 * 3600,
+        _job(app, follow_up_reminders), "cron", hour=app.config["FOLLOW_UP_REMINDER_HOUR"], minute=0,
+        id="follow-up-reminders", replace_existing=True, coalesce=True,
+        misfire_grace_time=int(REMINDER_CATCH_UP.total_seconds()),
     )  # fmt: skip
     scheduler.add_job(
-        _job(app, lambda: services.daily_summaries(day=local_today(app) - timedelta(days=1), now=utcnow())), "cron",
-        hour=app.config["DAILY_SUMMARY_HOUR"], minute=0, id="leader-daily-summary",
-        replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
+        _job(app, daily_summary), "cron", hour=app.config["DAILY_SUMMARY_HOUR"], minute=0,
+        id="leader-daily-summary", replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
     )  # fmt: skip
     return scheduler
 
@@ -117,9 +141,7 @@ def scheduler_command() -> None:
         with single_instance(app):
             scheduler = build_scheduler(app)
             click.echo(f"Scheduler running (jobs: {', '.join(j.id for j in scheduler.get_jobs())}); Ctrl+C stops it.")
-            # Today's reminders and yesterday's summary, in case the process was down at their hour.
-            _job(app, lambda: services.follow_up_reminders(today=local_today(app), now=utcnow()))()
-            _job(app, lambda: services.daily_summaries(day=local_today(app) - timedelta(days=1), now=utcnow()))()
+            catch_up(app, now=utcnow())  # in case the process was down at a job's hour
             with contextlib.suppress(KeyboardInterrupt, SystemExit):
                 scheduler.start()
     except AlreadyRunning as exc:

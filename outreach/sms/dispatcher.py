@@ -1,8 +1,9 @@
 """One dispatcher pass, run by the scheduler every few seconds and by ``flask sms dispatch``.
 
-It is a boundary like a request: it commits. The claim is committed before anything is sent, and
-each result right after its send, so a crash leaves at most the messages being sent in "sending",
-which the next pass hands to a person instead of sending them again."""
+It is a boundary like a request: it commits. Each message is claimed ("sending") and committed just
+before its own request, and its result committed right after, so a crash leaves only the one message
+that was in flight in "sending" (the others are still "queued"); the next pass hands that one to a
+person instead of sending it again."""
 
 from collections import Counter
 from collections.abc import Callable
@@ -10,11 +11,11 @@ from datetime import datetime
 
 from flask import current_app
 
+from outreach.clock import utcnow
 from outreach.extensions import db
 from outreach.sms import services
 from outreach.sms.gateway import Gateway
 from outreach.sms.models import SmsMessage
-from outreach.types import utcnow
 
 
 def dispatch_once(
@@ -26,9 +27,12 @@ def dispatch_once(
     interrupted = services.mark_interrupted(now=clock())
     if interrupted:
         outcome["needs_check"] += interrupted
-    ids = services.claim_due(now=clock(), limit=limit)
     db.session.commit()
-    for message_id in ids:
+    for _ in range(limit):
+        message_id = services.claim_next(now=clock())
+        db.session.commit()  # a crash from here until its result is committed: this message needs checking
+        if message_id is None:
+            break
         message = db.session.get(SmsMessage, message_id)
         assert message is not None  # claimed and committed above, and outbox rows are never deleted
         try:

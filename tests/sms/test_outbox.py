@@ -173,20 +173,68 @@ def test_21610_records_the_opt_out_and_cancels_what_waits(app, users, homes, gui
     assert len(fake_twilio.requests) == 1
 
 
-def test_a_crash_between_claim_and_send_is_never_resent(app, users, homes, guide, gateway, fake_twilio):
-    queue(users, homes, guide)
-    claimed = services.claim_due(now=DAY, limit=10)
+class Crash(BaseException):
+    """The dispatcher's process dies (power cut, killed): nothing after this point runs."""
+
+
+def five_queued(users, geo, homes, guide) -> None:
+    leader = users["leader"]
+    more = [
+        make_household(leader, geo["tanha_v2"], f"Hộ {n}", phone=f"09123456{n:02d}", consent_sms=True)
+        for n in range(10, 14)
+    ]
+    services.queue_guide_sms(leader, [homes["sms"].id] + [h.id for h in more], guide.id, "{name} {link}", now=DAY)
     db.session.commit()
-    assert len(claimed) == 1  # ... and the dispatcher dies here
-    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(seconds=60)) == {}  # maybe another is sending it
+
+
+def test_a_crash_while_sending_leaves_only_that_message_to_check_and_never_resends_it(
+    app, users, geo, homes, guide, gateway, fake_twilio
+):
+    five_queued(users, geo, homes, guide)
+
+    class DiesDuringTheSecondRequest:
+        name = "twilio"
+        calls = 0
+
+        def send(self, to, body):
+            self.calls += 1
+            result = gateway.send(to, body)  # the request leaves ...
+            if self.calls == 2:
+                raise Crash  # ... and the dispatcher dies before it records the answer
+            return result
+
+    with pytest.raises(Crash):
+        dispatch_once(DiesDuringTheSecondRequest(), clock=lambda: DAY)
+    db.session.rollback()
+    statuses = sorted(db.session.scalars(sa.select(SmsMessage.status)))
+    assert statuses == [Status.QUEUED] * 3 + [Status.SENDING, Status.SENT]  # only the one in flight
+    # The next pass sends the three that never left, and leaves the one in flight alone (maybe
+    # another dispatcher is sending it).
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(seconds=60)) == {"sent": 3}
     assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=10)) == {"needs_check": 1}
     assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=20)) == {}
-    assert fake_twilio.requests == [] and message().status == Status.NEEDS_CHECK
+    assert len(fake_twilio.requests) == 5
+    [check] = services.outbox_page(users["leader"], status=None)["attention"]
+    assert check.status == Status.NEEDS_CHECK and check.error_message == "interrupted"
     # A person decides: it did not arrive, send it again.
-    services.resolve_check(users["leader"], message().id, action="again", now=DAY + timedelta(minutes=30))
+    services.resolve_check(users["leader"], check.id, action="again", now=DAY + timedelta(minutes=30))
     db.session.commit()
     assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=31)) == {"sent": 1}
-    assert len(fake_twilio.requests) == 1
+    assert len(fake_twilio.requests) == 6
+
+
+def test_a_crash_between_claim_and_send_is_never_resent(app, users, geo, homes, guide, gateway, fake_twilio):
+    five_queued(users, geo, homes, guide)
+    claimed = services.claim_next(now=DAY)
+    db.session.commit()
+    assert claimed is not None  # ... and the dispatcher dies here, before its request
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).where(SmsMessage.status == Status.SENDING)) == 1
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(seconds=60)) == {"sent": 4}
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=10)) == {"needs_check": 1}
+    assert dispatch_once(gateway, clock=lambda: DAY + timedelta(minutes=20)) == {}
+    assert len(fake_twilio.requests) == 4
+    assert db.session.get(SmsMessage, claimed).status == Status.NEEDS_CHECK
 
 
 def test_the_console_gateway_marks_sent_without_network(app, users, homes, guide, caplog):
@@ -279,3 +327,90 @@ def test_a_number_refused_as_invalid_is_not_sent_again_until_corrected(app, user
     services.resolve_check(users["leader"], message().id, action="dismiss", now=DAY)
     db.session.commit()
     assert services.outbox_page(users["leader"], status=None)["attention"] == []
+
+
+def test_the_preview_says_when_each_deferred_message_goes_out(client, app, users, homes, guide, monkeypatch):
+    """Today and tomorrow are full: the message waits for the day after tomorrow, and the preview says so."""
+    from tests.conftest import csrf_token, login
+
+    app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 1
+    try:
+        tomorrow = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 07:00 in Hà Nội
+        for n, due in enumerate([DAY, tomorrow]):
+            db.session.add(
+                SmsMessage(
+                    kind="guide", commune_id=homes["sms"].village.parent_id, to_phone=f"+8490000000{n}", body="x",
+                    encoding="GSM-7", segments=1, token=f"full-{n}", status=Status.QUEUED, due_at=due,
+                )
+            )  # fmt: skip
+        db.session.commit()
+        plan = services.queue_guide_sms(
+            users["leader"], [homes["sms"].id], guide.id, "{name} {link}", now=DAY, dry_run=True
+        )
+        day_after = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+        assert plan.deferred == 1 and plan.waits == [(day_after, 1)]
+        db.session.rollback()
+        monkeypatch.setattr("outreach.sms.routes.utcnow", lambda: DAY)
+        login(client, "leader.tanha")
+        data = {
+            "csrf_token": csrf_token(client, "/sms/bulk"), "village_id": homes["sms"].village_id, "which": "all",
+            "guide_id": guide.id, "template": "{name} {link}", "action": "preview",
+        }  # fmt: skip
+        page = client.post("/sms/bulk", data=data).get_data(as_text=True)
+        assert "1 tin sẽ chờ đến 28/11/2026 07:00" in page
+        assert "27/11/2026" not in page and "26/11/2026" not in page
+    finally:
+        app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 500
+
+
+def test_two_bulk_sends_at_once_keep_the_commune_daily_cap(app, is_postgres, users, geo, guide):
+    if not is_postgres:
+        pytest.skip(
+            "two bulk sends in parallel need PostgreSQL (set TEST_DATABASE_URL); on SQLite a send takes the "
+            "write lock when it begins (BEGIN IMMEDIATE), so sends cannot overlap"
+        )
+    import threading
+    import time
+
+    from outreach.auth.models import User
+
+    app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 4
+    try:
+        leader = users["leader"]
+        households = [
+            make_household(leader, geo["tanha_v1"], f"Hộ {n}", phone=f"09123456{n:02d}", consent_sms=True)
+            for n in range(10, 16)
+        ]
+        batches = [[h.id for h in households[:3]], [h.id for h in households[3:]]]
+        leader_id, guide_id = leader.id, guide.id
+        first_queued, errors = threading.Event(), []
+
+        def bulk_send(ids, *, first):
+            try:
+                with app.app_context():
+                    if not first:
+                        first_queued.wait(10)
+                    actor = db.session.get(User, leader_id)
+                    services.queue_guide_sms(actor, ids, guide_id, "{name} {link}", now=DAY)
+                    if first:
+                        first_queued.set()
+                        time.sleep(0.5)  # the other send runs while this one has not committed yet
+                    db.session.commit()
+                    db.session.remove()
+            except Exception as exc:  # reported below, not lost in the thread
+                errors.append(exc)
+            finally:
+                first_queued.set()
+
+        threads = [threading.Thread(target=bulk_send, args=(ids,), kwargs={"first": n == 0}) for n, ids in
+                   enumerate(batches)]  # fmt: skip
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        db.session.rollback()
+        dues = sorted(db.session.scalars(sa.select(SmsMessage.due_at)))
+        assert dues == [DAY] * 4 + [datetime(2026, 11, 27, 0, 0, tzinfo=UTC)] * 2
+    finally:
+        app.config["SMS_DAILY_CAP_PER_COMMUNE"] = 500

@@ -9,7 +9,15 @@ the dispatcher's steps, the leaders' page), ``webhooks`` (receipts, replies), ``
 daily summaries)."""
 
 from outreach.geo.consent import opt_out_of
-from outreach.sms.services.composing import DEFAULT_TEMPLATE, REMINDER_TEMPLATE, check_template, compose, new_token
+from outreach.sms.services.composing import (
+    DEFAULT_TEMPLATE,
+    REMINDER_LATE_TEMPLATE,
+    REMINDER_TEMPLATE,
+    check_template,
+    compose,
+    new_token,
+    reminder_text,
+)
 from outreach.sms.services.config import local_zone, settings
 from outreach.sms.services.guides import (
     CODE_PATTERN,
@@ -28,7 +36,7 @@ from outreach.sms.services.outbox import (
     SendPlan,
     backoff,
     bulk_households,
-    claim_due,
+    claim_next,
     household_messages,
     mark_interrupted,
     messages_in_scope,
@@ -39,8 +47,11 @@ from outreach.sms.services.outbox import (
 )
 from outreach.sms.services.policy import (
     BLOCK_REASONS,
+    cancel_waiting,
     commune_of,
+    hold_daily_caps,
     in_quiet_hours,
+    invalid_numbers,
     next_send_time,
     opt_in,
     opt_out,
@@ -69,6 +80,7 @@ __all__ = [
     "HELP_WORDS",
     "PROVIDER_STATUS",
     "RANK",
+    "REMINDER_LATE_TEMPLATE",
     "REMINDER_TEMPLATE",
     "REPLIES",
     "START_WORDS",
@@ -78,8 +90,9 @@ __all__ = [
     "SendPlan",
     "backoff",
     "bulk_households",
+    "cancel_waiting",
     "check_template",
-    "claim_due",
+    "claim_next",
     "commune_of",
     "compose",
     "count_open",
@@ -88,8 +101,10 @@ __all__ = [
     "get_guide",
     "guide_by_code",
     "guide_url",
+    "hold_daily_caps",
     "household_messages",
     "in_quiet_hours",
+    "invalid_numbers",
     "keyword_of",
     "list_guides",
     "local_zone",
@@ -105,6 +120,7 @@ __all__ = [
     "queue_guide_sms",
     "receive_reply",
     "record_delivery",
+    "reminder_text",
     "render_markdown",
     "resolve_check",
     "save_guide",

@@ -2,9 +2,11 @@
 
 import re
 import secrets
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from outreach.clock import local_today
 from outreach.sms.segments import count_segments, without_diacritics
 from outreach.text import clean
 
@@ -12,6 +14,11 @@ DEFAULT_TEMPLATE = "Chào {name}, Tổ công nghệ số gửi hướng dẫn: {
 REMINDER_TEMPLATE = (
     "Nhắc lịch: hôm nay {date} Tổ công nghệ số cộng đồng hẹn quay lại hỗ trợ gia đình {name} "
     "dùng dịch vụ công trực tuyến. Trả lời TU CHOI để ngừng nhận tin."
+)
+# Any other day than the follow-up day: the appointment is named, never called "today".
+REMINDER_LATE_TEMPLATE = (
+    "Nhắc lịch: Tổ công nghệ số cộng đồng đã hẹn ngày {date} quay lại hỗ trợ gia đình {name} "
+    "dùng dịch vụ công trực tuyến và sẽ sớm liên hệ lại. Trả lời TU CHOI để ngừng nhận tin."
 )
 
 
@@ -23,6 +30,17 @@ def compose(template: str, *, name: str, link: str, plain: bool = False) -> str:
     """The message for one household: ``{name}`` and ``{link}`` filled in, NFC, optionally without diacritics."""
     text = clean(template).replace("{name}", clean(name)).replace("{link}", link)
     return without_diacritics(text) if plain else text
+
+
+def reminder_text(follow_up_on: date, name: str, *, at: datetime) -> str | None:
+    """The follow-up reminder for a message going out at ``at``: "hôm nay" (today) only on the
+    follow-up day itself, the day named on the day after, and None later than that (more than a day
+    late, an SMS would only confuse: the household is on the member's Today instead)."""
+    late_by = (local_today(at) - follow_up_on).days
+    if late_by > 1:
+        return None
+    template = REMINDER_TEMPLATE if late_by == 0 else REMINDER_LATE_TEMPLATE
+    return template.format(date=follow_up_on.strftime("%d/%m"), name=clean(name))
 
 
 def check_template(template: str) -> dict[str, list[str]]:

@@ -11,17 +11,28 @@ from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.models import Assignment
 from outreach.sms.models import DailySummary, FollowUpReminder, InboundSms, SmsMessage, Status
 from outreach.sms.segments import count_segments
-from outreach.sms.services.composing import REMINDER_TEMPLATE, new_token
+from outreach.sms.services.composing import new_token, reminder_text
 from outreach.sms.services.outbox import ATTENTION
-from outreach.sms.services.policy import commune_of, opted_out_numbers, schedule, sms_blocker
-from outreach.text import clean
+from outreach.sms.services.policy import (
+    commune_of,
+    hold_daily_caps,
+    invalid_numbers,
+    opted_out_numbers,
+    schedule,
+    sms_blocker,
+)
 from outreach.visits.models import VisitRecord, current_visits, latest_visits
 
 
 def follow_up_reminders(*, today: date, now: datetime) -> tuple[int, int]:
     """For each visit whose follow-up date has come (and nothing newer was recorded for the household):
     an SMS reminder to the resident when they may receive one, and the household on the member's
-    Today list. Each visit once, however often the job runs. Returns (messages, tasks)."""
+    Today list, planned for the follow-up day (so a late one shows as late). Each visit once, however
+    often the job runs. Returns (messages, tasks).
+
+    The reminder says "today" only when it goes out on the follow-up day; on the day after it names
+    the day; later (the scheduler was down, or the daily cap is full) no SMS at all, and none to a
+    number the network refused as invalid."""
     latest = latest_visits()
     visits = db.session.scalars(
         sa.select(VisitRecord)
@@ -34,32 +45,36 @@ def follow_up_reminders(*, today: date, now: datetime) -> tuple[int, int]:
         )
         .order_by(VisitRecord.id)
     ).all()
+    phones = [v.household.phone for v in visits if v.household.phone]
+    opted_out, invalid = opted_out_numbers(phones), invalid_numbers(phones)
+    hold_daily_caps(commune_of(v.household).id for v in visits if v.household.erased_at is None)
     sent = tasks = 0
     for visit in visits:
         household = visit.household
         reminder = FollowUpReminder(visit_id=visit.id, created_at=now)
         if household.erased_at is None:
-            if sms_blocker(household, opted_out_numbers([household.phone] if household.phone else [])) is None:
+            if sms_blocker(household, opted_out) is None and household.phone not in invalid:
                 commune = commune_of(household)
-                body = REMINDER_TEMPLATE.format(
-                    date=visit.follow_up_on.strftime("%d/%m"), name=clean(household.head_name)
-                )
-                counted = count_segments(body)
-                message = SmsMessage(
-                    kind="reminder", commune_id=commune.id, household_id=household.id, visit_id=visit.id,
-                    to_phone=household.phone, body=body, encoding=counted.encoding, segments=counted.segments,
-                    token=new_token(), status=Status.QUEUED, due_at=schedule(commune.id, 1, now=now)[0],
-                    created_at=now, updated_at=now,
-                )  # fmt: skip
-                db.session.add(message)
-                db.session.flush()
-                reminder.message_id = message.id
-                sent += 1
+                due = schedule(commune.id, 1, now=now)[0]
+                body = reminder_text(visit.follow_up_on, household.head_name, at=due)
+                if body is not None:
+                    counted = count_segments(body)
+                    message = SmsMessage(
+                        kind="reminder", commune_id=commune.id, household_id=household.id, visit_id=visit.id,
+                        to_phone=household.phone, body=body, encoding=counted.encoding, segments=counted.segments,
+                        token=new_token(), status=Status.QUEUED, due_at=due, created_at=now, updated_at=now,
+                    )  # fmt: skip
+                    db.session.add(message)
+                    db.session.flush()
+                    reminder.message_id = message.id
+                    sent += 1
             open_assignment = db.session.scalar(
                 sa.select(Assignment).where(Assignment.household_id == household.id, Assignment.released_at.is_(None))
             )
             if open_assignment is None and visit.member.active:
-                task = Assignment(household_id=household.id, member_id=visit.member_id, due_on=today, created_at=now)
+                task = Assignment(
+                    household_id=household.id, member_id=visit.member_id, due_on=visit.follow_up_on, created_at=now
+                )
                 db.session.add(task)
                 db.session.flush()
                 reminder.assignment_id = task.id

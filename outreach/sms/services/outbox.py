@@ -18,12 +18,15 @@ from outreach.planning.services import FILTERS, pick_households
 from outreach.sms.gateway import INVALID_NUMBER, OPTED_OUT_CODE, Gateway, GatewayError
 from outreach.sms.models import DailySummary, InboundSms, SmsMessage, Status
 from outreach.sms.segments import count_segments, without_diacritics
-from outreach.sms.services.composing import check_template, compose, new_token
+from outreach.sms.services.composing import check_template, compose, new_token, reminder_text
 from outreach.sms.services.config import settings
 from outreach.sms.services.guides import get_guide, guide_url
 from outreach.sms.services.policy import (
+    cancel_waiting,
     commune_of,
+    hold_daily_caps,
     in_quiet_hours,
+    invalid_numbers,
     next_send_time,
     opt_out,
     opted_out_numbers,
@@ -46,6 +49,7 @@ class SendPlan:
     encoding: str = "GSM-7"
     deferred: int = 0  # wait for the end of the quiet hours, or a later day (daily cap)
     first_due: datetime | None = None
+    waits: list[tuple[datetime, int]] = field(default_factory=list)  # when the deferred ones go, and how many
     sample: str = ""
     messages: list[SmsMessage] = field(default_factory=list)
 
@@ -106,14 +110,7 @@ def queue_guide_sms(
             )
         )
     )
-    invalid = set(
-        db.session.scalars(
-            sa.select(SmsMessage.to_phone).where(
-                SmsMessage.to_phone.in_([h.phone for h in households if h.phone]),
-                SmsMessage.error_code == INVALID_NUMBER,
-            )
-        )
-    )
+    invalid = invalid_numbers([h.phone for h in households if h.phone])
     plan = SendPlan()
     by_commune: dict[int, list[tuple[Household, str, str]]] = {}
     for household in households:
@@ -136,11 +133,14 @@ def queue_guide_sms(
             plan.encoding = "UCS-2"
         plan.sample = plan.sample or body
         by_commune.setdefault(commune_of(household).id, []).append((household, token, body))
-    for commune_id, rows in by_commune.items():
+    hold_daily_caps(by_commune)  # all at once, in order: another send may hold some of them
+    waits: Counter = Counter()
+    for commune_id, rows in sorted(by_commune.items()):
         times = schedule(commune_id, len(rows), now=now)
         for (household, token, body), due in zip(rows, times, strict=True):
             if due > now:
                 plan.deferred += 1
+                waits[due] += 1
             plan.first_due = min(plan.first_due or due, due)
             if dry_run:
                 continue
@@ -153,6 +153,7 @@ def queue_guide_sms(
             )  # fmt: skip
             db.session.add(message)
             plan.messages.append(message)
+    plan.waits = sorted(waits.items())
     if not dry_run:
         db.session.flush()
     return plan
@@ -178,28 +179,30 @@ def bulk_households(actor: User, *, village_id: int | None, which: str, today: d
 # --- the dispatcher's steps ------------------------------------------------------------------
 
 
-def claim_due(*, now: datetime, limit: int) -> list[int]:
-    """Mark up to ``limit`` due messages as being sent, atomically: on PostgreSQL rows another
-    dispatcher holds are skipped (``FOR UPDATE SKIP LOCKED``); on SQLite the one writer serializes.
-    Nothing is claimed during the quiet hours."""
+def claim_next(*, now: datetime) -> int | None:
+    """Mark the next due message as being sent, just before its own request, and return its id
+    (None: nothing is due, or it is the quiet hours). One at a time, so a dispatcher that dies leaves
+    only the message really in flight to be checked. On PostgreSQL a row another dispatcher is
+    claiming is skipped (``FOR UPDATE SKIP LOCKED``); on SQLite the one writer serializes."""
     if in_quiet_hours(now):
-        return []
+        return None
     due = (
         sa.select(SmsMessage.id)
         .where(SmsMessage.status == Status.QUEUED, SmsMessage.due_at <= now)
         .order_by(SmsMessage.due_at, SmsMessage.id)
-        .limit(limit)
+        .limit(1)
     )
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    claimed = db.session.scalars(
+    # "id = (one row)", not "id IN (...)": PostgreSQL may run an IN subquery again for each row it
+    # compares, claiming a row each time; a scalar subquery runs once.
+    return db.session.scalar(
         sa.update(SmsMessage)
-        .where(SmsMessage.id.in_(due.scalar_subquery()), SmsMessage.status == Status.QUEUED)
+        .where(SmsMessage.id == due.scalar_subquery(), SmsMessage.status == Status.QUEUED)
         .values(status=Status.SENDING, claimed_at=now, attempts=SmsMessage.attempts + 1, updated_at=now)
         .returning(SmsMessage.id)
         .execution_options(synchronize_session=False)
-    ).all()
-    return sorted(claimed)
+    )
 
 
 def mark_interrupted(*, now: datetime) -> int:
@@ -220,17 +223,34 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(settings()["SMS_RETRY_BASE_S"] * 2 ** max(attempts - 1, 0), 3600))
 
 
+def _reminder_text_now(message: SmsMessage, now: datetime) -> str | None:
+    """A reminder's text for a message going out at ``now`` (it may have waited past its day), or None
+    when it is too late to send one."""
+    visit = db.session.get(VisitRecord, message.visit_id) if message.visit_id else None
+    if visit is None or visit.follow_up_on is None or message.household is None:
+        return message.body
+    return reminder_text(visit.follow_up_on, message.household.head_name, at=now)
+
+
 def send_claimed(message: SmsMessage, gateway: Gateway, *, now: datetime) -> str:
-    """Send one claimed message and record what happened; returns its new status."""
+    """Send one claimed message and record what happened; returns its new status. A reminder that
+    waited past its day is reworded (never "today" for a day gone), or cancelled when more than a
+    day late."""
     if message.status != Status.SENDING:
         return message.status
     household = message.household
     blocked = opt_out_of(message.to_phone) is not None
     if household is not None and (not household.may_receive_sms or household.phone != message.to_phone):
         blocked = True  # consent withdrawn, number changed or erased since it was queued
+    text = _reminder_text_now(message, now) if message.kind == "reminder" and not blocked else message.body
     if blocked:
         message.status, message.error_message = Status.CANCELLED, "no_consent_or_opted_out"
+    elif text is None:
+        message.status, message.error_message = Status.CANCELLED, "too_late"
     else:
+        if text != message.body:
+            counted = count_segments(text)
+            message.body, message.encoding, message.segments = text, counted.encoding, counted.segments
         try:
             result = gateway.send(message.to_phone, message.body)
         except GatewayError as exc:
@@ -243,6 +263,8 @@ def send_claimed(message: SmsMessage, gateway: Gateway, *, now: datetime) -> str
                 message.status = Status.FAILED
                 if exc.code == OPTED_OUT_CODE:
                     opt_out(message.to_phone, source="carrier", keyword=str(exc.code), now=now)
+                elif exc.code == INVALID_NUMBER:
+                    cancel_waiting(message.to_phone, reason="invalid_number", now=now)
         else:
             message.status, message.sent_at = Status.SENT, now
             message.provider_sid, message.provider_status = result.provider_sid, result.provider_status

@@ -1,5 +1,7 @@
-"""Who may receive an SMS and when: consent, opt-outs, quiet hours, the daily cap per commune."""
+"""Who may receive an SMS and when: consent, opt-outs, numbers refused as invalid, quiet hours,
+the daily cap per commune."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -7,6 +9,7 @@ import sqlalchemy as sa
 from outreach.clock import day_bounds, local_zone
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
+from outreach.sms.gateway import INVALID_NUMBER
 from outreach.sms.models import OptOut, SmsMessage, Status
 from outreach.sms.services.config import settings
 
@@ -19,6 +22,30 @@ def opted_out_numbers(phones: list[str]) -> set[str]:
     if not phones:
         return set()
     return set(db.session.scalars(sa.select(OptOut.phone).where(OptOut.phone.in_(set(phones)))))
+
+
+def invalid_numbers(phones: list[str]) -> set[str]:
+    """The numbers among ``phones`` that the network already refused as invalid: sending again cannot
+    help until the household's number is corrected (a corrected number is another number)."""
+    if not phones:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(SmsMessage.to_phone).where(
+                SmsMessage.to_phone.in_(set(phones)), SmsMessage.error_code == INVALID_NUMBER
+            )
+        )
+    )
+
+
+def cancel_waiting(phone: str, *, reason: str, now: datetime) -> None:
+    """Cancel what still waits to go to ``phone`` (it opted out, or the network refused it)."""
+    db.session.execute(
+        sa.update(SmsMessage)
+        .where(SmsMessage.to_phone == phone, SmsMessage.status == Status.QUEUED)
+        .values(status=Status.CANCELLED, error_message=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def sms_blocker(household: Household, opted_out: set[str]) -> str | None:
@@ -57,9 +84,28 @@ def next_send_time(moment: datetime) -> datetime:
     return datetime.combine(day, end, tzinfo=local_zone()).astimezone(UTC)
 
 
+CAP_LOCK = 0x5C4CA  # the class of the advisory locks that guard the communes' daily caps
+
+
+def hold_daily_caps(commune_ids: Iterable[int]) -> None:
+    """Hold the daily-cap lock of these communes until the transaction ends, so that two sends at
+    once count each other's messages instead of both filling the same day. On PostgreSQL an advisory
+    lock per commune, taken in one order so two senders never wait for each other in a circle; on
+    SQLite a sending request holds the database's one write lock from its start."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for commune_id in sorted(set(commune_ids)):
+        db.session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(CAST(:lock AS integer), CAST(:commune AS integer))"),
+            {"lock": CAP_LOCK, "commune": commune_id},
+        )
+
+
 def schedule(commune_id: int, count: int, *, now: datetime) -> list[datetime]:
     """When each of ``count`` new messages of a commune may go: after the quiet hours, and within
-    the commune's daily cap (the rest waits for the next days' morning). Nothing is dropped."""
+    the commune's daily cap (the rest waits for the next days' morning). Nothing is dropped. Holds
+    the commune's cap until the transaction ends: the caller inserts the messages and commits."""
+    hold_daily_caps([commune_id])
     cap = settings()["SMS_DAILY_CAP_PER_COMMUNE"]
     first = next_send_time(now)
     times: list[datetime] = []
@@ -96,12 +142,7 @@ def opt_out(phone: str, *, source: str, keyword: str = "", now: datetime) -> boo
     new = db.session.get(OptOut, phone) is None
     if new:
         db.session.add(OptOut(phone=phone, source=source, keyword=keyword[:20], created_at=now))
-    db.session.execute(
-        sa.update(SmsMessage)
-        .where(SmsMessage.to_phone == phone, SmsMessage.status == Status.QUEUED)
-        .values(status=Status.CANCELLED, error_message="opted_out", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    cancel_waiting(phone, reason="opted_out", now=now)
     db.session.flush()
     return new
 
