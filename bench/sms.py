@@ -94,7 +94,7 @@ def bench_sms(tmp: Path, quick: bool, selected_db: str) -> None:
             f"{verdict(ok, f'sms.dispatch {kind}')}"
         )
         print(
-            f"    claim one message at a time (SKIP LOCKED), send through the twilio client to a fake Twilio on loopback, "
+            f"    claim one message at a time (SKIP LOCKED), send it through the twilio client to a fake Twilio, "
             f"record and commit each; "
             f"requests/distinct/sent: one {one[1]}/{one[2]}/{one[3]}, two {two[1]}/{two[2]}/{two[3]} "
             f"(dispatchers are threads of this process, so they share its GIL)"
