@@ -170,7 +170,8 @@ def bulk():
     form.village_id.choices = [(0, _("All villages of my area"))] + [
         (v.id, f"{v.name} · {v.parent.name}") for v in village_choices(current_user)
     ]
-    form.which.choices = [(k, str(v)) for k, v in FILTER_LABELS.items()]
+    # "To reassign" is for the assign page: a resident does not need an SMS because a member moved.
+    form.which.choices = [(k, str(v)) for k, v in FILTER_LABELS.items() if k != "to_reassign"]
     households, plan = [], None
     if form.village_id.data is not None and form.which.data:
         try:
