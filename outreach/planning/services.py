@@ -12,6 +12,7 @@ from outreach.auth.models import Role, User
 from outreach.auth.scope import (
     households_in_scope,
     manageable_commune,
+    release_out_of_scope,
     require_role,
     unit_in_scope,
     visible_household_ids,
@@ -175,6 +176,8 @@ def assign_households(
                 ]
             }
         )
+    # An assignment its member may no longer see (they moved, or the household did) is not a conflict.
+    release_out_of_scope(household_ids=household_ids, now=now)
     open_rows = {
         a.household_id: a
         for a in db.session.scalars(

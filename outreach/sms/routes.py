@@ -31,8 +31,7 @@ def _webhook_limit() -> str:
 @login_required
 def guides():
     shown = services.guides_for(current_user, replaced=True)
-    editable = {g.id for g in shown if services.may_edit_guide(current_user, g)}
-    return render_template("sms/guides.html", guides=shown, editable=editable)
+    return render_template("sms/guides.html", guides=shown, editable=services.editable_guide_ids(current_user))
 
 
 @sms_bp.route("/guides/new", methods=["GET", "POST"])

@@ -131,3 +131,17 @@ def test_every_list_of_assignments_is_scoped_even_without_a_release(users, geo):
     assert upcoming(member, today=DAY) == 0
     db.session.execute(sa.update(Assignment).values(released_at=NOW, released_reason="reassigned"))
     assert taken_away(member) == []
+
+
+def test_a_stale_assignment_outside_the_members_area_is_no_conflict(users, geo):
+    """One left open by an older version, or made for a member who has since moved: it ends when the
+    leader gives the household to someone who may see it."""
+    household = make_household(users["leader"], geo["tanha_v2"], NAME, phone=PHONE)
+    db.session.add(Assignment(household_id=household.id, member_id=users["member"].id, due_on=DAY, created_at=NOW))
+    db.session.commit()
+    other = make_user("member.v2", Role.MEMBER, geo["tanha_v2"])
+    result = assign_households(users["leader"], other.id, [household.id], due_on=DAY, now=NOW)
+    db.session.commit()
+    assert result.assigned == [household.id] and result.conflicts == []
+    reasons = dict(db.session.execute(sa.select(Assignment.member_id, Assignment.released_reason)).all())
+    assert reasons == {users["member"].id: "out_of_area", other.id: None}

@@ -129,9 +129,9 @@ def _visible(actor: User):
         return sa.true()
     if actor.scope_unit is None:
         return Guide.owner_unit_id.is_(None)
-    branch = [actor.scope_unit.id] + [unit.id for unit in actor.scope_unit.ancestors()]
-    below = sa.select(AdminUnit.id).where(unit_in_scope(actor))
-    return sa.or_(Guide.owner_unit_id.is_(None), Guide.owner_unit_id.in_(branch), Guide.owner_unit_id.in_(below))
+    above = [unit.id for unit in actor.scope_unit.ancestors()]  # a village member sends their commune's
+    own_or_below = sa.select(AdminUnit.id).where(unit_in_scope(actor))
+    return sa.or_(Guide.owner_unit_id.is_(None), Guide.owner_unit_id.in_(above), Guide.owner_unit_id.in_(own_or_below))
 
 
 def list_guides() -> list[Guide]:
@@ -148,13 +148,23 @@ def guides_for(actor: User, *, replaced: bool = False) -> list[Guide]:
     return list(db.session.scalars(stmt))
 
 
-def may_edit_guide(actor: User, guide: Guide) -> bool:
-    """Administrators edit every guide; leaders those of their own area, never the country's."""
+def _editable(actor: User):
+    """A condition on ``Guide``: administrators edit every guide; leaders those of their own area,
+    never the country's."""
     if actor.role == Role.ADMIN:
-        return True
-    if actor.role != Role.LEADER or guide.owner_unit is None or actor.scope_unit is None:
-        return False
-    return guide.owner_unit.path.startswith(actor.scope_unit.path)
+        return sa.true()
+    if actor.role != Role.LEADER:
+        return sa.false()
+    return Guide.owner_unit_id.in_(sa.select(AdminUnit.id).where(unit_in_scope(actor)))
+
+
+def may_edit_guide(actor: User, guide: Guide) -> bool:
+    return bool(db.session.scalar(sa.select(sa.exists().where(Guide.id == guide.id, _editable(actor)))))
+
+
+def editable_guide_ids(actor: User) -> set[int]:
+    """The ids of the guides ``actor`` may edit (for the library's "Edit" buttons)."""
+    return set(db.session.scalars(sa.select(Guide.id).where(_editable(actor))))
 
 
 def get_guide(guide_id: int, actor: User | None = None) -> Guide:
@@ -170,7 +180,7 @@ def get_guide(guide_id: int, actor: User | None = None) -> Guide:
 
 def guide_to_edit(actor: User, guide_id: int) -> Guide:
     """The guide if ``actor`` may change it: ``NotFound`` outside their view, ``Forbidden`` for one
-    they may only send (the country's, or a neighbour's)."""
+    they may only send (the country's)."""
     require_role(actor, Role.LEADER)
     guide = get_guide(guide_id, actor)
     if not may_edit_guide(actor, guide):
