@@ -33,6 +33,7 @@ def _init_extensions(app: Flask) -> None:
     from outreach import web
     from outreach.auth import login
     from outreach.extensions import babel, configure_sqlite, csrf, db, limiter, migrate, select_locale
+    from outreach.geo.phone import redact_phones_in_logs
 
     db.init_app(app)
     with app.app_context():
@@ -47,6 +48,7 @@ def _init_extensions(app: Flask) -> None:
     )
     login.init_app(app)
     web.init_app(app)
+    redact_phones_in_logs()
 
 
 def _register_areas(app: Flask) -> None:

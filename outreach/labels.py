@@ -94,6 +94,7 @@ FILTER_LABELS = {
     "no_account": _l("No VNeID account yet"),
     "follow_up_due": _l("Follow-up due"),
     "unassigned": _l("Not assigned"),
+    "to_reassign": _l("To reassign (the member or the household moved)"),
 }
 
 AGENCY_STATUS_LABELS = {

@@ -3,6 +3,7 @@ every test; small factories for units, users and households; a login helper; a l
 headless Chromium (Debian's package) driven by Playwright, for tests/e2e and tests/maps."""
 
 import contextvars
+import logging
 import os
 import re
 import shutil
@@ -58,6 +59,7 @@ def app(tmp_path_factory):
     app = create_app(Config)
     with app.app_context():
         upgrade()
+    listen_to_every_log_line()
     return app
 
 
@@ -288,3 +290,81 @@ def phone(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+# --- personal data in logs -------------------------------------------------------------------
+# Every log record of the whole run is kept (from INFO, as a server logs) and searched at the end
+# for the phone number of any household the tests made, for anything shaped like a Vietnamese
+# mobile number, and for any SMS body: none may appear. A leak fails the run and names the line.
+
+_MOBILE = re.compile(r"(?<![\d+])(?:\+?84|0)([35789]\d{8})(?!\d)")
+
+
+class _AllLogRecords(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = logging.Formatter().format(record)  # the message and its traceback, as written
+        except Exception:  # a bad format string is not our concern here; its parts still are
+            text = f"{record.msg} {record.args}"
+        self.lines.append(f"{record.name}: {text}")
+
+
+_LOG = _AllLogRecords()
+_PERSONAL: dict[str, set[str]] = {"phones": set(), "bodies": set()}
+
+
+def _remember_household(_mapper, _connection, household) -> None:
+    if household.phone:
+        _PERSONAL["phones"].add(household.phone[-9:])
+
+
+def _remember_sms(_mapper, _connection, message) -> None:
+    if message.to_phone:
+        _PERSONAL["phones"].add(message.to_phone[-9:])
+    if message.body and len(message.body) >= 12:
+        _PERSONAL["bodies"].add(message.body)
+
+
+def listen_to_every_log_line() -> None:
+    """Keep every log record from INFO up, as a server would write it. Called once the migrations
+    ran: Alembic's logging set-up drops the root's handlers and disables the loggers that exist."""
+    root = logging.getLogger()
+    root.addHandler(_LOG)
+    root.setLevel(logging.INFO)
+    for logger in logging.root.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger):
+            logger.disabled = False
+    from outreach.sms.models import SmsMessage
+
+    for model, remember in ((Household, _remember_household), (SmsMessage, _remember_sms)):
+        sa.event.listen(model, "before_insert", remember)
+        sa.event.listen(model, "before_update", remember)
+
+
+def personal_data_in(lines: list[str], phones: set[str], bodies: set[str]) -> list[str]:
+    """The log lines that hold a phone number (in any of its spellings) or an SMS body."""
+    leaks = []
+    for line in lines:
+        joined = re.sub(r"(?<=\d)[ .\-](?=\d)", "", line)  # "0912 345 678", "091-234-5678"
+        known = any(9 <= len(run) <= 11 and run[-9:] in phones for run in re.findall(r"\d+", joined))
+        if known or _MOBILE.search(joined) or any(body in line for body in bodies):
+            leaks.append(line[:300])
+    return leaks
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    logging.getLogger().removeHandler(_LOG)
+    leaks = personal_data_in(_LOG.lines, _PERSONAL["phones"], _PERSONAL["bodies"])
+    if leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        say = reporter.write_line if reporter else print
+        say("")
+        say(f"PERSONAL DATA IN LOGS: {len(leaks)} of {len(_LOG.lines)} log lines name a phone or an SMS body:")
+        for line in leaks[:20]:
+            say(f"  {line}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

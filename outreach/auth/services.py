@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from outreach.audit.services import record_event
 from outreach.auth.models import ApiToken, Role, User
-from outreach.auth.scope import get_unit, require_role, unit_in_scope
+from outreach.auth.scope import get_unit, release_out_of_scope, require_role, unit_in_scope
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Level
@@ -166,6 +166,10 @@ def change_user(
         if not active:
             revoke_tokens(user, now=now)
     db.session.flush()
+    if before["role"] != role or before["unit"] != after["unit"]:
+        released = release_out_of_scope(member=user, now=now)
+        if released:
+            record_event(actor, "assignment.out_of_area", target=user, detail={"households": released}, now=now)
     return user
 
 

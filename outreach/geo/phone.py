@@ -1,5 +1,7 @@
-"""The one phone normalizer: Vietnamese mobile numbers to E.164."""
+"""The one phone normalizer: Vietnamese mobile numbers to E.164; and how a number may appear in a
+log (masked: the country code and the last three digits at most)."""
 
+import logging
 import re
 
 import phonenumbers
@@ -48,3 +50,51 @@ def display_phone(e164: str | None) -> str:
         return ""
     national = "0" + e164[3:]
     return f"{national[:4]} {national[4:7]} {national[7:]}"
+
+
+# A Vietnamese mobile number inside any text, in the spellings people and URLs use: 0912345678,
+# +84912345678, 84912345678, %2B84912345678, 0912 345 678, 091-234-5678.
+_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?84|0)[\s.\-]?[35789](?:[\s.\-]?\d){8}(?!\d)")
+MASK = "•" * 7
+
+
+def mask_phone(phone: str | None) -> str:
+    """A phone number as a log may show it: +84•••••••678 (no more than its last three digits)."""
+    digits = re.sub(r"\D", "", phone or "")
+    if not digits:
+        return ""
+    return f"{'+84' if digits.startswith('84') else ''}{MASK}{digits[-3:]}"
+
+
+def redact_phones(text: str) -> str:
+    """``text`` with every mobile number in it masked."""
+    return _PHONE_IN_TEXT.sub(lambda match: mask_phone(match.group()), text)
+
+
+class RedactPhones(logging.Filter):
+    """The last line of defence: no log line may hold a phone number, even in a request's address
+    (a search by phone) or in an error's traceback. Code logs none to begin with."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_phones(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_phones(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+# The loggers a server writes: ours, the web servers' (request lines) and the libraries we call.
+LOGGERS = (
+    "outreach", "outreach.sms", "outreach.scheduler", "werkzeug", "gunicorn.access", "gunicorn.error",
+    "apscheduler", "twilio.http_client",
+)  # fmt: skip
+
+
+def redact_phones_in_logs(names: tuple[str, ...] = LOGGERS) -> None:
+    """Put ``RedactPhones`` on these loggers (once each)."""
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactPhones) for f in logger.filters):
+            logger.addFilter(RedactPhones())

@@ -9,7 +9,14 @@ from flask_sqlalchemy.pagination import Pagination
 
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
-from outreach.auth.scope import get_household, households_in_scope, manageable_commune, require_role, unit_in_scope
+from outreach.auth.scope import (
+    get_household,
+    households_in_scope,
+    manageable_commune,
+    release_out_of_scope,
+    require_role,
+    unit_in_scope,
+)
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -337,6 +344,7 @@ def update_household(
         candidates = possible_duplicates(actor, village.id, data.head_name, phone, exclude_id=household.id)
         if candidates:
             raise DuplicateWarning(candidates)
+    moved = household.village_id != village.id
     household.village = village
     household.head_name = clean(data.head_name)
     household.head_name_folded = fold(data.head_name)
@@ -355,6 +363,9 @@ def update_household(
     else:
         _withdraw(household, Purpose.STORE_PHONE, actor, now)
     db.session.flush()
+    if moved:
+        # Whoever had it checked out may not see it in its new village: the leader reassigns it.
+        release_out_of_scope(household_ids=[household.id], now=now)
     return household
 
 

@@ -40,6 +40,11 @@ class Campaign(Model):
     villages: Mapped[list[AdminUnit]] = relationship(secondary=campaign_village, order_by=AdminUnit.sort_key)
 
 
+# Why an assignment ended: the visit was recorded, a leader gave it to someone else or took it back,
+# or the member or the household moved and the member may no longer see the household.
+RELEASE_REASONS = ("visited", "reassigned", "cancelled", "out_of_area")
+
+
 class Assignment(Model):
     """A household checked out to one member for a day. At most one open assignment per household
     (a partial unique index), so two members never get the same door."""
@@ -53,7 +58,9 @@ class Assignment(Model):
             sqlite_where=sa.text("released_at IS NULL"),
             postgresql_where=sa.text("released_at IS NULL"),
         ),
-        sa.CheckConstraint("released_reason in ('visited', 'reassigned', 'cancelled')", name="released_reason"),
+        sa.CheckConstraint(
+            "released_reason in (" + ", ".join(f"'{r}'" for r in RELEASE_REASONS) + ")", name="released_reason"
+        ),
         sa.Index("ix_assignment_member_open", "member_id", "released_at"),
     )
 

@@ -135,9 +135,10 @@ def assign():
     rows = services.pick_households(current_user, village_id=village_id, which=which, today=today)
     ticked = conflicts if conflicts is not None else set(request.form.getlist("household", type=int))
     villages = [v for v in village_choices(current_user) if v.parent_id == commune.id]
+    waiting = services.to_reassign(current_user, village_ids=[v.id for v in villages])
     return render_template(
         "planning/assign.html", form=form, rows=rows, villages=villages, village_id=village_id, which=which,
-        commune=commune, today=today, filters=services.FILTERS, ticked=ticked,
+        commune=commune, today=today, filters=services.FILTERS, ticked=ticked, waiting=waiting,
     )  # fmt: skip
 
 

@@ -5,10 +5,18 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import aliased
 
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
-from outreach.auth.scope import households_in_scope, manageable_commune, require_role, unit_in_scope
+from outreach.auth.scope import (
+    households_in_scope,
+    manageable_commune,
+    release_out_of_scope,
+    require_role,
+    unit_in_scope,
+    visible_household_ids,
+)
 from outreach.clock import day_start
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
@@ -169,6 +177,8 @@ def assign_households(
                 ]
             }
         )
+    # An assignment its member may no longer see (they moved, or the household did) is not a conflict.
+    release_out_of_scope(household_ids=household_ids, now=now)
     open_rows = {
         a.household_id: a
         for a in db.session.scalars(
@@ -219,7 +229,25 @@ def unassign(actor: User, household_ids: list[int], *, now: datetime) -> int:
 
 # --- picking households ----------------------------------------------------------------------
 
-FILTERS = ("all", "not_visited", "no_account", "follow_up_due", "unassigned")
+FILTERS = ("all", "not_visited", "no_account", "follow_up_due", "unassigned", "to_reassign")
+
+
+def _left_by_a_move():
+    """Ids of households whose last assignment ended because the member or the household moved:
+    nobody has them now, and the leader should give them to someone."""
+    later = aliased(Assignment)
+    return sa.select(Assignment.household_id).where(
+        Assignment.released_reason == "out_of_area",
+        ~sa.exists().where(later.household_id == Assignment.household_id, later.id > Assignment.id),
+    )
+
+
+def to_reassign(actor: User, *, village_ids: list[int] | None = None) -> int:
+    """How many households of the actor's area (or of these villages) are waiting to be reassigned."""
+    stmt = households_in_scope(actor).where(Household.id.in_(_left_by_a_move()))
+    if village_ids is not None:
+        stmt = stmt.where(Household.village_id.in_(village_ids))
+    return db.session.scalar(stmt.with_only_columns(sa.func.count(Household.id)))
 
 
 def pick_households(
@@ -247,6 +275,8 @@ def pick_households(
         stmt = stmt.where(VisitRecord.follow_up_on.is_not(None), VisitRecord.follow_up_on <= today)
     elif which == "unassigned":
         stmt = stmt.where(Assignment.id.is_(None))
+    elif which == "to_reassign":
+        stmt = stmt.where(Household.id.in_(_left_by_a_move()))
     stmt = stmt.order_by(AdminUnit.sort_key, Household.address_folded, Household.head_name_folded).limit(limit)
     return [(h, a, v) for h, a, v in db.session.execute(stmt)]
 
@@ -277,6 +307,9 @@ def walk_list(member: User, *, today: date, position: tuple[float, float] | None
                 Assignment.released_at.is_(None),
                 Assignment.due_on <= today,
                 Household.erased_at.is_(None),
+                # The same scope as the household pages: a household moved away (or a member moved)
+                # is not shown, even before its assignment is released.
+                Assignment.household_id.in_(visible_household_ids(member)),
             )
             .order_by(AdminUnit.sort_key, Household.address_folded, Household.head_name_folded)
         )
@@ -302,9 +335,13 @@ def _last_stop(member: User, today: date) -> tuple[float, float] | None:
 
 
 def upcoming(member: User, *, today: date) -> int:
+    """How many of the member's open assignments are planned for later days."""
     return db.session.execute(
         sa.select(sa.func.count(Assignment.id)).where(
-            Assignment.member_id == member.id, Assignment.released_at.is_(None), Assignment.due_on > today
+            Assignment.member_id == member.id,
+            Assignment.released_at.is_(None),
+            Assignment.due_on > today,
+            Assignment.household_id.in_(visible_household_ids(member)),
         )
     ).scalar_one()
 
@@ -324,27 +361,46 @@ def close_assignments(member: User, household_ids: set[int] | list[int], *, now:
     )
 
 
+TAKEN_AWAY = ("reassigned", "cancelled", "out_of_area")
+
+
 def taken_away(member: User) -> list[Assignment]:
-    """Households reassigned to someone else that the member has not acknowledged yet."""
+    """Households reassigned to someone else that the member has not acknowledged yet (only those
+    the member may still see: one that moved away is counted by ``moved_away``, never named)."""
     return list(
         db.session.scalars(
             sa.select(Assignment)
             .where(
                 Assignment.member_id == member.id,
-                Assignment.released_reason.in_(("reassigned", "cancelled")),
+                Assignment.released_reason.in_(TAKEN_AWAY),
                 Assignment.seen_at.is_(None),
+                Assignment.household_id.in_(visible_household_ids(member)),
             )
             .order_by(Assignment.released_at.desc())
         )
     )
 
 
+def moved_away(member: User) -> int:
+    """How many households left the member's list, not yet acknowledged, because the member or the
+    household moved out of their area."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Assignment.id)).where(
+            Assignment.member_id == member.id,
+            Assignment.released_reason == "out_of_area",
+            Assignment.seen_at.is_(None),
+            Assignment.household_id.not_in(visible_household_ids(member)),
+        )
+    )
+
+
 def acknowledge_taken_away(member: User, *, now: datetime) -> int:
+    """The member has seen the households taken from their list (``taken_away`` and ``moved_away``)."""
     result = db.session.execute(
         sa.update(Assignment)
         .where(
             Assignment.member_id == member.id,
-            Assignment.released_reason.in_(("reassigned", "cancelled")),
+            Assignment.released_reason.in_(TAKEN_AWAY),
             Assignment.seen_at.is_(None),
         )
         .values(seen_at=now)

@@ -24,6 +24,13 @@ class GuideForm(FlaskForm):
     )
     title_en = StringField(_l("Title (English, optional)"), validators=[Optional()])
     body_en = TextAreaField(_l("Steps (English, optional)"), validators=[Optional()])
+    replaced_by_id = SelectField(
+        _l("Replaced by"),
+        coerce=int,
+        default=0,
+        validators=[Optional()],
+        description=_l("Its short link then opens the chosen guide: links already sent and printed keep working."),
+    )
 
 
 class SendForm(FlaskForm):

@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from outreach.geo.phone import mask_phone
+
 logger = logging.getLogger("outreach.sms")
 
 # Twilio codes that are final, with what they mean; 21610 also opts the number out.
@@ -36,14 +38,16 @@ class Gateway(Protocol):
 
 
 class ConsoleGateway:
-    """Logs the message and reports it sent: the demo never needs the network."""
+    """Logs that a message went and reports it sent: the demo never needs the network. The log
+    names neither the number (only its last three digits) nor the text, which names the resident;
+    the outbox page shows both to those who may see them."""
 
     name = "console"
     _ids = itertools.count(1)
 
     def send(self, to: str, body: str) -> SendResult:
         sid = f"console-{next(self._ids):08d}"
-        logger.info("SMS to %s (%s): %s", to, sid, body)
+        logger.info("SMS %s to %s: %s characters", sid, mask_phone(to), len(body))
         return SendResult(sid, "sent")
 
 

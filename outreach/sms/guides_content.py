@@ -23,6 +23,7 @@ def shipped_guides() -> list[GuideInput]:
 
 
 def install_guides(*, now: datetime) -> list[Guide]:
-    """Add the shipped guides (those whose short link is not taken yet)."""
+    """Add the shipped guides (those whose short link is not taken yet). They belong to the country
+    (no owner unit): everyone may send them, only administrators edit them."""
     taken = set(db.session.scalars(sa.select(Guide.code)))
     return [save_guide(None, data, now=now) for data in shipped_guides() if data.code not in taken]

@@ -28,8 +28,16 @@ class Guide(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # The unit that made it, whose leaders edit it; None: the country's (the shipped guides), for admins.
+    owner_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
+    # When its print page was first opened: a leaflet may carry the short link, which then never changes.
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A guide replaced by another: its short link leads there.
+    replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("guide.id", ondelete="SET NULL"))
 
     updated_by: Mapped[User | None] = relationship()
+    owner_unit: Mapped[AdminUnit | None] = relationship()
+    replaced_by: Mapped["Guide | None"] = relationship(remote_side=[id])
 
 
 class Status(StrEnum):

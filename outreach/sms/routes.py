@@ -30,7 +30,8 @@ def _webhook_limit() -> str:
 @sms_bp.get("/guides")
 @login_required
 def guides():
-    return render_template("sms/guides.html", guides=services.list_guides())
+    shown = services.guides_for(current_user, replaced=True)
+    return render_template("sms/guides.html", guides=shown, editable=services.editable_guide_ids(current_user))
 
 
 @sms_bp.route("/guides/new", methods=["GET", "POST"])
@@ -38,12 +39,18 @@ def guides():
 @login_required
 def edit_guide(guide_id: int | None = None):
     require_role(current_user, Role.LEADER)
-    guide = services.get_guide(guide_id) if guide_id else None
+    guide = services.guide_to_edit(current_user, guide_id) if guide_id else None
     form = GuideForm(obj=guide if request.method == "GET" else None)
+    form.replaced_by_id.choices = [(0, _("— not replaced —"))] + [
+        (g.id, f"{g.title_vi} (/g/{g.code})")
+        for g in services.guides_for(current_user)
+        if guide is None or g.id != guide.id
+    ]
     if form.validate_on_submit():
         data = services.GuideInput(
             code=form.code.data, title_vi=form.title_vi.data, body_vi=form.body_vi.data,
             title_en=form.title_en.data or "", body_en=form.body_en.data or "",
+            replaced_by_id=form.replaced_by_id.data or None,
         )  # fmt: skip
         try:
             guide = services.save_guide(current_user, data, now=utcnow(), guide=guide)
@@ -53,7 +60,8 @@ def edit_guide(guide_id: int | None = None):
             db.session.commit()
             flash(_("Guide saved."), "success")
             return redirect(url_for("sms.guides"))
-    return render_template("sms/guide_form.html", form=form, guide=guide)
+    fixed = guide is not None and services.link_went_out(guide)
+    return render_template("sms/guide_form.html", form=form, guide=guide, fixed=fixed)
 
 
 @sms_bp.get("/guides/<int:guide_id>/print")
@@ -61,7 +69,10 @@ def edit_guide(guide_id: int | None = None):
 def print_guide(guide_id: int):
     import segno
 
-    guide = services.get_guide(guide_id)
+    guide = services.get_guide(guide_id, current_user)
+    # From now on a leaflet may carry this short link: it must never change.
+    services.mark_printed(guide, now=utcnow())
+    db.session.commit()
     link = services.guide_url(guide)
     qr = segno.make(link, error="m").svg_inline(scale=4, dark="#000", light="#fff", border=2)
     return render_template(
@@ -76,6 +87,11 @@ def print_guide(guide_id: int):
 def public_guide(code: str):
     """No login, no cookie, no script needed: a plain page an elderly resident can read on a small phone."""
     guide = services.guide_by_code(code)
+    replacement = services.current_version(guide)
+    if replacement.id != guide.id:
+        # A link that went out keeps working: it leads to the guide that replaced this one.
+        query = {k: v for k, v in request.args.items() if k in ("t", "lang")}
+        return redirect(url_for("sms.public_guide", code=replacement.code, **query))
     english = request.args.get("lang") == "en" and bool(guide.body_en)
     # A person opening the page, not the service worker filling its cache ("empty": a fetch, not a page).
     if request.headers.get("Sec-Fetch-Dest", "document") != "empty":
@@ -93,7 +109,10 @@ def public_guide(code: str):
 
 
 def _guide_choices(form: SendForm) -> None:
-    form.guide_id.choices = [(0, _("— choose a guide —"))] + [(g.id, g.title_vi) for g in services.list_guides()]
+    """The guides one may send: the country's and one's own area's (the form refuses any other)."""
+    form.guide_id.choices = [(0, _("— choose a guide —"))] + [
+        (g.id, g.title_vi) for g in services.guides_for(current_user)
+    ]
 
 
 def _count_context(households: list) -> dict:
@@ -103,7 +122,7 @@ def _count_context(households: list) -> dict:
         "sample_name": max(names, key=len),
         "sample_link": services.settings()["PUBLIC_BASE_URL"].rstrip("/") + "/g/xxxxxxxxxxxxxxxxxxxx?t=xxxxxxxx",
         # Each guide's link at its real length (a message token is always 8 characters), for the live count.
-        "guide_links": {str(g.id): services.guide_url(g, "x" * 8) for g in services.list_guides()},
+        "guide_links": {str(g.id): services.guide_url(g, "x" * 8) for g in services.guides_for(current_user)},
         "price": services.settings()["SMS_PRICE_PER_SEGMENT"],
         "currency": services.settings()["SMS_CURRENCY"],
     }
@@ -170,7 +189,8 @@ def bulk():
     form.village_id.choices = [(0, _("All villages of my area"))] + [
         (v.id, f"{v.name} · {v.parent_unit.name}") for v in village_choices(current_user)
     ]
-    form.which.choices = [(k, str(v)) for k, v in FILTER_LABELS.items()]
+    # "To reassign" is for the assign page: a resident does not need an SMS because a member moved.
+    form.which.choices = [(k, str(v)) for k, v in FILTER_LABELS.items() if k != "to_reassign"]
     households, plan = [], None
     if form.village_id.data is not None and form.which.data:
         try:

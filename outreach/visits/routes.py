@@ -5,7 +5,7 @@ from outreach.auth.models import Role
 from outreach.auth.scope import get_household, require_role
 from outreach.clock import local_today, utcnow
 from outreach.extensions import db
-from outreach.planning.services import acknowledge_taken_away, taken_away, upcoming, walk_list
+from outreach.planning.services import acknowledge_taken_away, moved_away, taken_away, upcoming, walk_list
 from outreach.visits.services import visit_history, visits_recorded_on
 
 visits_bp = Blueprint("visits", __name__)
@@ -41,7 +41,8 @@ def today():
     stops = walk_list(current_user, today=day, position=position)
     return render_template(
         "visits/today.html", stops=stops, day=day, later=upcoming(current_user, today=day),
-        taken=taken_away(current_user), position=position, done=visits_recorded_on(current_user, day),
+        taken=taken_away(current_user), moved=moved_away(current_user), position=position,
+        done=visits_recorded_on(current_user, day),
     )  # fmt: skip
 
 

@@ -64,7 +64,9 @@ def world(users, geo):
     by_leader = visit_payload(household, device_time="2026-11-26T10:30:00+07:00")
     record_visit(users["member"], by_member, now=NOW)
     record_visit(users["leader"], by_leader, now=NOW)
-    guide = save_guide(None, GuideInput("vneid1", "Cài VNeID", "1. Mở CH Play\n2. Tìm VNeID"), now=NOW)
+    # A guide of Tân Hà (its leader edits it) and one of the country (only administrators edit it).
+    guide = save_guide(users["leader"], GuideInput("tanha1", "Cài VNeID", "1. Mở CH Play\n2. Tìm VNeID"), now=NOW)
+    shipped = save_guide(None, GuideInput("vneid1", "Cài VNeID", "1. Mở CH Play\n2. Tìm VNeID"), now=NOW)
     villages = [geo["tanha_v1"].id, geo["tanha_v2"].id]
     data = CampaignInput("Mọi nhà trước Tết", date(2026, 11, 1), date(2026, 12, 31), villages, 100, 80)
     campaign = save_campaign(users["leader"], geo["tanha"], data, now=NOW)
@@ -74,6 +76,7 @@ def world(users, geo):
         "by_member": by_member["client_id"],
         "by_leader": by_leader["client_id"],
         "guide": guide.id,
+        "shipped": shipped.id,
         "campaign": campaign.id,
         "village": geo["tanha_v1"].id,
         "commune": geo["tanha"].id,
@@ -103,6 +106,7 @@ def _gates(w: dict) -> list[tuple[str, str, set[str]]]:
         ("/guides", 'href="/sms/bulk"', {"admin", "leader"}),
         ("/guides", 'href="/sms"', {"admin", "leader"}),
         ("/guides", f'href="/guides/{w["guide"]}/edit"', {"admin", "leader"}),
+        ("/guides", f'href="/guides/{w["shipped"]}/edit"', {"admin"}),
         (f"/maps/units/{c}?measure=online_rate", f'href="/reports/units/{c}"', {"admin", "staff", "leader"}),
         (f"/reports/units/{c}", 'href="/reports/imports"', {"admin", "staff"}),
         ("/campaigns", '<p class="hint">', {"admin"}),  # where to create a campaign, for whoever has no form here
