@@ -140,3 +140,14 @@ def test_links_to_other_sites_are_shown_as_text_with_their_address(app):
     assert "bấm đây" in html and "tracker.example" not in html and "<img" not in html
     own = str(services.render_markdown("[trang](https://outreach.example.vn/g/dvc)"))
     assert 'href="https://outreach.example.vn/g/dvc"' in own  # this site's own address is not "elsewhere"
+
+
+def test_a_guide_of_another_commune_cannot_be_sent(library, users, geo):
+    from tests.conftest import make_household
+
+    household = make_household(users["leader"], geo["tanha_v1"], phone="0912345678", consent_sms=True)
+    with pytest.raises(ValidationError) as refused:
+        services.queue_guide_sms(users["leader"], [household.id], library["other"].id, "{name} {link}", now=DAY)
+    assert "guide_id" in refused.value.errors
+    plan = services.queue_guide_sms(users["leader"], [household.id], library["tanha"].id, "{name} {link}", now=DAY)
+    assert plan.recipients == 1

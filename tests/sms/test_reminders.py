@@ -177,3 +177,12 @@ def test_the_reminder_job_fires_at_the_reminder_hour_and_not_after_the_morning(a
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert fields["hour"] == "8" and fields["minute"] == "0"
     assert job.misfire_grace_time <= 4 * 3600  # a run missed by more than the morning is skipped
+
+
+def test_no_follow_up_task_for_a_member_who_moved_away(app, users, homes, geo):
+    follow_up(users, homes["sms"])
+    users["member"].scope_unit = geo["tanha_v2"]  # moved to the other village: the household is out of sight
+    db.session.commit()
+    run_reminders(ON_TIME)
+    open_tasks = db.session.scalars(sa.select(Assignment).where(Assignment.released_at.is_(None))).all()
+    assert open_tasks == []

@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from outreach.auth.models import Role, User
+from outreach.auth.scope import households_in_scope
 from outreach.clock import day_bounds
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
@@ -71,7 +72,7 @@ def follow_up_reminders(*, today: date, now: datetime) -> tuple[int, int]:
             open_assignment = db.session.scalar(
                 sa.select(Assignment).where(Assignment.household_id == household.id, Assignment.released_at.is_(None))
             )
-            if open_assignment is None and visit.member.active:
+            if open_assignment is None and visit.member.active and _still_sees(visit.member, household):
                 task = Assignment(
                     household_id=household.id, member_id=visit.member_id, due_on=visit.follow_up_on, created_at=now
                 )
@@ -82,6 +83,13 @@ def follow_up_reminders(*, today: date, now: datetime) -> tuple[int, int]:
         db.session.add(reminder)
     db.session.flush()
     return sent, tasks
+
+
+def _still_sees(member: User, household: Household) -> bool:
+    """The member who promised the follow-up may still see the household (neither moved away)."""
+    return member.role in (Role.LEADER, Role.MEMBER) and db.session.scalar(
+        households_in_scope(member).where(Household.id == household.id).with_only_columns(Household.id)
+    ) is not None
 
 
 def daily_summaries(*, day: date, now: datetime) -> int:

@@ -77,7 +77,10 @@ def queue_guide_sms(
     """Queue one SMS with the guide's link per household that consented and did not opt out. Written
     in the caller's transaction (the outbox); the dispatcher sends them. ``dry_run``: the preview only."""
     require_role(actor, Role.LEADER, Role.MEMBER)
-    guide = get_guide(guide_id) if guide_id else None
+    try:
+        guide = get_guide(guide_id, actor) if guide_id else None  # only a guide the actor may send
+    except NotFound:
+        guide = None
     errors = check_template(template)
     if guide is None:
         errors["guide_id"] = [_("Choose a guide.")]
