@@ -17,7 +17,7 @@ from outreach.clock import day_start
 from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.models import Household
-from outreach.planning.services import close_assignments
+from outreach.planning.services import close_assignments, keep_for_another_try
 from outreach.visits.models import HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
 from outreach.visits.payload import VISIT_SCHEMA, VisitPayload, read_visit
 
@@ -200,7 +200,12 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         with db.session.begin_nested():  # a savepoint: this record alone is undone if it fails
             db.session.add(visit)
             db.session.flush()
-            close_assignments(actor, [household.id], now=now)
+            if visit.outcome == Outcome.NOBODY_HOME:
+                # Corrected to "nobody home": the household goes back on the member's list.
+                corrects_a_meeting = previous is not None and previous.outcome != Outcome.NOBODY_HOME
+                keep_for_another_try(actor, {household.id: visit.device_time}, now=now, reopen=corrects_a_meeting)
+            else:
+                close_assignments(actor, [household.id], now=now)
     except IntegrityError:
         # Another request stored the same client_id (or corrected the same record) just now.
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
@@ -292,8 +297,16 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
     ]
     if obstacle_rows:
         db.session.execute(sa.insert(VisitObstacle.__table__), obstacle_rows)
-    visited = {row["household_id"] for row in rows if row["client_id"] in created}
-    close_assignments(actor, visited, now=now)
+    stored = [row for row in rows if row["client_id"] in created]
+    # A household where someone was met is done, whatever else the batch says of it; where nobody
+    # was home at every try, it waits for another try (from the latest).
+    met = {row["household_id"] for row in stored if row["outcome"] != Outcome.NOBODY_HOME}
+    tried: dict[int, datetime] = {}
+    for row in stored:
+        if row["household_id"] not in met:
+            tried[row["household_id"]] = max(row["device_time"], tried.get(row["household_id"], row["device_time"]))
+    close_assignments(actor, met, now=now)
+    keep_for_another_try(actor, tried, now=now)
     return results
 
 
