@@ -26,9 +26,8 @@ class CampaignForm(FlaskForm):
         validators=[NumberRange(0, 100, message=_l("From 0 to 100."))],
     )
     nobody_home_retry_days = IntegerField(
-        _l("When nobody is home, try again after (days)"),
+        _l("When nobody is home, try again after how many days (0: later the same day; 1: the next day)"),
         default=0,
-        description=_l("0: later the same day; 1: the next day; up to 30."),
         validators=[NumberRange(0, MAX_RETRY_DAYS, message=_l("A number of days from 0 to %(n)s.", n=MAX_RETRY_DAYS))],
     )
 
