@@ -22,7 +22,13 @@ CHANGE_CLASSES = (
     (10, 100.01, "#00441b"),
 )
 NO_DATA = "#bdbdbd"
-STATUS_COLOURS = {"not_visited": "#9e9e9e", "visited": "#1f78b4", "helped": "#33a02c", "follow_up": "#ff7f00"}
+STATUS_COLOURS = {
+    "not_visited": "#9e9e9e",
+    "nobody_home": "#a6cee3",
+    "visited": "#1f78b4",
+    "helped": "#33a02c",
+    "follow_up": "#ff7f00",
+}
 
 # What folium writes for a page of its own, and would break ours: its viewport tag (no zoom), and
 # global html/body and #map rules.

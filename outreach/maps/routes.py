@@ -102,6 +102,7 @@ def households(unit_id: int):
         abort(404)
     status_labels = {
         "not_visited": _("not visited yet"),
+        "nobody_home": _("tried, nobody home"),
         "visited": _("visited"),
         "helped": _("helped"),
         "follow_up": _("follow-up due"),

@@ -18,7 +18,15 @@ from outreach.reports import services as report_services
 from outreach.reports.tables import figures_text, format_points
 from outreach.text import fold, fold_key
 from outreach.visits.coverage import UnitCoverage, child_levels, coverage  # noqa: F401 - the maps' own names
-from outreach.visits.models import Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits, latest_visits
+from outreach.visits.models import (
+    Obstacle,
+    Outcome,
+    VisitObstacle,
+    VisitRecord,
+    current_visits,
+    latest_visits,
+    reached,
+)
 
 MEASURES = ("visited", "activated", "online_rate", "rate_change")
 # Measures from the imported submission statistics (reports area), not from the households.
@@ -32,7 +40,10 @@ def coverage_detail(row: UnitCoverage, measure: str) -> str:
     count = getattr(row, measure)
     share = format_decimal(row.share(measure))
     if measure == "visited":
-        return _("%(n)s / %(of)s households visited (%(pct)s%%)", n=count, of=row.households, pct=share)
+        text = _("%(n)s / %(of)s households visited (%(pct)s%%)", n=count, of=row.households, pct=share)
+        if row.nobody_home:  # tried, never met: said apart, never added to the visited
+            text += " · " + _("%(n)s more tried: nobody home", n=row.nobody_home)
+        return text
     return _("%(n)s / %(of)s households with a VNeID account (%(pct)s%%)", n=count, of=row.households, pct=share)
 
 
@@ -83,13 +94,15 @@ class HouseholdPoint:
     address: str
     lat: float
     lon: float
-    status: str  # not_visited | visited | helped | follow_up
+    status: str  # not_visited | nobody_home | visited | helped | follow_up
 
 
 def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[HouseholdPoint]:
-    """Located households under a unit with the status of their latest visit. Never for staff."""
+    """Located households under a unit with the status of their latest visit ("nobody home" only
+    while nobody of the household was ever met). Never for staff."""
     require_role(actor, Role.LEADER, Role.MEMBER)
     latest = latest_visits()
+    met = current_visits().with_only_columns(VisitRecord.household_id).where(reached(VisitRecord.outcome))
     rows = db.session.execute(
         households_in_scope(actor)
         .with_only_columns(
@@ -100,6 +113,7 @@ def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[House
             Household.lon,
             VisitRecord.outcome,
             VisitRecord.follow_up_on,
+            Household.id.in_(met).label("met"),
         )  # fmt: skip
         .outerjoin(latest, latest.c.household_id == Household.id)
         .outerjoin(VisitRecord, VisitRecord.id == latest.c.visit_id)
@@ -110,10 +124,12 @@ def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[House
         )
     )
     points = []
-    for hid, name, address, lat, lon, outcome, follow_up_on in rows:
+    for hid, name, address, lat, lon, outcome, follow_up_on, was_met in rows:
         assert lat is not None and lon is not None  # the query asks for located households only
         if outcome is None:
             status = "not_visited"
+        elif not was_met:
+            status = "nobody_home"
         elif follow_up_on is not None and follow_up_on <= today:
             status = "follow_up"
         elif outcome == Outcome.HELPED:

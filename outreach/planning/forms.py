@@ -4,6 +4,8 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMu
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from outreach.planning.models import MAX_RETRY_DAYS
+
 
 class CheckboxList(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
@@ -22,6 +24,11 @@ class CampaignForm(FlaskForm):
         _l("Goal: households with a VNeID account (%)"),
         default=80,
         validators=[NumberRange(0, 100, message=_l("From 0 to 100."))],
+    )
+    nobody_home_retry_days = IntegerField(
+        _l("When nobody is home, try again after how many days (0: later the same day; 1: the next day)"),
+        default=0,
+        validators=[NumberRange(0, MAX_RETRY_DAYS, message=_l("A number of days from 0 to %(n)s.", n=MAX_RETRY_DAYS))],
     )
 
 

@@ -15,6 +15,8 @@ campaign_village = sa.Table(
     sa.Column("village_id", sa.ForeignKey("admin_unit.id", ondelete="CASCADE"), primary_key=True),
 )
 
+MAX_RETRY_DAYS = 30  # the longest a household where nobody was home waits for another try
+
 
 class Campaign(Model):
     """A commune's push over a period: which villages, and what counts as success."""
@@ -24,6 +26,7 @@ class Campaign(Model):
         sa.CheckConstraint("ends_on >= starts_on", name="period"),
         sa.CheckConstraint("goal_visited_pct between 0 and 100", name="goal_visited"),
         sa.CheckConstraint("goal_activated_pct between 0 and 100", name="goal_activated"),
+        sa.CheckConstraint(f"nobody_home_retry_days between 0 and {MAX_RETRY_DAYS}", name="nobody_home_retry_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +36,9 @@ class Campaign(Model):
     ends_on: Mapped[date]
     goal_visited_pct: Mapped[int] = mapped_column(default=100)
     goal_activated_pct: Mapped[int] = mapped_column(default=80)
+    # When nobody is home, the household stays with the member: 0 = try again later the same day,
+    # 1 = the next day, N = in N days.
+    nobody_home_retry_days: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
@@ -73,6 +79,8 @@ class Assignment(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_reason: Mapped[str | None] = mapped_column(sa.String(12))
+    # The last time the member found nobody home (the visit's time): the household waits for another try.
+    tried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The member who lost a household to reassignment sees it until they acknowledge it.
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

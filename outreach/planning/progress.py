@@ -1,4 +1,7 @@
-"""Progress of a campaign, per village and per member, aggregated in SQL."""
+"""Progress of a campaign, per village and per member, aggregated in SQL.
+
+Visited means reached: someone of the household was met. A household where nobody was home at every
+try in the campaign is counted apart (``nobody_home``)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,7 +13,7 @@ from outreach.clock import day_start
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household
 from outreach.planning.models import Campaign, campaign_village
-from outreach.visits.models import Outcome, VisitRecord, current_visits, latest_visits
+from outreach.visits.models import Outcome, VisitRecord, current_visits, latest_visits, reached
 
 
 @dataclass
@@ -18,12 +21,13 @@ class ProgressRow:
     label: str
     unit_id: int | None
     households: int | None  # None for a member: they have no households of their own
-    visited: int
+    visited: int  # reached: someone was met
     helped: int
     people_helped: int
     activated: int
     submitted: int
     follow_ups_due: int
+    nobody_home: int = 0  # tried, nobody home every time: not in ``visited``
 
     def pct(self, count: int) -> float | None:
         return round(100 * count / self.households, 1) if self.households else None
@@ -54,12 +58,14 @@ def _counts(visits):
     def households_where(condition):
         return sa.func.count(sa.distinct(sa.case((condition, visits.c.household_id))))
 
+    met = households_where(reached(visits.c.outcome))
     return (
-        sa.func.count(sa.distinct(visits.c.household_id)),
+        met,
         households_where(visits.c.outcome == Outcome.HELPED),
         sa.func.coalesce(sa.func.sum(visits.c.people_helped), 0),
         households_where(visits.c.vneid_level1.is_(True)),
         households_where(visits.c.procedure_submitted.is_(True)),
+        sa.func.count(sa.distinct(visits.c.household_id)) - met,  # every household tried, less those reached
     )
 
 
@@ -99,6 +105,7 @@ def progress_by_village(campaign: Campaign, *, today: date) -> list[ProgressRow]
             done.c.c3,
             done.c.c4,
             due.c.due,
+            done.c.c5,
         )  # fmt: skip
         .join(campaign_village, campaign_village.c.village_id == AdminUnit.id)
         .outerjoin(totals, totals.c.village_id == AdminUnit.id)
@@ -108,8 +115,10 @@ def progress_by_village(campaign: Campaign, *, today: date) -> list[ProgressRow]
         .order_by(AdminUnit.sort_key)
     )
     return [
-        ProgressRow(name, unit_id, households or 0, c0 or 0, c1 or 0, int(c2 or 0), c3 or 0, c4 or 0, due_n or 0)
-        for unit_id, name, households, c0, c1, c2, c3, c4, due_n in rows
+        ProgressRow(
+            name, unit_id, households or 0, c0 or 0, c1 or 0, int(c2 or 0), c3 or 0, c4 or 0, due_n or 0, c5 or 0
+        )
+        for unit_id, name, households, c0, c1, c2, c3, c4, due_n, c5 in rows
     ]
 
 
@@ -125,8 +134,8 @@ def progress_by_member(campaign: Campaign, *, today: date) -> list[ProgressRow]:
         .order_by(User.full_name, User.username)
     )
     return [
-        ProgressRow(full_name or username, None, None, c0, c1, int(c2), c3, c4, due)
-        for full_name, username, c0, c1, c2, c3, c4, due in rows
+        ProgressRow(full_name or username, None, None, c0, c1, int(c2), c3, c4, due, c5)
+        for full_name, username, c0, c1, c2, c3, c4, c5, due in rows
     ]
 
 
@@ -135,5 +144,5 @@ def total(rows: list[ProgressRow]) -> ProgressRow:
         "", None,
         sum(r.households or 0 for r in rows), sum(r.visited for r in rows), sum(r.helped for r in rows),
         sum(r.people_helped for r in rows), sum(r.activated for r in rows), sum(r.submitted for r in rows),
-        sum(r.follow_ups_due for r in rows),
+        sum(r.follow_ups_due for r in rows), sum(r.nobody_home for r in rows),
     )  # fmt: skip

@@ -54,6 +54,7 @@ def campaigns():
                 name=form.name.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                 village_ids=form.village_ids.data, goal_visited_pct=form.goal_visited_pct.data,
                 goal_activated_pct=form.goal_activated_pct.data,
+                nobody_home_retry_days=form.nobody_home_retry_days.data,
             )  # fmt: skip
             try:
                 campaign = services.save_campaign(current_user, commune, data, now=utcnow())

@@ -1,7 +1,7 @@
 """Campaigns, assignment of households to members, and each member's walk list."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -17,14 +17,14 @@ from outreach.auth.scope import (
     unit_in_scope,
     visible_household_ids,
 )
-from outreach.clock import day_start
+from outreach.clock import day_start, local_today
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Household, Level
-from outreach.planning.models import Assignment, Campaign
+from outreach.planning.models import MAX_RETRY_DAYS, Assignment, Campaign
 from outreach.planning.walk_order import Stop, walk_order
 from outreach.text import clean
-from outreach.visits.models import VisitRecord, current_visits, latest_visits
+from outreach.visits.models import VisitRecord, current_visits, latest_visits, reached
 
 # --- campaigns -------------------------------------------------------------------------------
 
@@ -37,6 +37,7 @@ class CampaignInput:
     village_ids: list[int]
     goal_visited_pct: int = 100
     goal_activated_pct: int = 80
+    nobody_home_retry_days: int = 0  # 0: later the same day; 1: the next day; N: in N days
 
 
 def save_campaign(
@@ -54,6 +55,8 @@ def save_campaign(
     for name in ("goal_visited_pct", "goal_activated_pct"):
         if not 0 <= getattr(data, name) <= 100:
             errors[name] = [_("A percentage from 0 to 100.")]
+    if not 0 <= data.nobody_home_retry_days <= MAX_RETRY_DAYS:
+        errors["nobody_home_retry_days"] = [_("A number of days from 0 to %(n)s.", n=MAX_RETRY_DAYS)]
     villages = list(
         db.session.scalars(
             sa.select(AdminUnit).where(
@@ -72,6 +75,7 @@ def save_campaign(
     campaign.name = clean(data.name)
     campaign.starts_on, campaign.ends_on = data.starts_on, data.ends_on
     campaign.goal_visited_pct, campaign.goal_activated_pct = data.goal_visited_pct, data.goal_activated_pct
+    campaign.nobody_home_retry_days = data.nobody_home_retry_days
     campaign.villages = villages
     db.session.flush()
     return campaign
@@ -264,8 +268,9 @@ def pick_households(
     )
     if village_id:
         stmt = stmt.where(Household.village_id == village_id)
-    if which == "not_visited":
-        stmt = stmt.where(VisitRecord.id.is_(None))
+    if which == "not_visited":  # nobody met yet: never tried, or only nobody home
+        met = current_visits().with_only_columns(VisitRecord.household_id).where(reached(VisitRecord.outcome))
+        stmt = stmt.where(Household.id.not_in(met))
     elif which == "no_account":
         activated = (
             current_visits().with_only_columns(VisitRecord.household_id).where(VisitRecord.vneid_level1.is_(True))
@@ -293,8 +298,9 @@ class WalkStop:
 
 def walk_list(member: User, *, today: date, position: tuple[float, float] | None = None) -> list[WalkStop]:
     """The member's open assignments due by today: located households in a short walking order,
-    then the others by village and address. Without the phone's position, the walk continues from
-    the last located household the member recorded today."""
+    then the others by village and address; households where nobody was home earlier today come
+    after all of these, in the same way. Without the phone's position, the walk continues from the
+    last located household the member recorded today."""
     if position is None:
         position = _last_stop(member, today)
     rows = list(
@@ -314,12 +320,26 @@ def walk_list(member: User, *, today: date, position: tuple[float, float] | None
             .order_by(AdminUnit.sort_key, Household.address_folded, Household.head_name_folded)
         )
     )
+    start = day_start(today)
+    tried_today = [(a, h) for a, h in rows if a.tried_at is not None and a.tried_at >= start]
+    first = [(a, h) for a, h in rows if a.tried_at is None or a.tried_at < start]
+    stops, position = _in_walking_order(first, position)
+    again, _end = _in_walking_order(tried_today, position)
+    return stops + again
+
+
+def _in_walking_order(
+    rows: list[tuple[Assignment, Household]], position: tuple[float, float] | None
+) -> tuple[list[WalkStop], tuple[float, float] | None]:
+    """Located households in a short walk from ``position``, then the others as they come; and
+    where the walk ends (the last located household)."""
     located = [(a, h, where) for a, h in rows if (where := h.location) is not None]
     others = [(a, h) for a, h in rows if h.location is None]
     by_key = {h.id: (a, h) for a, h, _where in located}
     ordered = walk_order([Stop(h.id, *where) for _a, h, where in located], position)
     stops = [WalkStop(by_key[stop.key][1], by_key[stop.key][0], leg) for stop, leg in ordered]
-    return stops + [WalkStop(h, a, None) for a, h in others]
+    end = (ordered[-1][0].lat, ordered[-1][0].lon) if ordered else position
+    return stops + [WalkStop(h, a, None) for a, h in others], end
 
 
 def _last_stop(member: User, today: date) -> tuple[float, float] | None:
@@ -362,6 +382,56 @@ def close_assignments(member: User, household_ids: set[int] | list[int], *, now:
 
 
 TAKEN_AWAY = ("reassigned", "cancelled", "out_of_area")
+
+
+def keep_for_another_try(member: User, tried: dict[int, datetime], *, now: datetime, reopen: bool = False) -> None:
+    """Nobody was home (``tried``: household id -> the time of the try): the member's open assignment
+    of each household stays open, marked with that time, and is due again on the day its campaign
+    sets (later the same day, the next day, or in N days; later the same day without a campaign).
+    With ``reopen`` (a visit corrected to "nobody home"), a household that the member's visit took
+    off their list goes back on it, unless someone else has it now."""
+    if not tried:
+        return
+    open_rows = {
+        a.household_id: a
+        for a in db.session.scalars(
+            sa.select(Assignment).where(Assignment.household_id.in_(tried), Assignment.released_at.is_(None))
+        )
+    }
+    for household_id, tried_at in tried.items():
+        assignment = open_rows.get(household_id)
+        if assignment is None and reopen:
+            assignment = _reopen(member, household_id, now=now)
+        if assignment is None or assignment.member_id != member.id:
+            continue
+        days = assignment.campaign.nobody_home_retry_days if assignment.campaign else 0
+        assignment.due_on = max(assignment.due_on, local_today(tried_at) + timedelta(days=days))
+        if assignment.tried_at is None or tried_at > assignment.tried_at:
+            assignment.tried_at = tried_at
+    db.session.flush()
+
+
+def _reopen(member: User, household_id: int, *, now: datetime) -> Assignment | None:
+    """A new open assignment like the member's last one of the household that a visit closed."""
+    closed = db.session.scalar(
+        sa.select(Assignment)
+        .where(
+            Assignment.household_id == household_id,
+            Assignment.member_id == member.id,
+            Assignment.released_reason == "visited",
+        )
+        .order_by(Assignment.released_at.desc(), Assignment.id.desc())
+        .limit(1)
+    )
+    if closed is None:
+        return None
+    again = Assignment(
+        household_id=household_id, member_id=member.id, campaign_id=closed.campaign_id, due_on=closed.due_on,
+        assigned_by_id=closed.assigned_by_id, created_at=now,
+    )  # fmt: skip
+    db.session.add(again)
+    db.session.flush()
+    return again
 
 
 def taken_away(member: User) -> list[Assignment]:

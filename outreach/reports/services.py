@@ -32,7 +32,7 @@ from outreach.reports.imports import month_end
 from outreach.reports.models import Agency, AgencyStatus, PeriodKind, SubmissionStat
 from outreach.text import sort_key
 from outreach.visits.coverage import coverage
-from outreach.visits.models import VisitRecord, current_visits
+from outreach.visits.models import VisitRecord, current_visits, reached
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -384,7 +384,7 @@ def outreach_start(actor: User, unit: AdminUnit) -> date | None:
 
 
 def _communes_visited(actor: User, unit: AdminUnit, period: Period) -> set[int]:
-    """Communes under ``unit`` with at least one (current) visit during ``period``."""
+    """Communes under ``unit`` where someone was met (a current visit, not "nobody home") during ``period``."""
     village = sa.orm.aliased(AdminUnit)
     visits = current_visits().subquery()
     # A month's visits are those of its days where the teams are (the configured zone).
@@ -399,6 +399,7 @@ def _communes_visited(actor: User, unit: AdminUnit, period: Period) -> set[int]:
             unit_in_scope(actor, village),
             visits.c.device_time >= start,
             visits.c.device_time < end,
+            reached(visits.c.outcome),
         )
         .distinct()
     )

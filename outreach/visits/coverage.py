@@ -1,5 +1,8 @@
 """Coverage: how many households of each unit were reached, counted in SQL within the actor's scope.
 
+Reached means someone of the household was met; a household where nobody was home at every try is
+counted apart (``nobody_home``), never as visited.
+
 The maps colour units by it and the impact report sets it beside the online-submission rate.
 """
 
@@ -11,7 +14,7 @@ from outreach.auth.models import User
 from outreach.auth.scope import unit_in_scope
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
-from outreach.visits.models import current_visits
+from outreach.visits.models import current_visits, reached
 
 CHILD_LEVEL = {
     Level.PROVINCE: (Level.DISTRICT, Level.COMMUNE),
@@ -31,8 +34,9 @@ class UnitCoverage:
     lon: float | None
     boundary: str | None
     households: int
-    visited: int
+    visited: int  # reached: someone was met
     activated: int
+    nobody_home: int = 0  # tried, nobody home every time: not in ``visited``
 
     @property
     def has_data(self) -> bool:
@@ -53,11 +57,13 @@ def child_levels(unit: AdminUnit) -> tuple[str, ...]:
 
 
 def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
-    """Units of ``level`` under ``unit`` (in the actor's scope) with households, visited and activated."""
+    """Units of ``level`` under ``unit`` (in the actor's scope) with households, households reached
+    (``visited``), activated, and tried with nobody home only."""
     village = sa.orm.aliased(AdminUnit)
     commune = sa.orm.aliased(AdminUnit)
     visits = current_visits().subquery()
-    visited = sa.select(visits.c.household_id).distinct().subquery()
+    tried = sa.select(visits.c.household_id).distinct().subquery()
+    visited = sa.select(visits.c.household_id).where(reached(visits.c.outcome)).distinct().subquery()
     activated = sa.select(visits.c.household_id).where(visits.c.vneid_level1.is_(True)).distinct().subquery()
     # Climb from each household's village to the unit shown, by parent links (equality joins that
     # every database plans well), then count per unit.
@@ -81,7 +87,10 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
             sa.func.count(per_household.c.household_id).label("households"),
             sa.func.count(visited.c.household_id).label("visited"),
             sa.func.count(activated.c.household_id).label("activated"),
+            # Every household tried, less those reached: nobody home at every try.
+            (sa.func.count(tried.c.household_id) - sa.func.count(visited.c.household_id)).label("nobody_home"),
         )
+        .outerjoin(tried, tried.c.household_id == per_household.c.household_id)
         .outerjoin(visited, visited.c.household_id == per_household.c.household_id)
         .outerjoin(activated, activated.c.household_id == per_household.c.household_id)
         .group_by(per_household.c.unit_id)
@@ -98,12 +107,13 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
             counts.c.households,
             counts.c.visited,
             counts.c.activated,
+            counts.c.nobody_home,
         )  # fmt: skip
         .outerjoin(counts, counts.c.unit_id == AdminUnit.id)
         .where(AdminUnit.level == level, AdminUnit.path.startswith(unit.path, autoescape=True), unit_in_scope(actor))
         .order_by(AdminUnit.sort_key)
     )
     return [
-        UnitCoverage(uid, name, lvl, lat, lon, boundary, households or 0, seen or 0, active or 0)
-        for uid, name, lvl, lat, lon, boundary, households, seen, active in rows
+        UnitCoverage(uid, name, lvl, lat, lon, boundary, households or 0, seen or 0, active or 0, nobody or 0)
+        for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody in rows
     ]

@@ -84,6 +84,8 @@ class VisitRecord(Model):
     accuracy_m: Mapped[float | None]
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit_record.id"), unique=True)
+    # A correction keeps the time of the visit it corrects (device_time); this is when it was made.
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     household: Mapped[Household] = relationship()
     member: Mapped[User] = relationship()
@@ -108,6 +110,12 @@ class VisitObstacle(Model):
 
     visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_record.id", ondelete="CASCADE"), primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(20), primary_key=True, index=True)
+
+
+def reached(outcome) -> sa.ColumnElement[bool]:
+    """Someone of the household was met: every outcome but "nobody home", which is only a try.
+    ``outcome`` is the outcome column of the visits counted (a model's or a subquery's)."""
+    return outcome != Outcome.NOBODY_HOME
 
 
 def current_visits() -> sa.Select:

@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, require_role
-from outreach.clock import day_start
+from outreach.clock import day_start, local_today
 from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.models import Household
-from outreach.planning.services import close_assignments
+from outreach.planning.services import close_assignments, keep_for_another_try
 from outreach.visits.models import HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
 from outreach.visits.payload import VISIT_SCHEMA, VisitPayload, read_visit
 
@@ -101,9 +101,12 @@ def _field_error(name: str, problems: set[str]) -> str:
     return str(_EXPECTED[name])
 
 
-def _check_rules(visit: VisitPayload, errors: dict[str, str], now: datetime, *, location_sent: bool) -> None:
+def _check_rules(
+    visit: VisitPayload, errors: dict[str, str], now: datetime, *, location_sent: bool, visit_time: datetime | None
+) -> None:
     """The rules between fields, in order, each told on the field to fix. A field that does not fit
-    its declaration is at its default here, and a field already in error keeps its first message."""
+    its declaration is at its default here, and a field already in error keeps its first message.
+    ``visit_time``: the time of the visit a correction corrects (it keeps that time)."""
 
     def refuse(name: str, message: str) -> None:
         errors.setdefault(name, message)
@@ -114,6 +117,8 @@ def _check_rules(visit: VisitPayload, errors: dict[str, str], now: datetime, *, 
     if visit.device_time and visit.device_time > now + timedelta(days=1):
         refuse("device_time", _("in the future: check the phone's clock"))
     visit_day = visit.device_time.date() if "device_time" not in errors else None
+    if visit_time is not None:
+        visit_day = local_today(visit_time)
     if visit.outcome == Outcome.FOLLOW_UP and visit.follow_up_on is None:
         refuse("follow_up_on", _("a follow-up needs a date"))
     if visit.follow_up_on and visit_day and visit.follow_up_on < visit_day:
@@ -145,14 +150,16 @@ def _values_to_store(visit: VisitPayload) -> dict:
     return values
 
 
-def check_visit(payload: dict, now: datetime) -> tuple[dict, dict[str, str]]:
+def check_visit(payload: dict, now: datetime, *, visit_time: datetime | None = None) -> tuple[dict, dict[str, str]]:
     """Validate one record from a phone: the values to store, and errors by field (a field in error
-    is left out of the values). Types and limits are those of VisitPayload; then the rules."""
+    is left out of the values). Types and limits are those of VisitPayload; then the rules. For a
+    correction, ``visit_time`` is the time of the visit it corrects."""
     if not isinstance(payload, dict):
         return {}, {"": _("a visit must be a JSON object")}
     visit, problems = read_visit(payload)
     errors = {name: _field_error(name, kinds) for name, kinds in problems.items()}
-    _check_rules(visit, errors, now, location_sent=payload.get("location") is not None)
+    location_sent = payload.get("location") is not None
+    _check_rules(visit, errors, now, location_sent=location_sent, visit_time=visit_time)
     return {name: value for name, value in _values_to_store(visit).items() if name not in errors}, errors
 
 
@@ -160,7 +167,14 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
     """Store one visit from a device; a client_id seen before changes nothing."""
     require_role(actor, Role.LEADER, Role.MEMBER)
     client_id = str(payload.get("client_id", "")) if isinstance(payload, dict) else ""
-    values, errors = check_visit(payload, now)
+    supersedes = payload.get("supersedes") if isinstance(payload, dict) else None
+    previous = (
+        db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == supersedes))
+        if isinstance(supersedes, str) and supersedes
+        else None
+    )
+    # A correction keeps the time of the visit it corrects: its dates are checked against that.
+    values, errors = check_visit(payload, now, visit_time=previous.device_time if previous else None)
     if "client_id" in values:
         client_id = values["client_id"]
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
@@ -171,9 +185,7 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
             household = get_household(actor, values["household_id"])
         except NotFound:
             errors["household_id"] = _("no such household in your area")
-    previous = None
     if values.get("supersedes") and not errors:
-        previous = db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == values["supersedes"]))
         if previous is None or previous.household_id != household.id:
             errors["supersedes"] = _("no earlier record of this household with that client_id")
         elif corrected_by := db.session.scalar(
@@ -189,6 +201,10 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
 
     obstacles = values.pop("obstacles")
     values.pop("supersedes")
+    if previous is not None:
+        # A correction changes what was recorded, not when the visit was: it keeps the visit's time
+        # (in every count by day or period), and its own time is kept beside it.
+        values["corrected_at"], values["device_time"] = values["device_time"], previous.device_time
     visit = VisitRecord(
         **values,
         member_id=actor.id,
@@ -200,7 +216,12 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         with db.session.begin_nested():  # a savepoint: this record alone is undone if it fails
             db.session.add(visit)
             db.session.flush()
-            close_assignments(actor, [household.id], now=now)
+            if visit.outcome == Outcome.NOBODY_HOME:
+                # Corrected to "nobody home": the household goes back on the member's list.
+                corrects_a_meeting = previous is not None and previous.outcome != Outcome.NOBODY_HOME
+                keep_for_another_try(actor, {household.id: visit.device_time}, now=now, reopen=corrects_a_meeting)
+            else:
+                close_assignments(actor, [household.id], now=now)
     except IntegrityError:
         # Another request stored the same client_id (or corrected the same record) just now.
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
@@ -292,8 +313,16 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
     ]
     if obstacle_rows:
         db.session.execute(sa.insert(VisitObstacle.__table__), obstacle_rows)
-    visited = {row["household_id"] for row in rows if row["client_id"] in created}
-    close_assignments(actor, visited, now=now)
+    stored = [row for row in rows if row["client_id"] in created]
+    # A household where someone was met is done, whatever else the batch says of it; where nobody
+    # was home at every try, it waits for another try (from the latest).
+    met = {row["household_id"] for row in stored if row["outcome"] != Outcome.NOBODY_HOME}
+    tried: dict[int, datetime] = {}
+    for row in stored:
+        if row["household_id"] not in met:
+            tried[row["household_id"]] = max(row["device_time"], tried.get(row["household_id"], row["device_time"]))
+    close_assignments(actor, met, now=now)
+    keep_for_another_try(actor, tried, now=now)
     return results
 
 

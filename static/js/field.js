@@ -92,7 +92,10 @@
       });
     }).catch(function () { document.documentElement.dataset.sw = "failed"; });
     navigator.serviceWorker.addEventListener("message", function (event) {
-      if (event.data && event.data.type === "outbox-synced") render(event.data.summary);
+      if (event.data && event.data.type === "outbox-synced") {
+        render(event.data.summary);
+        Outbox.announce(event.data.summary);  // the pages hear the worker's syncs as their own
+      }
     });
   }
 })();

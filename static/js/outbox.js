@@ -1,6 +1,8 @@
 /* The outbox: visits recorded on the phone wait here (IndexedDB) until the server has them.
    Shared by the pages and the service worker (importScripts), so no modules and no framework.
-   A record is {client_id, payload, state: "pending" | "rejected" | "login", errors, saved_at, label}. */
+   A record is {client_id, payload, state: "pending" | "rejected" | "login", errors, saved_at, label}.
+   After each sync a page hears "outbox-synced" (on window, the summary as detail), so what it shows
+   follows without a reload; the service worker's own syncs reach the pages as a message (field.js). */
 (function (scope) {
   "use strict";
   var DB_NAME = "outreach-field", DB_VERSION = 1, BATCH = 500;
@@ -39,6 +41,12 @@
   }
 
   var syncing = null;
+
+  function announce(summary) {
+    if (scope.document && typeof scope.CustomEvent === "function") {
+      scope.dispatchEvent(new CustomEvent("outbox-synced", { detail: summary }));
+    }
+  }
 
   var Outbox = {
     newId: newId,
@@ -89,11 +97,12 @@
               });
             }, function () { summary.offline = true; });
           });
-        }, Promise.resolve()).then(function () { return summary; });
+        }, Promise.resolve()).then(function () { announce(summary); return summary; });
       });
       syncing.then(function () { syncing = null; }, function () { syncing = null; });
       return syncing;
     }
   };
+  Outbox.announce = announce;
   scope.Outbox = Outbox;
 })(typeof self !== "undefined" ? self : window);

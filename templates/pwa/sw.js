@@ -10,6 +10,8 @@ var PUBLIC = {{ public|tojson }};
 // The field app: its files and pages, fetched once a logged-in page asks ("warm"), then kept fresh.
 var SHELL = {{ shell|tojson }};
 var PAGES = {{ pages|tojson }};  // cached as they are visited, served when offline
+// A map is drawn by the server each time: offline, say so rather than give the generic offline page.
+var MAP_OFFLINE = "/offline?for=map";
 
 function cacheable(response) {
   return response && response.ok && !response.redirected && response.type === "basic";
@@ -35,7 +37,7 @@ self.addEventListener("install", function (event) {
 self.addEventListener("message", function (event) {
   if (!event.data || event.data.type !== "warm") return;
   var reply = event.ports && event.ports[0];
-  event.waitUntil(fill(SHELL.concat(PAGES), true).then(function () {
+  event.waitUntil(fill(SHELL.concat(PAGES, [MAP_OFFLINE]), true).then(function () {
     if (reply) reply.postMessage({ type: "warmed" });
   }));
 });
@@ -69,8 +71,9 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(networkFirst(request, "/api/v1/assignments"));
   } else if (request.mode === "navigate") {
     var page = PAGES.indexOf(url.pathname) >= 0 || url.pathname.indexOf("/g/") === 0;
+    var why = url.pathname.indexOf("/maps/") === 0 ? MAP_OFFLINE : "/offline";
     event.respondWith(page ? networkFirst(request, url.pathname) : fetch(request).catch(function () {
-      return caches.match("/offline");
+      return caches.match(why).then(function (hit) { return hit || caches.match("/offline"); });
     }));
   } else if (url.pathname.indexOf("/static/") === 0 || SHELL.indexOf(url.pathname) >= 0 || PUBLIC.indexOf(url.pathname) >= 0) {
     event.respondWith(caches.match(request, { ignoreSearch: true }).then(function (hit) {

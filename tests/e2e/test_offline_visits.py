@@ -159,3 +159,36 @@ def test_a_refused_record_stays_on_the_phone_until_fixed(field_phone, live_serve
         "document.getElementById('outbox').dataset.waiting === '0' && !document.querySelector('.refused li')"
     )
     assert _visits() == 1
+
+
+def test_a_stop_says_sent_as_soon_as_its_record_goes_out(field_phone, live_server, assigned):
+    page = field_phone
+    _login(page, live_server)
+    _wait_until_ready_offline(page)
+    page.context.set_offline(True)
+    _record(page, assigned[0].id, "helped")
+    stop = f"li[data-household='{assigned[0].id}']"
+    page.wait_for_selector(f"{stop} .queued:visible")
+    assert page.locator(f"{stop} .sent:visible").count() == 0
+    page.evaluate("window.sameVisit = true")  # gone if the page reloads
+
+    page.context.set_offline(False)  # the `online` event sends it; the list follows on the same page
+    page.wait_for_selector(f"{stop} .sent:visible")
+    assert page.locator(f"{stop} .queued:visible").count() == 0
+    assert "Đã ghi · đã gửi" in page.locator(stop).inner_text()
+    assert page.locator(f"li[data-household='{assigned[1].id}'] .sent:visible").count() == 0
+    assert page.evaluate("window.sameVisit === true")
+    assert _visits() == 1
+
+
+def test_the_walk_map_offline_says_why_it_needs_a_connection(field_phone, live_server, assigned):
+    page = field_phone
+    _login(page, live_server)
+    _wait_until_ready_offline(page)
+    page.wait_for_function("() => caches.match('/offline?for=map').then(Boolean)")
+    page.context.set_offline(True)
+    page.click("a[href='/maps/walk']")
+    page.wait_for_selector("#map-offline")
+    text = page.locator("main").inner_text()
+    assert "Bản đồ cần có kết nối mạng" in text and "Hôm nay" in text
+    assert "Trang này chưa được lưu" not in text  # not the generic offline page

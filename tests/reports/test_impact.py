@@ -73,3 +73,29 @@ def test_the_trend_never_mixes_months_and_quarters(geo, users, province_staff):
     assert (point.kind, point.start, point.end) == ("quarter", date(2026, 1, 1), date(2026, 3, 31))
     assert (point.figures.online, point.figures.total) == (37, 130)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
+
+
+def test_a_commune_where_nobody_was_home_is_not_with_outreach(geo, users, province_staff):
+    admin = users["admin"]
+    db.session.add(
+        Campaign(commune_id=geo["tanha"].id, name="Xuân", starts_on=date(2026, 3, 2), ends_on=date(2026, 5, 31))
+    )
+    db.session.commit()
+    visit(admin, geo["tanha_v1"], "2026-04-10")
+    knocked = make_household(admin, geo["minhkhuong_v1"], "Hộ vắng nhà")
+    tried = visit_payload(knocked, outcome="nobody_home", device_time="2026-04-12T09:00:00+07:00")
+    assert record_visit(admin, tried, now=NOW).status == "created"
+    db.session.commit()
+    text = (
+        "Đơn vị,Tháng,Tổng số,Trực tuyến\n"
+        "UBND phường Tân Hà,01/2026,100,20\nUBND phường Tân Hà,06/2026,100,50\n"
+        "UBND xã Minh Khương,01/2026,100,10\nUBND xã Minh Khương,06/2026,100,20\n"
+    )
+    import_statistics(province_staff, csv_file(text), "t.csv", province=geo["province"], now=NOW)
+    db.session.commit()
+    report = services.impact(
+        admin, geo["province"], services.report_period(admin, geo["province"], "2026-01", "2026-06")
+    )
+    rows = {r.unit.name: r for r in report.rows}
+    assert rows["Phường Tân Hà"].treated and not rows["Xã Minh Khương"].treated
+    assert (rows["Xã Minh Khương"].households, rows["Xã Minh Khương"].visited) == (1, 0)
