@@ -113,7 +113,7 @@ def import_statistics(
     else:
         stats = list(_summary_rows(body, layout, matcher, errors, warnings, file_totals, now=now))
     if errors.stopped_at is not None and not xlsx:
-        errors.unchecked = lines_left(stream)
+        errors.unchecked = 1 + lines_left(stream)  # the line read when the reader stopped, and the rest
     errors.raise_if_any()
     if not stats:
         raise ValidationError({"": [_("The file has no rows of figures under its header.")]})
