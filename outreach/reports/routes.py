@@ -22,7 +22,16 @@ from outreach.labels import AGENCY_STATUS_LABELS, EXCLUSION_LABELS, PERIOD_KIND_
 from outreach.reports import agencies as agency_services
 from outreach.reports import charts, imports, services, tables
 from outreach.reports.forms import MappingForm, ResolveAgencyForm, StatsImportForm, UndoForm
-from outreach.reports.tables import figures_text, format_points, pct, period_label, points_abs, points_short
+from outreach.reports.tables import (
+    figures_text,
+    format_points,
+    part_text,
+    parts_note,
+    pct,
+    period_label,
+    points_abs,
+    points_short,
+)
 from outreach.types import utcnow
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -44,6 +53,8 @@ reports_bp.add_app_template_global(imports.may_import, "may_import_statistics")
 reports_bp.add_app_template_filter(pct, "pct")
 reports_bp.add_app_template_filter(date.fromisoformat, "iso_day")
 reports_bp.add_app_template_filter(figures_text, "figures")
+reports_bp.add_app_template_filter(part_text, "part")
+reports_bp.add_app_template_filter(parts_note, "parts_note")
 reports_bp.add_app_template_filter(
     lambda row: period_label(row.period_start, row.period_end, row.period_kind), "period"
 )
