@@ -85,10 +85,7 @@ def import_command(path: Path, province_code: str, columns: tuple[str, ...], acc
         )
     )
     for matches, said in result.totals_said():
-        click.echo(
-            (_("The file's total: %(text)s", text=said[0]) if matches else _("DIFFERENCE: %(text)s", text=said[0]))
-            + ("" if matches else " " + _("Imported as you confirmed."))
-        )
+        click.echo(said[0] if matches else _("DIFFERENCE: %(text)s Imported as you confirmed.", text=said[0]))
         for line in said[1:]:
             click.echo(f"  {line}")
     for warning in result.warnings:

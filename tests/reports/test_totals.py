@@ -358,7 +358,9 @@ def test_the_import_page_refuses_a_total_that_differs_until_a_person_confirms(cl
     assert response.status_code == 200, html[:800]
     assert _count() == 2
     checks = html.split('id="total-checks"')[1].split("</div>")[0]
-    assert "157" in checks and "150" in checks
+    assert "157" in checks and "150" in checks and "theo xác nhận" in checks
+    history = html.split('id="history-h"')[1]
+    assert "Đã nhập dù dòng tổng của tệp chênh lệch" in history
 
 
 def test_stats_import_prints_the_check_and_needs_a_flag_for_a_difference(runner, geo, tmp_path):
