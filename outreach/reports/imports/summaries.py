@@ -89,14 +89,14 @@ def _summary_rows(
             return
         if not any(cells):
             continue
-        total = _file_total(cells, layout, line)
-        if total is not None:
-            totals.append(total)
+        file_total = _file_total(cells, layout, line)
+        if file_total is not None:
+            totals.append(file_total)
             warnings.append(
                 _(
                     "%(line)s: a total row (“%(label)s”), not imported: it is checked against the rows imported.",
                     line=line_label(line),
-                    label=total.label,
+                    label=file_total.label,
                 )
             )
             continue

@@ -122,6 +122,11 @@ class FileTotal:
     def comparable(self) -> bool:
         return self.total is not None and self.online is not None and not self.unreadable
 
+    @property
+    def counts(self) -> tuple[int, int]:
+        """Total and online, for a comparable row."""
+        return self.total or 0, self.online or 0
+
 
 @dataclass(frozen=True)
 class Explanation:
@@ -157,9 +162,9 @@ class TotalCheck:
         return (self.file_total, self.file_online) == (self.imported_total, self.imported_online)
 
 
-def _sum(items) -> tuple[int, int]:
-    items = list(items)
-    return sum(i.total for i in items), sum(i.online for i in items)
+def _sum(items: list[FileTotal] | list[StatRow]) -> tuple[int, int]:
+    pairs = [item.counts if isinstance(item, FileTotal) else (item.total, item.online) for item in items]
+    return sum(t for t, _o in pairs), sum(o for _t, o in pairs)
 
 
 def _in(period: Period | None, row: StatRow) -> bool:
@@ -172,7 +177,7 @@ def _compared(group: list[FileTotal]) -> list[FileTotal]:
     if len(group) == 1:
         return group
     whole = _sum(group)
-    sums = [t for t in group if 2 * t.total == whole[0] and 2 * t.online == whole[1]]
+    sums = [t for t in group if (2 * t.counts[0], 2 * t.counts[1]) == whole]
     if sums:
         return [max(sums, key=lambda t: t.kind)]
     for kinds in ((TotalKind.GRAND,), (TotalKind.GRAND, TotalKind.TOTAL)):
@@ -222,9 +227,9 @@ def _explain(
     found = []
     if short[0] >= 0 and short[1] >= 0:  # fewer imported than the file says: a row skipped that counts?
         found += [
-            Explanation("skipped", t.line, t.label, t.total, t.online)
+            Explanation("skipped", t.line, t.label, *t.counts)
             for t in totals
-            if t.comparable and t not in check.compared and (t.total, t.online) == short
+            if t.comparable and t not in check.compared and t.counts == short
         ]
     if short[0] <= 0 and short[1] <= 0:  # more imported: a row counted twice, or a total taken for an agency?
         found += [
@@ -245,9 +250,9 @@ def _explain(
             above = [r for r in in_scope if (before[-1] if before else 0) < r.line < total.line]
             below = [r for r in in_scope if total.line < r.line < (after[0] if after else float("inf"))]
             sides = [side for side in (above, below) if side]
-            if not sides or any(_sum(side) == (total.total, total.online) for side in sides):
+            if not sides or any(_sum(side) == total.counts for side in sides):
                 continue
-            nearest = min(sides, key=lambda side: abs(_sum(side)[0] - total.total))
+            nearest = min(sides, key=lambda side: abs(_sum(side)[0] - total.counts[0]))
             found.append(
                 Explanation("group", total.line, total.label, *_sum(nearest), nearest[0].line, nearest[-1].line)
             )
