@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from outreach.errors import ValidationError
@@ -36,28 +37,81 @@ def line_label(number: int) -> str:
 
 
 class RowErrors:
-    """Errors collected over a whole file, a line at a time; raised together at the end."""
+    """Problems collected over a whole file, a line at a time; raised together at the end.
 
-    LIMIT = 500  # enough to fix a file; a file that is all wrong needs one message, not 100,000
+    The first ``LIMIT`` problems are listed; the rest are counted. A file that is wrong throughout needs
+    its first problems, not 100,000 of them: once the list is full, checking goes on for ``CHECK_PAST``
+    more lines (so the count of the rest means something) and then the reader may stop, saying where,
+    so a 30 MB file of bad rows is refused in seconds instead of holding a web worker past its timeout."""
+
+    LIMIT = 50
+    CHECK_PAST = 5000
 
     def __init__(self) -> None:
         self.errors: dict[str, list[str]] = {}
         self.count = 0
+        self.listed = 0
+        self.full_at: int | None = None  # the line whose problem filled the list
+        self.stopped_at: int | None = None  # the last line checked, when checking stopped early
+        self.unchecked: int | None = None  # lines left after it, when known
 
     def add(self, line: int, message: str) -> None:
         self.count += 1
-        if len(self.errors) < self.LIMIT:
+        if self.listed < self.LIMIT:
             self.errors.setdefault(line_label(line), []).append(str(message))
+            self.listed += 1
+            if self.listed == self.LIMIT:
+                self.full_at = line
 
     def __bool__(self) -> bool:
         return self.count > 0
 
+    def enough(self, line: int) -> bool:
+        """Whether a reader may stop before ``line``: the list is full and enough lines past it were checked."""
+        return self.full_at is not None and line - self.full_at > self.CHECK_PAST
+
+    def stop(self, last_line: int, unchecked: int | None = None) -> None:
+        """Checking stopped after ``last_line``; ``unchecked`` lines of the file were not read (None: unknown)."""
+        self.stopped_at, self.unchecked = last_line, unchecked
+
     def raise_if_any(self) -> None:
-        if self.count:
-            errors = dict(self.errors)
-            if self.count > sum(len(v) for v in errors.values()):
-                errors[""] = [_("…and %(more)s more errors.", more=self.count - sum(len(v) for v in errors.values()))]
-            raise ValidationError(errors)
+        if not self.count:
+            return
+        errors = dict(self.errors)
+        more = self.count - self.listed
+        summary = []
+        if more:
+            summary.append(_("…and %(more)s more errors.", more=more))
+        if self.stopped_at is not None:
+            if self.unchecked:
+                summary.append(
+                    _(
+                        "The file was checked up to line %(line)s; its other %(rest)s lines were not checked. "
+                        "Fix the problems listed and import it again.",
+                        line=self.stopped_at,
+                        rest=format_decimal(self.unchecked),
+                    )
+                )
+            else:
+                summary.append(
+                    _(
+                        "The file was checked up to line %(line)s; the rest was not checked. "
+                        "Fix the problems listed and import it again.",
+                        line=self.stopped_at,
+                    )
+                )
+        if summary:
+            errors[""] = summary
+        raise ValidationError(errors)
+
+
+def lines_left(stream: BinaryIO) -> int:
+    """How many lines a binary stream holds from where it is read up to (counted, not decoded: fast)."""
+    count, last = 0, b"\n"
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        count += chunk.count(b"\n")
+        last = chunk[-1:]
+    return count + (last != b"\n")
 
 
 class _NotUtf8(Exception):

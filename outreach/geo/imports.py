@@ -17,7 +17,7 @@ from outreach.audit.models import ImportBatch
 from outreach.audit.services import record_event, start_import
 from outreach.auth.models import Role, User
 from outreach.auth.scope import require_role, unit_in_scope
-from outreach.csvio import Column, CsvRows, RowErrors
+from outreach.csvio import Column, CsvRows, RowErrors, lines_left
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose
@@ -105,15 +105,27 @@ class ImportResult:
 
 
 class _Communes:
-    """Commune lookup by code within the actor's scope, cached; a code in both datasets needs the dataset."""
+    """Commune lookup by code within the actor's scope, cached; a code in both datasets needs the dataset.
+
+    The codes in scope are read once, so a file of made-up codes (one on every line) is refused without
+    asking the database for each of them."""
 
     def __init__(self, actor: User | None, dataset: str | None):
         self.actor, self.dataset = actor, dataset
         self.cache: dict[tuple[str, str], AdminUnit | str] = {}
+        self.codes: set[str] | None = None
 
     def get(self, code: str, dataset: str) -> AdminUnit | str:
         key = (code, dataset or self.dataset or "")
         if key not in self.cache:
+            if self.codes is None:
+                codes = sa.select(AdminUnit.code).where(AdminUnit.level == Level.COMMUNE)
+                if self.actor is not None:
+                    codes = codes.where(unit_in_scope(self.actor))
+                self.codes = set(db.session.scalars(codes))
+            if code not in self.codes:
+                self.cache[key] = _("no commune with code “%(code)s” in your area", code=code)
+                return self.cache[key]
             stmt = sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.level == Level.COMMUNE)
             if key[1]:
                 stmt = stmt.where(AdminUnit.dataset == key[1])
@@ -130,6 +142,28 @@ class _Communes:
             else:
                 self.cache[key] = found[0]
         return self.cache[key]
+
+
+class _Villages:
+    """The villages of each commune by name, read once per commune: a file naming a thousand villages
+    that do not exist asks the database once, not a thousand times. A name matches as in
+    ``find_village``: the village's full or short name, without diacritics ("Thôn Phú Bình", "phu binh")."""
+
+    def __init__(self) -> None:
+        self.by_commune: dict[int, dict[str, int]] = {}
+
+    def get(self, commune: AdminUnit, name: str) -> int | None:
+        names = self.by_commune.get(commune.id)
+        if names is None:
+            names = self.by_commune[commune.id] = {}
+            for village_id, folded in db.session.execute(
+                sa.select(AdminUnit.id, AdminUnit.name_folded)
+                .where(AdminUnit.parent_id == commune.id, AdminUnit.level == Level.VILLAGE)
+                .order_by(AdminUnit.id)
+            ):
+                for part in folded.split(" | "):  # "full | short", as unit_names writes it
+                    names.setdefault(part, village_id)
+        return names.get(fold(name))
 
 
 def _number(value: str) -> float | None:
@@ -183,12 +217,15 @@ def import_households(
     rows = CsvRows(stream, HOUSEHOLD_COLUMNS)
     errors = RowErrors()
     communes = _Communes(actor, dataset)
-    villages: dict[tuple[int, str], int | None] = {}
+    villages = _Villages()
     pending: list[tuple[_HouseholdRow, list[Purpose]]] = []
     count = 0
     actor_id = actor.id if actor else None
 
     for line, row in rows:
+        if errors.enough(line):
+            errors.stop(line - 1, 1 + lines_left(stream))  # this line was read, not checked
+            break
         count += 1
         problems: list[str] = []
         village_id = None
@@ -196,11 +233,7 @@ def import_households(
         if isinstance(commune, str):
             problems.append(commune)
         else:
-            vkey = (commune.id, fold(row["village"]))
-            if vkey not in villages:
-                village = find_village(commune, row["village"])
-                villages[vkey] = village.id if village is not None else None
-            village_id = villages[vkey]
+            village_id = villages.get(commune, row["village"])
             if village_id is None:
                 problems.append(
                     _(
@@ -342,6 +375,9 @@ def import_villages(
     created = updated = count = 0
     seen: set[tuple[int, str]] = set()
     for line, row in rows:
+        if errors.enough(line):
+            errors.stop(line - 1, 1 + lines_left(stream))
+            break
         count += 1
         commune = communes.get(row["commune_code"], row.get("dataset", ""))
         if isinstance(commune, str):

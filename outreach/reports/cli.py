@@ -40,8 +40,14 @@ def _unit(code: str):
     metavar="FIELD=N",
     help="Choose a column by hand: a field (agency, period, total, online, ...) and its number, from 1.",
 )
-def import_command(path: Path, province_code: str, columns: tuple[str, ...]) -> None:
-    """Import a CSV or XLSX summary or dossier list; an agency and period imported before is replaced."""
+@click.option(
+    "--accept-total-mismatch",
+    is_flag=True,
+    help="Import even though the file's own total row differs from the sum of its rows (after checking why).",
+)
+def import_command(path: Path, province_code: str, columns: tuple[str, ...], accept_total_mismatch: bool) -> None:
+    """Import a CSV or XLSX summary or dossier list; an agency and period imported before is replaced.
+    A total row of the file is checked against the rows imported, and the result printed."""
     province = _unit(province_code)
     if province.level != Level.PROVINCE:
         raise click.BadParameter(_("Statistics are imported for a whole province."), param_hint="--province")
@@ -54,8 +60,17 @@ def import_command(path: Path, province_code: str, columns: tuple[str, ...]) -> 
     with path.open("rb") as stream:
         try:
             result = imports.import_statistics(
-                None, stream, path.name, province=province, now=utcnow(), overrides=overrides
+                None,
+                stream,
+                path.name,
+                province=province,
+                now=utcnow(),
+                overrides=overrides,
+                accept_total_mismatch=accept_total_mismatch,
             )
+        except imports.TotalsMismatch as exc:
+            exc.errors[""].append(_("If so, run the command again with --accept-total-mismatch."))
+            refuse_import(exc)
         except ValidationError as exc:
             refuse_import(exc)
     db.session.commit()
@@ -70,6 +85,10 @@ def import_command(path: Path, province_code: str, columns: tuple[str, ...]) -> 
             id=result.batch.id,
         )
     )
+    for matches, said in result.totals_said():
+        click.echo(said[0] if matches else _("DIFFERENCE: %(text)s Imported as you confirmed.", text=said[0]))
+        for line in said[1:]:
+            click.echo(f"  {line}")
     for warning in result.warnings:
         click.echo(_("Warning: %(text)s", text=warning), err=True)
     for agency in result.unresolved:

@@ -14,11 +14,15 @@ class StatsImportForm(FlaskForm):
 
 
 class MappingForm(FlaskForm):
-    """The columns a person chose for a file whose headers were not all recognised."""
+    """The second step for a file kept on the server: the columns a person chose for a file whose headers
+    were not all recognised, or their confirmation that the file's own total is what is wrong."""
 
     upload = HiddenField(validators=[Regexp(r"^[0-9a-f]{64}$")])
     filename = HiddenField(validators=[Length(max=255)])
     province = HiddenField()
+    accept_total_mismatch = BooleanField(
+        _l("I have checked the difference: the rows are right and the file's own total is not. Import the rows.")
+    )
 
 
 class ResolveAgencyForm(FlaskForm):

@@ -22,7 +22,16 @@ from outreach.labels import AGENCY_STATUS_LABELS, EXCLUSION_LABELS, PERIOD_KIND_
 from outreach.reports import agencies as agency_services
 from outreach.reports import charts, imports, services, tables
 from outreach.reports.forms import MappingForm, ResolveAgencyForm, StatsImportForm, UndoForm
-from outreach.reports.tables import figures_text, format_points, pct, period_label, points_abs, points_short
+from outreach.reports.tables import (
+    figures_text,
+    format_points,
+    part_text,
+    parts_note,
+    pct,
+    period_label,
+    points_abs,
+    points_short,
+)
 from outreach.types import utcnow
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -44,6 +53,8 @@ reports_bp.add_app_template_global(imports.may_import, "may_import_statistics")
 reports_bp.add_app_template_filter(pct, "pct")
 reports_bp.add_app_template_filter(date.fromisoformat, "iso_day")
 reports_bp.add_app_template_filter(figures_text, "figures")
+reports_bp.add_app_template_filter(part_text, "part")
+reports_bp.add_app_template_filter(parts_note, "parts_note")
 reports_bp.add_app_template_filter(
     lambda row: period_label(row.period_start, row.period_end, row.period_kind), "period"
 )
@@ -345,16 +356,18 @@ def _overrides(header_size: int) -> dict[str, int | None]:
 
 @reports_bp.route("/imports", methods=["GET", "POST"])
 def imports_page():
-    """Upload a statistics file; when its columns are not all recognised, choose them by hand."""
+    """Upload a statistics file; when its columns are not all recognised, choose them by hand; when its
+    own total does not match its rows, confirm the difference or fix the file."""
     if not imports.may_import(current_user):
         raise Forbidden(current_user.role)
     form = StatsImportForm()
     form.province.choices = _province_choices()
-    errors = result = layout = None
+    errors = result = layout = mismatch = None
     mapping_form = MappingForm()
     status = 200
     if request.method == "POST" and request.form.get("upload"):
-        # The second step: the same file (kept under its hash) with the columns a person chose.
+        # The second step: the same file (kept under its hash) with the columns a person chose, or
+        # with the difference from the file's own total confirmed.
         if not mapping_form.validate_on_submit() or not _UPLOAD.match(mapping_form.upload.data or ""):
             return redirect(url_for("reports.imports_page"))
         path = _uploads() / mapping_form.upload.data
@@ -366,16 +379,18 @@ def imports_page():
         with path.open("rb") as stream:
             layout = imports.read_layout(stream, filename)
             overrides = _overrides(len(layout.header))
-            result, errors, layout = _run_import(stream, filename, province_id, overrides)
+            result, errors, layout, mismatch = _run_import(
+                stream, filename, province_id, overrides, accept_total_mismatch=mapping_form.accept_total_mismatch.data
+            )
         if result is not None:
             path.unlink(missing_ok=True)
     elif form.validate_on_submit():
         upload = form.file.data
         filename = upload.filename or "upload.csv"
         stream = upload.stream  # spooled to a temporary file by Werkzeug: read as a stream, never whole
-        result, errors, layout = _run_import(stream, filename, form.province.data, None)
-        if layout is not None and layout.missing():
-            # Kept under its hash for the second step, where a person chooses the columns.
+        result, errors, layout, mismatch = _run_import(stream, filename, form.province.data, None)
+        if layout is not None and (layout.missing() or mismatch):
+            # Kept under its hash for the second step, where a person chooses the columns or confirms.
             stream.seek(0)
             sha = file_sha256(stream)
             with (_uploads() / sha).open("wb") as kept:
@@ -394,6 +409,7 @@ def imports_page():
             mapping_order=imports.MAPPING_ORDER,
             needed_fields={"agency", "period", "total", "online", "received_date", "channel"},
             errors=errors,
+            mismatch=mismatch,
             result=result,
             history=imports.import_history(current_user),
             undo_form=UndoForm(),
@@ -402,20 +418,27 @@ def imports_page():
     )
 
 
-def _run_import(stream, filename: str, province_id: int | None, overrides):
-    """Import, committing on success; on failure roll back and return the errors and the layout read."""
+def _run_import(stream, filename: str, province_id: int | None, overrides, *, accept_total_mismatch: bool = False):
+    """Import, committing on success; on failure roll back and return the errors, the layout read and
+    whether the file's own total is what refused it."""
     layout = None
     try:
         province = imports.import_province(current_user, province_id)
         layout = imports.read_layout(stream, filename, overrides=overrides)
         result = imports.import_statistics(
-            current_user, stream, filename, province=province, now=utcnow(), overrides=overrides
+            current_user,
+            stream,
+            filename,
+            province=province,
+            now=utcnow(),
+            overrides=overrides,
+            accept_total_mismatch=accept_total_mismatch,
         )
     except ValidationError as exc:
         db.session.rollback()
-        return None, exc.errors, layout
+        return None, exc.errors, layout, isinstance(exc, imports.TotalsMismatch)
     db.session.commit()
-    return result, None, layout
+    return result, None, layout, False
 
 
 @reports_bp.post("/imports/<int:batch_id>/undo")

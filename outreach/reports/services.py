@@ -92,17 +92,27 @@ def provinces_with_figures(actor: User) -> set[int]:
     )
 
 
+# The parts of the counts a file may or may not give, each with the count it is a part of.
+PARTS = (("fully_online", "online"), ("partly_online", "online"), ("paid_online", "total"))
+
+
 @dataclass
 class Figures:
-    """Dossier counts behind a rate; the rate is never shown without them."""
+    """Dossier counts behind a rate; the rate is never shown without them.
+
+    Fully online, partly online and paid online are None when no file gave them (unknown, not 0), else
+    the sum over the rows whose file did: ``*_known_*`` say how many of the online (or all) dossiers
+    that sum covers."""
 
     total: int = 0
     online: int = 0
-    fully_online: int = 0
-    partly_online: int = 0
-    paid_online: int = 0
+    fully_online: int | None = None
+    partly_online: int | None = None
+    paid_online: int | None = None
     agencies: int = 0
-    detailed_online: int = 0  # of ``online``, those whose file gave the fully/partly split
+    fully_known_online: int = 0  # of ``online``, those whose row said how many were fully online
+    partly_known_online: int = 0  # of ``online``, those whose row said how many were partly online
+    paid_known_total: int = 0  # of ``total``, those whose row said how many were paid online
 
     @property
     def rate(self) -> float | None:
@@ -111,6 +121,25 @@ class Figures:
     @property
     def has_data(self) -> bool:
         return self.total > 0
+
+    @property
+    def detailed_online(self) -> int:
+        """Online dossiers whose file gave the fully/partly split (the name pages used first)."""
+        return self.fully_known_online
+
+    def coverage(self, part: str) -> tuple[int, int]:
+        """How many dossiers a part's sum covers, out of how many it is a part of: (512, 600)."""
+        known = {"fully_online": self.fully_known_online, "partly_online": self.partly_known_online}
+        return known.get(part, self.paid_known_total), getattr(self, dict(PARTS)[part])
+
+    def add(self, other: "Figures") -> None:
+        """Add another's counts to these (a period's months into its quarter); unknown stays unknown only
+        where both are. The count of agencies is not added: the same agency reports every month."""
+        for name in ("total", "online", "fully_known_online", "partly_known_online", "paid_known_total"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name, _whole in PARTS:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            setattr(self, name, None if mine is None and theirs is None else (mine or 0) + (theirs or 0))
 
 
 @dataclass
@@ -154,22 +183,33 @@ def _current_stats(actor: User, unit: AdminUnit, period: Period | None = None, h
 
 
 def _sums():
+    def known(part, whole):  # the dossiers of rows that give ``part``
+        return sa.func.coalesce(sa.func.sum(sa.case((part.is_not(None), whole), else_=0)), 0)
+
     return (
         sa.func.coalesce(sa.func.sum(SubmissionStat.total), 0),
         sa.func.coalesce(sa.func.sum(SubmissionStat.online), 0),
-        sa.func.coalesce(sa.func.sum(SubmissionStat.fully_online), 0),
-        sa.func.coalesce(sa.func.sum(SubmissionStat.partly_online), 0),
-        sa.func.coalesce(sa.func.sum(SubmissionStat.paid_online), 0),
+        # No coalesce: a sum over rows that all lack the figure is NULL, "not given", never 0.
+        sa.func.sum(SubmissionStat.fully_online),
+        sa.func.sum(SubmissionStat.partly_online),
+        sa.func.sum(SubmissionStat.paid_online),
         sa.func.count(sa.distinct(SubmissionStat.agency_id)),
-        # Online dossiers whose row says how many were fully or partly online (files differ).
-        sa.func.coalesce(
-            sa.func.sum(sa.case((SubmissionStat.fully_online.is_not(None), SubmissionStat.online), else_=0)), 0
-        ),
+        known(SubmissionStat.fully_online, SubmissionStat.online),
+        known(SubmissionStat.partly_online, SubmissionStat.online),
+        known(SubmissionStat.paid_online, SubmissionStat.total),
     )
 
 
 def _figures(row) -> Figures:
-    return Figures(*(int(v or 0) for v in row))
+    total, online, fully, partly, paid, *rest = row
+    return Figures(
+        int(total or 0),
+        int(online or 0),
+        None if fully is None else int(fully),
+        None if partly is None else int(partly),
+        None if paid is None else int(paid),
+        *(int(v or 0) for v in rest),
+    )
 
 
 def rates_by_unit(actor: User, unit: AdminUnit, period: Period, *, level: str | None = None) -> dict[int, Figures]:
@@ -304,8 +344,7 @@ def trend(actor: User, unit: AdminUnit, period: Period) -> list[TrendPoint]:
             first = 3 * ((p.start.month - 1) // 3) + 1
             start, end = date(p.start.year, first, 1), month_end(p.start.year, first + 2)
         bucket = buckets.setdefault(start, TrendPoint(start, end, coarse, Figures()))
-        for name in ("total", "online", "fully_online", "partly_online", "paid_online", "detailed_online"):
-            setattr(bucket.figures, name, getattr(bucket.figures, name) + getattr(p.figures, name))
+        bucket.figures.add(p.figures)
     return [buckets[key] for key in sorted(buckets)]
 
 
@@ -537,7 +576,17 @@ def period_rows(actor: User, unit: AdminUnit, period: Period) -> list[PeriodRow]
             unit_name or "",
             start,
             end,
-            Figures(t, o, f or 0, p or 0, paid or 0, 1, o if f is not None else 0),
+            Figures(
+                t,
+                o,
+                f,
+                p,
+                paid,
+                1,
+                o if f is not None else 0,
+                o if p is not None else 0,
+                t if paid is not None else 0,
+            ),
             filename,
             line,
         )

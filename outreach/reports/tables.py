@@ -73,7 +73,59 @@ def _counts() -> list[str]:
 
 
 def _figures_cells(f: services.Figures) -> list:
-    return [f.total, f.online, ratio(f.rate), f.fully_online, f.partly_online, f.paid_online]
+    """The counts as cells; a part no file gave is an empty cell (the note column says so), never 0."""
+    return [
+        f.total,
+        f.online,
+        ratio(f.rate),
+        *("" if getattr(f, part) is None else getattr(f, part) for part, _whole in services.PARTS),
+    ]
+
+
+def _whole_names() -> dict[str, str]:
+    return {"online": _("online dossiers"), "total": _("dossiers")}
+
+
+def parts_note(f: services.Figures) -> str:
+    """What the fully/partly/paid online figures leave out: not given by any file, or given for only
+    some of the dossiers ("fully and partly online: given for 512 of the 600 online dossiers")."""
+    if not f.has_data:
+        return ""
+    wholes = _whole_names()
+    status = {}
+    for part, _whole in services.PARTS:
+        known, of = f.coverage(part)
+        status[part] = "none" if getattr(f, part) is None else (known, of) if known < of else None
+    groups = [(_("paid online"), "total", status["paid_online"])]
+    if status["fully_online"] == status["partly_online"]:
+        groups.insert(0, (_("fully and partly online"), "online", status["fully_online"]))
+    else:
+        groups[:0] = [
+            (_("fully online"), "online", status["fully_online"]),
+            (_("partly online"), "online", status["partly_online"]),
+        ]
+    said = []
+    for name, whole, state in groups:
+        if state == "none":
+            said.append(_("%(part)s: not in the files imported (unknown, not zero)", part=name))
+        elif state is not None:
+            said.append(
+                _(
+                    "%(part)s: given for %(known)s of the %(of)s %(whole)s",
+                    part=name,
+                    known=format_decimal(state[0]),
+                    of=format_decimal(state[1]),
+                    whole=wholes[whole],
+                )
+            )
+    return "; ".join(said)
+
+
+def part_text(f: services.Figures, part: str) -> str:
+    """A part as a page shows it: "—" when no file gave it (unknown, not 0), else its sum; ``parts_note``
+    says how much a sum covers."""
+    value = getattr(f, part)
+    return "—" if value is None else format_decimal(value)
 
 
 def unit_table(
@@ -87,21 +139,23 @@ def unit_table(
 ) -> tuple[list[str], list[list]] | None:
     """One of a unit's tables: rates, ranking, trend, or agencies (every figure with its file and line)."""
     counts = _counts()
+    note = _("Note (fully, partly, paid online)")
     if table == "rates":
-        rows = [[row.label, *_figures_cells(row.figures)] for row in report.rows]
-        rows.append([_("Total"), *_figures_cells(report.total)])
-        return [_("Unit or agency"), *counts], rows
+        rows = [[row.label, *_figures_cells(row.figures), parts_note(row.figures)] for row in report.rows]
+        rows.append([_("Total"), *_figures_cells(report.total), parts_note(report.total)])
+        return [_("Unit or agency"), *counts, note], rows
     if table == "ranking":
-        return [_("Rank"), _("Commune"), _("Code"), *counts], [
-            [r.rank, r.unit.name, r.unit.code, *_figures_cells(r.figures)] for r in ranked
+        return [_("Rank"), _("Commune"), _("Code"), *counts, note], [
+            [r.rank, r.unit.name, r.unit.code, *_figures_cells(r.figures), parts_note(r.figures)] for r in ranked
         ]
     if table == "trend":
-        return [_("Period"), *counts], [
-            [period_label(p.start, p.end, p.kind), *_figures_cells(p.figures)] for p in points
+        return [_("Period"), *counts, note], [
+            [period_label(p.start, p.end, p.kind), *_figures_cells(p.figures), parts_note(p.figures)] for p in points
         ]
     if table == "agencies":
-        return [_("Agency"), _("Code"), _("Unit"), *counts], [
-            [agency.name, agency.code, _agency_unit(agency), *_figures_cells(f)] for agency, f in report.agencies
+        return [_("Agency"), _("Code"), _("Unit"), *counts, note], [
+            [agency.name, agency.code, _agency_unit(agency), *_figures_cells(f), parts_note(f)]
+            for agency, f in report.agencies
         ]
     if table == "periods":
         rows = [
@@ -114,10 +168,11 @@ def unit_table(
                 *_figures_cells(r.figures),
                 r.filename,
                 r.line or "",
+                parts_note(r.figures),
             ]
             for r in services.period_rows(actor, unit, period)
         ]
-        return [_("Agency"), _("Code"), _("Unit"), _("From"), _("To"), *counts, _("File"), _("Line")], rows
+        return [_("Agency"), _("Code"), _("Unit"), _("From"), _("To"), *counts, _("File"), _("Line"), note], rows
     return None
 
 

@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from outreach.audit.models import AuditEvent, ImportBatch
+from outreach.csvio import RowErrors
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.imports import import_households, import_villages
@@ -201,3 +202,40 @@ def test_cli_households_import_reports_bad_rows(geo, runner, tmp_path):
     ok = runner.invoke(args=["households", "import", str(path)])
     assert ok.exit_code == 0, ok.output
     assert _count() == 1
+
+
+def _listed(errors: dict[str, list[str]]) -> int:
+    return sum(len(messages) for where, messages in errors.items() if where)
+
+
+def test_a_file_of_bad_rows_lists_the_first_problems_and_counts_the_rest(geo):
+    rows = "".join(f"02216;Phú Bình;Người {i};12345;2;có\n" for i in range(300))  # every phone is wrong
+    with pytest.raises(ValidationError) as caught:
+        import_households(None, _file("mã xã;thôn;chủ hộ;sđt;số nhân khẩu;đồng ý lưu sđt\n" + rows), "x.csv", now=NOW)
+    errors = caught.value.errors
+    assert _listed(errors) == RowErrors.LIMIT == 50
+    assert list(errors)[:2] == ["Dòng 2", "Dòng 3"] and "Dòng 52" not in errors
+    assert errors[""] == ["…và 250 lỗi khác."]  # every line was checked: the count is exact
+
+
+def test_checking_stops_past_the_listed_problems_and_says_how_much_is_left(geo, monkeypatch):
+    monkeypatch.setattr(RowErrors, "CHECK_PAST", 100)
+    rows = "".join(f"02216;Thôn Không Có {i};Người {i};;2\n" for i in range(1000))  # 1,000 unknown villages
+    with pytest.raises(ValidationError) as caught:
+        import_households(None, _file("mã xã;thôn;chủ hộ;sđt;số nhân khẩu\n" + rows), "x.csv", now=NOW)
+    errors = caught.value.errors
+    assert _listed(errors) == 50
+    # The 50th problem is on line 51; 100 lines more are checked (52 to 151), and 850 are left.
+    more, stopped = errors[""]
+    assert more == "…và 100 lỗi khác."
+    assert "151" in stopped and "850" in stopped
+    db.session.rollback()
+    assert _count() == 0 and _count(ImportBatch) == 0
+
+
+def test_villages_import_stops_past_the_listed_problems_too(geo, monkeypatch):
+    monkeypatch.setattr(RowErrors, "CHECK_PAST", 10)
+    rows = "".join(f"99999,Thôn {i}\n" for i in range(200))
+    with pytest.raises(ValidationError) as caught:
+        import_villages(None, _file("mã xã,tên thôn\n" + rows), "v.csv", now=NOW)
+    assert _listed(caught.value.errors) == 50 and "140" in caught.value.errors[""][1]

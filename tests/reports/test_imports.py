@@ -422,3 +422,34 @@ def test_an_impossible_date_is_said_in_vietnamese(geo, province_staff):
 
 def test_iso_date_ranges_are_periods():
     assert parse_period("2024-01-01 - 2024-03-31") == ("quarter", date(2024, 1, 1), date(2024, 3, 31))
+
+
+def test_a_statistics_file_of_bad_rows_lists_the_first_problems_and_counts_the_rest(geo, province_staff):
+    rows = "".join(f"UBND xã Số {i},09/2026,10,20\n" for i in range(120))  # online above the total, everywhere
+    with pytest.raises(ValidationError) as refused:
+        run_import(province_staff, geo, csv_file("Đơn vị,Tháng,Tổng số,Trực tuyến\n" + rows))
+    errors = refused.value.errors
+    assert sum(len(m) for where, m in errors.items() if where) == 50 and "Dòng 51" in errors
+    assert errors[""] == ["…và 70 lỗi khác."]
+
+
+def test_checking_a_statistics_file_stops_past_the_listed_problems(geo, province_staff, monkeypatch):
+    from outreach.csvio import RowErrors
+
+    monkeypatch.setattr(RowErrors, "CHECK_PAST", 20)
+    summary = "Đơn vị,Tháng,Tổng số,Trực tuyến\n" + "".join(f"UBND xã Số {i},09/2026,nhiều,ít\n" for i in range(500))
+    with pytest.raises(ValidationError) as refused:
+        run_import(province_staff, geo, csv_file(summary))
+    errors = refused.value.errors
+    # Two problems a line: the list is full on line 26; lines 27 to 46 are still counted; 455 are left.
+    assert sum(len(m) for where, m in errors.items() if where) == 50
+    assert errors[""][0] == "…và 40 lỗi khác." and "46" in errors[""][1] and "455" in errors[""][1]
+
+    dossiers = "Đơn vị;Ngày tiếp nhận;Kênh\n" + "UBND phường Tân Hà;32/09/2026;Trực tuyến\n" * 500
+    with pytest.raises(ValidationError) as refused:
+        run_import(province_staff, geo, csv_file(dossiers), "ho-so.csv")
+    errors = refused.value.errors
+    assert sum(len(m) for where, m in errors.items() if where) == 50
+    assert errors[""][0] == "…và 20 lỗi khác." and "71" in errors[""][1] and "430" in errors[""][1]
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(SubmissionStat.id))) == 0

@@ -6,6 +6,9 @@ dossier with its received date and channel), which is streamed and aggregated in
 monthly figures. Columns are recognised by their Vietnamese or English headers, wherever the header
 row is (exports often start with a title), and can be chosen by hand.
 
+A file's own total rows ("Tổng cộng", "Cộng", subtotals) are not imported but checked against the
+rows that are: a difference refuses the file unless a person confirms it.
+
 Importing an agency and period again replaces its figures (the old row is kept, marked replaced,
 so undoing the newer import brings it back).
 """
@@ -38,6 +41,7 @@ from outreach.reports.imports.history import get_import, import_history, undo_im
 from outreach.reports.imports.importing import ImportResult, import_province, import_statistics, may_import
 from outreach.reports.imports.rows import StatRow
 from outreach.reports.imports.storing import slot
+from outreach.reports.imports.totals import FileTotal, TotalCheck, TotalKind, TotalsMismatch, check_totals, total_label
 
 __all__ = [
     "DOSSIER_REQUIRED",
@@ -49,10 +53,15 @@ __all__ = [
     "MAPPING_ORDER",
     "SUMMARY_REQUIRED",
     "Field",
+    "FileTotal",
     "ImportResult",
     "Layout",
     "StatRow",
+    "TotalCheck",
+    "TotalKind",
+    "TotalsMismatch",
     "channel_of",
+    "check_totals",
     "file_kind",
     "get_import",
     "import_history",
@@ -68,5 +77,6 @@ __all__ = [
     "read_layout",
     "recognise",
     "slot",
+    "total_label",
     "undo_import",
 ]

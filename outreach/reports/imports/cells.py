@@ -1,4 +1,4 @@
-"""Reading one cell: counts, percentages, dates, periods, channels, online levels and total rows."""
+"""Reading one cell: counts, percentages, dates, periods, channels and online levels."""
 
 import calendar
 import re
@@ -115,22 +115,6 @@ def range_period(start: date, end: date) -> tuple[str, date, date]:
         if months == 12 and start.month == 1:
             return PeriodKind.YEAR, start, end
     return PeriodKind.RANGE, start, end
-
-
-def _is_total_row(name: str, code: str = "") -> bool:
-    """A total or subtotal line ("Tổng cộng", "Tổng cấp xã", "Cộng", "Toàn tỉnh"), in the name or the code
-    column: totals are computed here, so importing one would count its agencies twice."""
-    for text in (name, code):
-        key = fold_key(text)
-        if not key:
-            continue
-        if key.startswith(("tong cuc", "tong cong ty")):  # a general department or a corporation: an agency
-            return False
-        if key.split()[0] in ("tong", "cong", "total", "subtotal") or key in ("toan tinh", "grand total"):
-            return True
-        if key.startswith(("toan tinh ", "cap xa", "cap huyen", "cap tinh")):
-            return True
-    return False
 
 
 def channel_of(text: str) -> str | None:

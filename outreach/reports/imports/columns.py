@@ -131,6 +131,8 @@ MAPPING_ORDER = (
 SUMMARY_REQUIRED = ("total", "online")
 DOSSIER_REQUIRED = ("received_date", "channel")
 HEADER_SCAN_ROWS = 30
+# The row number column ("STT"): not a figure, but where some files write "Tổng cộng" on a total row.
+NUMBER_HEADERS = ("stt", "tt", "so tt", "so thu tu", "thu tu", "no", "number")
 
 
 def _header_key(text: str) -> str:
@@ -176,6 +178,13 @@ class Layout:
     mapping: dict[str, int]
     kind: str
     sample: list[list[str]] = field(default_factory=list)
+
+    @property
+    def number_column(self) -> int | None:
+        for index, text in enumerate(self.header):
+            if _header_key(text) in NUMBER_HEADERS and index not in self.mapping.values():
+                return index
+        return None
 
     def missing(self) -> list[str]:
         needed = list(DOSSIER_REQUIRED if self.kind == KIND_DOSSIERS else SUMMARY_REQUIRED)

@@ -27,6 +27,9 @@ def _aggregate_dossiers(
     i_date, i_channel = layout.mapping["received_date"], layout.mapping["channel"]
     i_level, i_paid = layout.mapping.get("service_level"), layout.mapping.get("paid_online")
     for line, cells in body:
+        if errors.enough(line):
+            errors.stop(line - 1)
+            break
         width = len(cells)
         if not any(cells):
             continue

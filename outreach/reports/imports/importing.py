@@ -1,6 +1,6 @@
 """The import itself: who may import, for which province, and reading, checking and storing one file."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import BinaryIO
 
@@ -11,15 +11,22 @@ from outreach.audit.models import ImportBatch
 from outreach.audit.services import record_event, start_import
 from outreach.auth.models import Role, User
 from outreach.auth.scope import require_role
-from outreach.csvio import RowErrors, line_label, table_rows
+from outreach.csvio import RowErrors, is_xlsx, line_label, lines_left, table_rows
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
 from outreach.reports.agencies import Matcher
 from outreach.reports.imports.columns import FIELDS, KIND_DOSSIERS, read_layout
 from outreach.reports.imports.dossiers import _aggregate_dossiers
-from outreach.reports.imports.storing import _check_overlaps_in_file, _insert, _replace_current, _unusual_totals
+from outreach.reports.imports.storing import (
+    _check_overlaps_in_file,
+    _insert,
+    _period_text,
+    _replace_current,
+    _unusual_totals,
+)
 from outreach.reports.imports.summaries import _summary_rows
+from outreach.reports.imports.totals import FileTotal, TotalCheck, TotalsMismatch, check_totals, describe
 from outreach.reports.models import Agency, AgencyStatus
 
 
@@ -33,6 +40,11 @@ class ImportResult:
     matched: list[Agency]
     first: date | None
     last: date | None
+    totals: list[TotalCheck] = field(default_factory=list)  # the file's own totals against the rows imported
+
+    def totals_said(self) -> list[tuple[bool, list[str]]]:
+        """Each check of the file's totals in words, and whether it matched."""
+        return [(check.matches, describe(check, _period_text)) for check in self.totals]
 
 
 def may_import(actor: User) -> bool:
@@ -66,10 +78,13 @@ def import_statistics(
     province: AdminUnit,
     now: datetime,
     overrides: dict[str, int | None] | None = None,
+    accept_total_mismatch: bool = False,
 ) -> ImportResult:
     """Import a summary or a dossier list for ``province``. Every bad row is reported and nothing is kept.
 
-    ``actor`` None means the command line.
+    A file's own total rows are skipped and checked against the rows imported: a difference refuses the
+    file (``TotalsMismatch``) unless ``accept_total_mismatch`` says a person saw it. ``actor`` None means
+    the command line.
     """
     layout = read_layout(stream, filename, overrides=overrides)
     missing = layout.missing()
@@ -89,17 +104,24 @@ def import_statistics(
     matcher = Matcher(province)
     errors = RowErrors()
     warnings: list[str] = []
+    file_totals: list[FileTotal] = []
+    xlsx = is_xlsx(stream, filename)
     rows = table_rows(stream, filename)
     body = ((line, cells) for line, cells in rows if line > layout.header_line)
     if layout.kind == KIND_DOSSIERS:
         stats = _aggregate_dossiers(body, layout, matcher, errors, now=now)
     else:
-        stats = list(_summary_rows(body, layout, matcher, errors, warnings, now=now))
+        stats = list(_summary_rows(body, layout, matcher, errors, warnings, file_totals, now=now))
+    if errors.stopped_at is not None and not xlsx:
+        errors.unchecked = 1 + lines_left(stream)  # the line read when the reader stopped, and the rest
     errors.raise_if_any()
     if not stats:
         raise ValidationError({"": [_("The file has no rows of figures under its header.")]})
     db.session.flush()  # new agencies get their ids
     _check_overlaps_in_file(stats, layout.kind)
+    totals = check_totals(file_totals, stats)
+    if not accept_total_mismatch and not all(check.matches for check in totals):
+        raise TotalsMismatch(totals, _period_text)
     warnings.extend(_unusual_totals(stats))
     replaced = _replace_current(stats, batch)
     _insert(stats, batch)
@@ -137,6 +159,7 @@ def import_statistics(
         "warnings": warnings[:200],
         "first": first.isoformat(),
         "last": last.isoformat(),
+        "totals": [{"matches": check.matches, "said": describe(check, _period_text)} for check in totals],
     }
     record_event(
         actor,
@@ -146,4 +169,4 @@ def import_statistics(
         now=now,
     )
     db.session.flush()
-    return ImportResult(batch, len(stats), replaced, warnings, unresolved, matched, first, last)
+    return ImportResult(batch, len(stats), replaced, warnings, unresolved, matched, first, last, totals)

@@ -1,14 +1,13 @@
 """Summary files: one row per agency and period with its counts, checked row by row."""
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 
 from outreach.csvio import RowErrors, line_label
 from outreach.reports.agencies import Matcher
 from outreach.reports.imports.cells import (
-    _is_total_row,
     parse_count,
     parse_date,
     parse_percent,
@@ -17,6 +16,7 @@ from outreach.reports.imports.cells import (
 )
 from outreach.reports.imports.columns import FIELDS, SUMMARY_REQUIRED, Layout
 from outreach.reports.imports.rows import StatRow
+from outreach.reports.imports.totals import FileTotal, total_label
 from outreach.reports.models import Agency
 
 
@@ -39,20 +39,66 @@ def _agency(cells: list[str], layout: Layout, matcher: Matcher, errors: RowError
         return None
 
 
+def _period(cells: list[str], layout: Layout) -> tuple[str, date, date] | None:
+    if "period" in layout.mapping and _cell(cells, layout, "period"):
+        return parse_period(_cell(cells, layout, "period"))
+    if "date_from" in layout.mapping:
+        return range_period(parse_date(_cell(cells, layout, "date_from")), parse_date(_cell(cells, layout, "date_to")))
+    return None
+
+
+def _file_total(cells: list[str], layout: Layout, line: int) -> FileTotal | None:
+    """The row as a total row, if one of its label cells (agency, code, number) says so."""
+    labels = [_cell(cells, layout, "agency"), _cell(cells, layout, "agency_code")]
+    if layout.number_column is not None and layout.number_column < len(cells):
+        labels.append(cells[layout.number_column])
+    for label in labels:
+        kind = total_label(label)
+        if kind is None:
+            continue
+        counts: dict[str, int | None] = {}
+        unreadable = ""
+        for name in ("total", "online"):
+            text = _cell(cells, layout, name)
+            try:
+                counts[name] = parse_count(text) if text else None
+            except ValueError:
+                counts[name], unreadable = None, text
+        try:
+            period = _period(cells, layout)
+        except ValueError:
+            period = None  # a total "for the year" or "cả kỳ": the whole file's
+        return FileTotal(line, label, kind, period, counts["total"], counts["online"], unreadable)
+    return None
+
+
 def _summary_rows(
     body: Iterable[tuple[int, list[str]]],
     layout: Layout,
     matcher: Matcher,
     errors: RowErrors,
     warnings: list[str],
+    totals: list[FileTotal],
     *,
     now: datetime,
 ) -> Iterator[StatRow]:
+    """The file's rows of figures, checked; its total rows go to ``totals`` (skipped, and said so)."""
     for line, cells in body:
+        if errors.enough(line):
+            errors.stop(line - 1)
+            return
         if not any(cells):
             continue
-        if _is_total_row(_cell(cells, layout, "agency"), _cell(cells, layout, "agency_code")):
-            warnings.append(_("%(line)s: a total row, not imported (totals are computed).", line=line_label(line)))
+        file_total = _file_total(cells, layout, line)
+        if file_total is not None:
+            totals.append(file_total)
+            warnings.append(
+                _(
+                    "%(line)s: a total row (“%(label)s”), not imported: it is checked against the rows imported.",
+                    line=line_label(line),
+                    label=file_total.label,
+                )
+            )
             continue
         bad = errors.count
         counts: dict[str, int | None] = {}
@@ -69,13 +115,8 @@ def _summary_rows(
                 errors.add(line, f"{FIELDS[name].label}: {exc}")
         period = None
         try:
-            if "period" in layout.mapping and _cell(cells, layout, "period"):
-                period = parse_period(_cell(cells, layout, "period"))
-            elif "date_from" in layout.mapping:
-                period = range_period(
-                    parse_date(_cell(cells, layout, "date_from")), parse_date(_cell(cells, layout, "date_to"))
-                )
-            else:
+            period = _period(cells, layout)
+            if period is None:
                 errors.add(line, _("%(column)s is empty.", column=FIELDS["period"].label))
         except ValueError as exc:
             errors.add(line, f"{FIELDS['period'].label}: {exc}")
