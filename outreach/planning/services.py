@@ -251,7 +251,7 @@ def to_reassign(actor: User, *, village_ids: list[int] | None = None) -> int:
     stmt = households_in_scope(actor).where(Household.id.in_(_left_by_a_move()))
     if village_ids is not None:
         stmt = stmt.where(Household.village_id.in_(village_ids))
-    return db.session.scalar(stmt.with_only_columns(sa.func.count(Household.id)))
+    return db.session.execute(stmt.with_only_columns(sa.func.count(Household.id))).scalar_one()
 
 
 def pick_households(
@@ -454,14 +454,14 @@ def taken_away(member: User) -> list[Assignment]:
 def moved_away(member: User) -> int:
     """How many households left the member's list, not yet acknowledged, because the member or the
     household moved out of their area."""
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Assignment.id)).where(
             Assignment.member_id == member.id,
             Assignment.released_reason == "out_of_area",
             Assignment.seen_at.is_(None),
             Assignment.household_id.not_in(visible_household_ids(member)),
         )
-    )
+    ).scalar_one()
 
 
 def acknowledge_taken_away(member: User, *, now: datetime) -> int:

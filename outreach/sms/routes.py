@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -90,7 +92,7 @@ def public_guide(code: str):
     replacement = services.current_version(guide)
     if replacement.id != guide.id:
         # A link that went out keeps working: it leads to the guide that replaced this one.
-        query = {k: v for k, v in request.args.items() if k in ("t", "lang")}
+        query: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("t", "lang")}
         return redirect(url_for("sms.public_guide", code=replacement.code, **query))
     english = request.args.get("lang") == "en" and bool(guide.body_en)
     # A person opening the page, not the service worker filling its cache ("empty": a fetch, not a page).

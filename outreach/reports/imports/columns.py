@@ -211,7 +211,9 @@ def read_layout(stream: BinaryIO, filename: str, *, overrides: dict[str, int | N
             scanned.append((line, cells))
         if len(scanned) >= HEADER_SCAN_ROWS + 5:
             break
-    rows.close()  # a generator: stop reading the file
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()  # a generator: stop reading the file
     stream.seek(0)
     if not scanned:
         raise ValidationError({line_label(1): [_("The file is empty.")]})

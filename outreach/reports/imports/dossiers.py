@@ -89,22 +89,24 @@ def _aggregate_dossiers(
         return []
     # The split is known only if the file said it for some dossiers; else "no data", never zeros.
     split_known = any(levels.values())
-    merged: dict[tuple[object, int, int], StatRow] = {}
+    merged: dict[tuple[tuple[str, object], int, int], StatRow] = {}
     agencies: dict[tuple[str, str], Agency] = {}
-    for (name, code, year, month), (total, online, full, part, paid) in counts.items():
+    for (name, code, year, month_number), (total, online, full, part, paid) in counts.items():
         agency = agencies.get((name, code))
         if agency is None:
             agency = agencies[(name, code)] = matcher.agency_for(name, code, now=now)
         # Two spellings of one committee ("UBND phường Tân Hà", "Tân Hà") are one unit's month.
-        whose = ("unit", agency.unit_id) if agency.status == AgencyStatus.LINKED else ("object", id(agency))
-        key = (whose, year, month)
+        whose: tuple[str, object] = (
+            ("unit", agency.unit_id) if agency.status == AgencyStatus.LINKED else ("object", id(agency))
+        )
+        key = (whose, year, month_number)
         row = merged.get(key)
         if row is None:
             merged[key] = StatRow(
                 agency,
                 PeriodKind.MONTH,
-                date(year, month, 1),
-                month_end(year, month),
+                date(year, month_number, 1),
+                month_end(year, month_number),
                 total,
                 online,
                 full if split_known else None,

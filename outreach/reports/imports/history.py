@@ -10,7 +10,7 @@ from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import require_role, unit_in_scope
 from outreach.errors import NotFound, ValidationError
-from outreach.extensions import db
+from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit
 from outreach.reports.imports.columns import IMPORT_KINDS
 from outreach.reports.models import SubmissionStat
@@ -71,12 +71,14 @@ def undo_import(actor: User, batch: ImportBatch, *, now: datetime) -> int:
                 ]
             }
         )
-    removed = db.session.execute(sa.delete(SubmissionStat).where(SubmissionStat.batch_id == batch.id)).rowcount
-    restored = db.session.execute(
-        sa.update(SubmissionStat)
-        .where(SubmissionStat.replaced_by_batch_id == batch.id)
-        .values(replaced_by_batch_id=None)
-    ).rowcount
+    removed = rowcount(db.session.execute(sa.delete(SubmissionStat).where(SubmissionStat.batch_id == batch.id)))
+    restored = rowcount(
+        db.session.execute(
+            sa.update(SubmissionStat)
+            .where(SubmissionStat.replaced_by_batch_id == batch.id)
+            .values(replaced_by_batch_id=None)
+        )
+    )
     batch.undone_at, batch.undone_by_id = now, actor.id
     record_event(
         actor,

@@ -16,7 +16,7 @@ from outreach.reports.models import Agency, AgencyStatus, PeriodKind, Submission
 def slot(agency: Agency) -> tuple[str, int]:
     """Whose figures a row is: a unit's (its committee, however the file spells it) or an unlinked agency's.
     Two spellings of one commune's committee must never both count for the same month."""
-    if agency.status == AgencyStatus.LINKED:
+    if agency.status == AgencyStatus.LINKED and agency.unit_id is not None:  # linked: it has its unit
         return ("unit", agency.unit_id)
     return ("agency", agency.id)
 
@@ -56,7 +56,7 @@ def _unusual_totals(stats: list[StatRow]) -> list[str]:
     months = [row for row in stats if row.kind == PeriodKind.MONTH]
     if not months:
         return []
-    usual = dict(
+    usual: dict[int, float] = dict(
         db.session.execute(
             sa.select(SubmissionStat.agency_id, sa.func.avg(SubmissionStat.total))
             .where(
@@ -120,7 +120,7 @@ def _replace_current(stats: list[StatRow], batch: ImportBatch) -> int:
         by_slot.setdefault(slot(row.agency), []).append(row)
     replaced, errors = [], RowErrors()
     for stat_id, agency_id, status, unit_id, start, end, kind, filename in current:
-        key = ("unit", unit_id) if status == AgencyStatus.LINKED else ("agency", agency_id)
+        key = ("unit", unit_id) if status == AgencyStatus.LINKED and unit_id is not None else ("agency", agency_id)
         for new in by_slot.get(key, []):
             if (new.start, new.end) == (start, end):
                 replaced.append(stat_id)

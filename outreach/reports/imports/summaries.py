@@ -124,27 +124,31 @@ def _summary_rows(
         if errors.count > bad or agency is None or period is None:
             continue
         total, online = counts["total"], counts["online"]
+        if total is None or online is None:  # required columns: an empty one was refused above
+            continue
         if online > total:
             errors.add(line, _("Online (%(online)s) is more than the total (%(total)s).", online=online, total=total))
             continue
         for name in ("fully_online", "partly_online"):
-            if counts[name] is not None and counts[name] > online:
+            given = counts[name]
+            if given is not None and given > online:
                 errors.add(
                     line,
                     _(
                         "%(column)s (%(value)s) is more than online (%(online)s).",
                         column=FIELDS[name].label,
-                        value=counts[name],
+                        value=given,
                         online=online,
                     ),
                 )
-        if counts["paid_online"] is not None and counts["paid_online"] > total:
+        paid = counts["paid_online"]
+        if paid is not None and paid > total:
             errors.add(
                 line,
                 _(
                     "%(column)s (%(value)s) is more than the total (%(total)s).",
                     column=FIELDS["paid_online"].label,
-                    value=counts["paid_online"],
+                    value=paid,
                     total=total,
                 ),
             )

@@ -64,7 +64,7 @@ def _outside_as_text(state: StateCore) -> None:
         open_links: list[tuple[Token, bool]] = []
         for token in block.children:
             if token.type == "link_open":
-                outside = not _link_allowed(token.attrGet("href") or "")
+                outside = not _link_allowed(str(token.attrGet("href") or ""))
                 open_links.append((token, outside))
                 if outside:
                     continue
@@ -72,10 +72,10 @@ def _outside_as_text(state: StateCore) -> None:
                 link, outside = open_links.pop()
                 if outside:
                     if link.markup != "autolink":  # an autolink's text is already its address
-                        address = state.md.normalizeLinkText(link.attrGet("href") or "")
+                        address = state.md.normalizeLinkText(str(link.attrGet("href") or ""))
                         children.append(Token("text", "", 0, content=f" ({address})"))
                     continue
-            elif token.type == "image" and not _stays_here(token.attrGet("src") or ""):
+            elif token.type == "image" and not _stays_here(str(token.attrGet("src") or "")):
                 token = Token("text", "", 0, content=token.content)
             children.append(token)
         block.children = children
@@ -206,7 +206,7 @@ def _chain(guide: Guide) -> list[int]:
 
 def current_version(guide: Guide) -> Guide:
     """The guide that replaces ``guide`` (following replacements), or ``guide`` itself."""
-    return db.session.get(Guide, _chain(guide)[-1])
+    return db.session.get(Guide, _chain(guide)[-1]) or guide
 
 
 def link_went_out(guide: Guide) -> bool:
@@ -215,7 +215,7 @@ def link_went_out(guide: Guide) -> bool:
         return False
     if guide.printed_at is not None:
         return True
-    return db.session.scalar(sa.select(sa.exists().where(SmsMessage.guide_id == guide.id)))
+    return bool(db.session.scalar(sa.select(sa.exists().where(SmsMessage.guide_id == guide.id))))
 
 
 def mark_printed(guide: Guide, *, now: datetime) -> None:

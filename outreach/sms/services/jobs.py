@@ -57,6 +57,7 @@ def follow_up_reminders(*, today: date, now: datetime) -> tuple[int, int]:
             if sms_blocker(household, opted_out) is None and household.phone not in invalid:
                 commune = commune_of(household)
                 due = schedule(commune.id, 1, now=now)[0]
+                assert visit.follow_up_on is not None  # the query picks visits with a follow-up date
                 body = reminder_text(visit.follow_up_on, household.head_name, at=due)
                 if body is not None:
                     counted = count_segments(body)

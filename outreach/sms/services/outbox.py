@@ -11,7 +11,7 @@ from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
 from outreach.errors import NotFound, ValidationError
-from outreach.extensions import db
+from outreach.extensions import db, rowcount
 from outreach.geo.consent import opt_out_of
 from outreach.geo.models import AdminUnit, Household
 from outreach.planning.services import FILTERS, pick_households
@@ -86,7 +86,7 @@ def queue_guide_sms(
         errors["guide_id"] = [_("Choose a guide.")]
     if not household_ids:
         errors[""] = [_("No household chosen.")]
-    if errors:
+    if errors or guide is None:
         raise ValidationError(errors)
     households = list(db.session.scalars(households_in_scope(actor).where(Household.id.in_(household_ids))))
     if len(households) != len(set(household_ids)):
@@ -218,7 +218,7 @@ def mark_interrupted(*, now: datetime) -> int:
         .values(status=Status.NEEDS_CHECK, error_message="interrupted", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -128,9 +128,11 @@ def schedule(commune_id: int, count: int, *, now: datetime) -> list[datetime]:
 
 
 def commune_of(household: Household) -> AdminUnit:
-    unit = household.village
+    """The commune of a household's village (every village sits under one)."""
+    unit: AdminUnit | None = household.village
     while unit is not None and unit.level != Level.COMMUNE:
         unit = unit.parent
+    assert unit is not None, f"household {household.id} is not under a commune"
     return unit
 
 
