@@ -49,7 +49,7 @@ def readiness(*, now: datetime) -> Readiness:
         state.checks["database"] = "ok"
     except sa.exc.SQLAlchemyError as exc:
         db.session.rollback()
-        state.fail("database", f"database unreachable ({type(exc.orig or exc).__name__})")
+        state.fail("database", f"database unreachable ({type(getattr(exc, 'orig', None) or exc).__name__})")
         return state
 
     expected = migration_heads()

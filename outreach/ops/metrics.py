@@ -106,7 +106,9 @@ class DatabaseCollector:
         yield outbox
 
         oldest_due = db.session.scalar(
-            sa.select(sa.func.min(SmsMessage.due_at)).where(SmsMessage.status == Status.QUEUED, SmsMessage.due_at <= now)
+            sa.select(sa.func.min(SmsMessage.due_at)).where(
+                SmsMessage.status == Status.QUEUED, SmsMessage.due_at <= now
+            )
         )
         if oldest_due is not None and oldest_due.tzinfo is None:  # SQLite's aggregate loses the column type
             oldest_due = oldest_due.replace(tzinfo=now.tzinfo)
