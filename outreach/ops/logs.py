@@ -17,7 +17,8 @@ from flask import g, has_request_context
 
 # Short enough to read out over the phone, unambiguous (no 0/O, 1/I/L): 8 characters, 40 bits.
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_PHONE_LIKE = re.compile(r"(?<![\w.])\+?\d(?:[\s.\-]?\d){7,}(?![\w])")
+# A phone number as people write it: +84…, 84… or 0…, then 8 or more digits, spaces, dots or dashes between.
+_PHONE_LIKE = re.compile(r"(?<![\w.+])(?:\+\d|84|0)(?:[\s.\-]?\d){7,}(?!\w)")
 FIELDS = ("request_id", "user_id", "method", "route", "status", "duration_ms", "job", "holder")
 QUIET = {"twilio": logging.WARNING, "urllib3": logging.WARNING}
 
@@ -27,7 +28,7 @@ def new_request_id() -> str:
 
 
 def scrub(text: str) -> str:
-    """Mask what could be a phone number (8 or more digits, with spaces, dots or dashes between)."""
+    """Mask what could be a phone number (dates, times and ids stay readable)."""
     return _PHONE_LIKE.sub("[number]", text)
 
 

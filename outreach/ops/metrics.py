@@ -98,7 +98,7 @@ class DatabaseCollector:
     def _families(self) -> Iterator[Metric]:
         now = self.now
         by_status = dict(
-            db.session.execute(sa.select(SmsMessage.status, sa.func.count()).group_by(SmsMessage.status)).tuples().all()
+            db.session.execute(sa.select(SmsMessage.status, sa.func.count()).group_by(SmsMessage.status)).all()
         )
         outbox = GaugeMetricFamily("outreach_sms_outbox_messages", "SMS outbox messages by status.", labels=["status"])
         for status in STATUSES:
