@@ -65,6 +65,7 @@ logconfig_dict = {
         "error": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
         "access": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stdout"},
     },
+    "root": {"handlers": ["error"], "level": "INFO"},  # the app replaces it with its own JSON lines (LOG_JSON)
     "loggers": {
         "gunicorn.error": {"handlers": ["error"], "level": loglevel.upper(), "propagate": False},
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
