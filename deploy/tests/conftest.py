@@ -22,6 +22,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -357,14 +358,16 @@ def _answers(port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def stack(request):
     try:
         sa.create_engine(f"{POSTGRES}/postgres").connect().close()
     except sa.exc.OperationalError as exc:
         pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc}")
-    base = tmp_path_factory.mktemp("deploy")
+    # Our own folder, not pytest's (another pytest run on the machine may tidy those away meanwhile).
+    base = Path(tempfile.mkdtemp(prefix="outreach-deploy-"))
     base.chmod(0o755)
     stack = Stack(base)
+    failed_before = request.session.testsfailed
     try:
         stack.make_certificate()
         stack.make_databases()
@@ -383,3 +386,7 @@ def stack(tmp_path_factory):
         yield stack
     finally:
         stack.stop()
+        if request.session.testsfailed == failed_before:
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            print(f"\nThe deployment's files and logs are kept in {base}")
