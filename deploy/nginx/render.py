@@ -68,12 +68,12 @@ def _listen(address: str, port: int, options: str = "") -> str:
 
 def render(values: dict[str, str]) -> str:
     for key in DEFAULTS:
-        if key != "NGINX_SERVER_NAME" and not _SAFE.match(values[key]):
+        if key not in ("NGINX_SERVER_NAME", "NGINX_UPSTREAMS") and not _SAFE.match(values[key]):
             raise SystemExit(f"{key}={values[key]!r}: no spaces, quotes, braces or semicolons")
     http_port, https_port = int(values["NGINX_HTTP_PORT"]), int(values["NGINX_HTTPS_PORT"])
     upstreams = [u for u in re.split(r"[\s,]+", values["NGINX_UPSTREAMS"]) if u]
-    if not upstreams:
-        raise SystemExit("NGINX_UPSTREAMS names no app server")
+    if not upstreams or not all(re.fullmatch(r"[\w.\-:\[\]/]+", u) for u in upstreams):
+        raise SystemExit(f"NGINX_UPSTREAMS={values['NGINX_UPSTREAMS']!r}: host:port of each app server")
     if not re.fullmatch(r"[\w.\- *]+", values["NGINX_SERVER_NAME"]):
         raise SystemExit(f"NGINX_SERVER_NAME={values['NGINX_SERVER_NAME']!r} is not a list of host names")
     address = values["NGINX_LISTEN_ADDRESS"]

@@ -367,7 +367,7 @@ def stack(request):
     base = Path(tempfile.mkdtemp(prefix="outreach-deploy-"))
     base.chmod(0o755)
     stack = Stack(base)
-    failed_before = request.session.testsfailed
+    failed_before, ready = request.session.testsfailed, False
     try:
         stack.make_certificate()
         stack.make_databases()
@@ -383,10 +383,11 @@ def stack(request):
         wait_until(lambda: stack.active_scheduler() is not None, 60, "a scheduler active")
         stack.start_scheduler("scheduler-b")
         wait_until(lambda: "standby" in stack.log("scheduler-b"), 60, "the second scheduler on standby")
+        ready = True
         yield stack
     finally:
         stack.stop()
-        if request.session.testsfailed == failed_before:
+        if ready and request.session.testsfailed == failed_before:
             shutil.rmtree(base, ignore_errors=True)
         else:
             print(f"\nThe deployment's files and logs are kept in {base}")
