@@ -24,7 +24,8 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5  # nginx keeps connections to us open (upstream keepalive)
 max_requests = 2000  # a worker is replaced now and then, so nothing can grow without end
 max_requests_jitter = 200
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Workers' liveness files in memory, not on a disk that may stall (gunicorn's own advice).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # The app alone decides which X-Forwarded-* to believe (TRUSTED_PROXIES, werkzeug's ProxyFix).
 forwarded_allow_ips = ""
 proc_name = os.environ.get("GUNICORN_NAME", "outreach-web")

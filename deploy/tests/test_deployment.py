@@ -27,9 +27,11 @@ def test_the_release_step_installed_only_the_runtime(stack):
     steps = [line for line in log.splitlines() if line.startswith("[release] ")]
     assert [s.split()[1] for s in steps[:7]] == ["1/7", "2/7", "3/7", "4/7", "5/7", "6/7", "7/7"]
     assert "Running upgrade" in stack.released.stderr + log  # migrated before the code served
-    installed = subprocess.run(
-        [str(stack.venv / "pip"), "list", "--format=freeze"], capture_output=True, text=True, check=True
-    ).stdout.lower()
+    installed = (
+        subprocess.run([str(stack.venv / "pip"), "list", "--format=freeze"], capture_output=True, text=True, check=True)
+        .stdout.lower()
+        .replace("_", "-")
+    )
     for tool in ("pytest", "playwright", "ruff", "mypy", "jsonschema", "pip-tools"):
         assert f"\n{tool}==" not in "\n" + installed, f"{tool} is in the production virtualenv"
     for needed in ("flask==", "gunicorn==", "prometheus-client==", "redis==", "psycopg=="):
@@ -66,7 +68,7 @@ def test_the_api_through_nginx(stack):
 def test_static_files_served_by_nginx_cached_and_fingerprinted(stack):
     phone = Phone("127.0.0.2", stack)
     page = phone.get("/login").text
-    for path in re.findall(r'/static/[\w/.-]+\.(?:css|js)', page):
+    for path in re.findall(r"/static/[\w/.-]+\.(?:css|js)", page):
         answer = phone.get(path)
         assert answer.status == 200, path
         assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
@@ -194,13 +196,21 @@ def _queue(stack, count: int, tag: str) -> None:
     with stack.engine.begin() as conn:
         commune = conn.execute(sa.text("SELECT id FROM admin_unit WHERE code = 'DT-01'")).scalar()
         if commune is None:
+            unit = (
+                "INSERT INTO admin_unit (dataset, code, level, kind, name, short_name, name_folded, sort_key, path,"
+                " parent_id, created_at, updated_at) VALUES ('2025', :code, :level, :kind, :name, 'Thử', 'thu', 'thu',"
+                " :path, :parent, now(), now()) RETURNING id"
+            )
+            province = conn.execute(
+                sa.text(unit),
+                {"code": "DT", "level": "province", "kind": "Tỉnh", "name": "Tỉnh Thử", "path": "2025/DT/",
+                 "parent": None},
+            ).scalar()  # fmt: skip
             commune = conn.execute(
-                sa.text(
-                    "INSERT INTO admin_unit (dataset, code, level, kind, name, short_name, name_folded, sort_key, path,"
-                    " created_at, updated_at) VALUES ('2025', 'DT-01', 'commune', 'Xã', 'Xã Thử', 'Thử', 'xa thu',"
-                    " 'thu', '2025/DT-01/', now(), now()) RETURNING id"
-                )
-            ).scalar()
+                sa.text(unit),
+                {"code": "DT-01", "level": "commune", "kind": "Xã", "name": "Xã Thử", "path": "2025/DT/DT-01/",
+                 "parent": province},
+            ).scalar()  # fmt: skip
         for n in range(count):
             conn.execute(
                 sa.text(

@@ -38,7 +38,8 @@ def test_an_error_page_shows_the_request_id_to_read_out(client, users):
     request_id = response.headers["X-Request-Id"]
     page = response.get_data(as_text=True)
     assert response.status_code == 404
-    assert f"Nếu cần hỏi giúp, hãy đọc mã yêu cầu này: <strong class=\"request-id\" translate=\"no\">{request_id}</strong>" in page
+    shown = f'<strong class="request-id" translate="no">{request_id}</strong>'
+    assert f"Nếu cần hỏi giúp, hãy đọc mã yêu cầu này: {shown}" in page
     english = client.get("/households/999999?lang=en").get_data(as_text=True)
     assert "If you ask for help, give this request number:" in english
 
