@@ -1,22 +1,23 @@
 # Two commands: `make run` (set up everything and serve the demo) and `make test` (the whole suite).
+# `make setup` installs requirements-dev.txt (the runtime set plus tests and tools); a server installs
+# requirements.txt alone (deploy/release.sh). Both are pinned, hashed locks made by `make lock`.
 VENV    := .venv
 PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app outreach
-STAMP   := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+STAMP   := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 VENDOR  := static/vendor/.installed
 PO      := $(wildcard outreach/translations/*/LC_MESSAGES/messages.po)
 MO      := $(PO:.po=.mo)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test lint typecheck bench setup vendor db translations extract-messages clean
+.PHONY: run test lint typecheck bench setup vendor db translations extract-messages clean lock deploy-test
 
 setup: $(STAMP) $(MO) vendor
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -53,6 +54,18 @@ typecheck: setup
 
 test: lint typecheck
 	$(PY) -m pytest
+
+# A real deployment on this machine (nginx from Debian's packages, two gunicorn servers, two schedulers,
+# PostgreSQL and Redis on loopback): deploy/tests/. Not part of `make test`; CI runs it once.
+deploy-test: setup
+	$(PY) -m pytest -p no:cacheprovider deploy/tests
+
+# After editing requirements.in or requirements-dev.in: rewrite the pinned, hashed locks.
+lock: setup
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -o requirements.txt requirements.in
+	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --constraint requirements.txt -o requirements-dev.txt requirements-dev.in
 
 bench: setup
 	$(PY) -m bench

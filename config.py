@@ -84,6 +84,14 @@ class Config:
     FOLLOW_UP_REMINDER_HOUR = int(os.environ.get("FOLLOW_UP_REMINDER_HOUR", "8"))
     DAILY_SUMMARY_HOUR = int(os.environ.get("DAILY_SUMMARY_HOUR", "6"))
 
+    # Running behind nginx on several servers (deploy/README.md).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # proxies in front whose X-Forwarded-* count
+    METRICS_ALLOWED = os.environ.get("METRICS_ALLOWED", "127.0.0.1, ::1")  # addresses or networks allowed /metrics
+    LOG_JSON = _bool("LOG_JSON", False)  # one JSON object per log line (production's default)
+    SCHEDULER_HEARTBEAT_S = int(os.environ.get("SCHEDULER_HEARTBEAT_S", "10"))
+    SCHEDULER_STALE_S = int(os.environ.get("SCHEDULER_STALE_S", "60"))  # /readyz fails past this heartbeat age
+    SCHEDULER_STANDBY_POLL_S = float(os.environ.get("SCHEDULER_STANDBY_POLL_S", "5"))  # a standby asks this often
+
     # Map tiles: the one thing a map may fetch from outside. Empty: no tiles, units on a plain background.
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
     MAP_TILES_ATTRIBUTION = os.environ.get(
@@ -115,6 +123,9 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = "https"
+    LOG_JSON = _bool("LOG_JSON", True)
+    # Errors and logs never carry the values of a statement (names, phone numbers).
+    SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "hide_parameters": True}
 
     @classmethod
     def check(cls) -> None:

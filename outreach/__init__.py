@@ -66,6 +66,8 @@ def _register_areas(app: Flask) -> None:
     from outreach.maps.assets import serve_folium_locally
     from outreach.maps.routes import maps_bp
     from outreach.openapi import openapi_json  # noqa: F401 - adds the API's description to api_bp
+    from outreach.ops import setup as ops_setup
+    from outreach.ops.cli import ops_cli
     from outreach.planning.routes import planning_bp
     from outreach.reports.cli import report_cli, stats_cli
     from outreach.reports.routes import reports_bp
@@ -76,9 +78,12 @@ def _register_areas(app: Flask) -> None:
     from outreach.visits.routes import visits_bp
 
     serve_folium_locally(app)
+    ops_setup.init_app(app)  # first: every request gets its id, its metrics and its log line
     for blueprint in (
         home_bp, auth_bp, admin_bp, audit_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, sms_bp, api_bp
     ):  # fmt: skip
         app.register_blueprint(blueprint)
-    for group in (users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli, sms_cli, scheduler_command):
+    for group in (
+        users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli, sms_cli, ops_cli, scheduler_command
+    ):  # fmt: skip
         app.cli.add_command(group)

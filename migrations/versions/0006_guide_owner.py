@@ -1,7 +1,7 @@
 """guides belong to an area; assignments end when they fall out of the member's area
 
 Revision ID: 0006_guide_owner
-Revises: 0004_reports
+Revises: 0005_ops
 Create Date: 2026-11-28 09:00:00
 
 A guide belongs to the unit that made it (NULL: the country, the shipped guides); the first
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_guide_owner'
-down_revision = '0004_reports'
+down_revision = '0005_ops'
 branch_labels = None
 depends_on = None
 

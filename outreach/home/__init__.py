@@ -1,1 +1,1 @@
-"""The landing page of each role, language switch and health check."""
+"""The landing page of each role, language switch, the installable app (service worker, manifest)."""

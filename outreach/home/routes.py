@@ -30,12 +30,6 @@ def language():
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("home.index"))
 
 
-@home_bp.get("/healthz")
-def health():
-    db.session.execute(db.text("select 1"))
-    return {"status": "ok"}
-
-
 # --- the installable field app ---------------------------------------------------------------
 
 SHELL_FILES = (

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from outreach import clock
 from outreach.extensions import db
 from outreach.planning.models import Assignment
-from outreach.scheduler import catch_up, reminders_may_catch_up, scheduler_command
+from outreach.scheduler import catch_up, reminders_may_catch_up
 from outreach.sms import services
 from outreach.sms.dispatcher import dispatch_once
 from outreach.sms.models import FollowUpReminder, SmsMessage, Status
@@ -158,15 +158,21 @@ def test_starting_the_scheduler_at_night_sends_no_morning_reminders(app, users, 
     assert "hôm nay 28/11" in reminder().body
 
 
-def test_the_scheduler_command_catches_up_with_the_clock_it_was_started_at(app, runner, users, homes, monkeypatch):
-    from apscheduler.schedulers.blocking import BlockingScheduler
+def test_a_scheduler_becoming_active_catches_up_with_the_clock_it_became_active_at(app, users, homes, monkeypatch):
+    import threading
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from outreach.scheduler import Lock, run_active
 
     follow_up(users, homes["sms"])
     started = []
-    monkeypatch.setattr(BlockingScheduler, "start", lambda self: started.append(self))
+    monkeypatch.setattr(BackgroundScheduler, "start", lambda self: started.append(self))
+    monkeypatch.setattr(BackgroundScheduler, "shutdown", lambda self, wait=True: None)
     monkeypatch.setattr("outreach.scheduler.utcnow", lambda: at_local(FOLLOW_UP, 22))
-    result = runner.invoke(scheduler_command)
-    assert result.exit_code == 0, result.output
+    stop = threading.Event()
+    stop.set()  # active for one moment: the catch-up, then stop
+    run_active(app, Lock(lambda: None), stop, "test")
     assert started and reminder() is None
 
 
