@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from outreach.clock import utcnow  # noqa: F401 - the one clock; older imports name it here
+
 
 class UTCDateTime(TypeDecorator):
     """An aware UTC datetime on every database (SQLite forgets the zone; this puts it back)."""
@@ -24,6 +26,3 @@ class UTCDateTime(TypeDecorator):
             value = value.replace(tzinfo=UTC)
         return value
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
