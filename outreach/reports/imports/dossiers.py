@@ -6,6 +6,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from outreach.csvio import RowErrors
+from outreach.geo.models import REFORM_DATE
 from outreach.reports.agencies import Matcher
 from outreach.reports.imports.cells import _service_level, channel_of, month_end, parse_date
 from outreach.reports.imports.columns import FIELDS, Layout
@@ -87,13 +88,17 @@ def _aggregate_dossiers(
     # The split is known only if the file said it for some dossiers; else "no data", never zeros.
     split_known = any(levels.values())
     merged: dict[tuple[object, int, int], StatRow] = {}
-    agencies: dict[tuple[str, str], Agency] = {}
+    agencies: dict[tuple[str, str, bool], Agency] = {}
     for (name, code, year, month), (total, online, full, part, paid) in counts.items():
-        agency = agencies.get((name, code))
+        # In a province on the 2025 structure, names mean the communes of their month's (before 1/7/2025 or after).
+        era = matcher.on_2025_structure and date(year, month, 1) < REFORM_DATE
+        agency = agencies.get((name, code, era))
         if agency is None:
-            agency = agencies[(name, code)] = matcher.agency_for(name, code, now=now)
-        # Two spellings of one committee ("UBND phường Tân Hà", "Tân Hà") are one unit's month.
-        whose = ("unit", agency.unit_id) if agency.status == AgencyStatus.LINKED else ("object", id(agency))
+            period = (date(year, month, 1), month_end(year, month))
+            agency = agencies[(name, code, era)] = matcher.agency_for(name, code, now=now, period=period)
+        # Two spellings of one committee ("UBND phường Tân Hà", "Tân Hà") are one unit's month (before
+        # the reform, one former commune's: the communes merged into a ward stay apart).
+        whose = agency.counts_as if agency.status == AgencyStatus.LINKED else ("object", id(agency))
         key = (whose, year, month)
         row = merged.get(key)
         if row is None:

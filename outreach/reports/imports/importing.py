@@ -1,6 +1,6 @@
 """The import itself: who may import, for which province, and reading, checking and storing one file."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import BinaryIO
 
@@ -33,6 +33,8 @@ class ImportResult:
     matched: list[Agency]
     first: date | None
     last: date | None
+    # Agencies named as before 1/7/2025 and counted, through the crosswalk, in today's communes.
+    former: list[Agency] = field(default_factory=list)
 
 
 def may_import(actor: User) -> bool:
@@ -146,4 +148,5 @@ def import_statistics(
         now=now,
     )
     db.session.flush()
-    return ImportResult(batch, len(stats), replaced, warnings, unresolved, matched, first, last)
+    former = [a for a in matched if a.former_unit_id is not None]
+    return ImportResult(batch, len(stats), replaced, warnings, unresolved, matched, first, last, former)
