@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -167,18 +168,21 @@ def _tone_last(words: str) -> str:
     return " ".join(out)
 
 
+_Place = TypeVar("_Place", AdminUnit, FormerUnit)
+
+
 @dataclass
-class _Names:
+class _Names(Generic[_Place]):
     """Units (today's, or the former communes) of one province by level and name as a clerk writes
     them, each with the names of its parents and the level word of its kind."""
 
-    by_name: dict[tuple[str, str], list] = field(default_factory=dict)
-    by_exact: dict[tuple[str, str], list] = field(default_factory=dict)
-    by_code: dict[str, object] = field(default_factory=dict)
+    by_name: dict[tuple[str, str], list[_Place]] = field(default_factory=dict)
+    by_exact: dict[tuple[str, str], list[_Place]] = field(default_factory=dict)
+    by_code: dict[str, _Place] = field(default_factory=dict)
     parents: dict[int, set[str]] = field(default_factory=dict)
     kinds: dict[int, str] = field(default_factory=dict)
 
-    def add(self, item, level: str, full: str, short: str, code: str, parents: set[str]) -> None:
+    def add(self, item: _Place, level: str, full: str, short: str, code: str, parents: set[str]) -> None:
         for name in {fold_key(short or full), _strip_level(fold_key(full))[1]} - {""}:
             self.by_name.setdefault((level, name), []).append(item)
         for name in _exact_names(full, short) - {""}:
@@ -187,10 +191,10 @@ class _Names:
         self.parents[id(item)] = parents
         self.kinds[id(item)] = _level_of(fold_key(full))[2]
 
-    def find(self, parsed: AgencyName, levels: tuple[str, ...]) -> tuple[list, bool]:
+    def find(self, parsed: AgencyName, levels: tuple[str, ...]) -> tuple[list[_Place], bool]:
         """The units the name fits, and whether it fits exactly one with nothing written against it."""
         sure = True
-        found: list = []
+        found: list[_Place] = []
         if parsed.exact:
             found = [unit for level in levels for unit in self.by_exact.get((level, parsed.exact), [])]
             # Written with diacritics that no unit's name has ("Tân Thành" where only Tân Thanh is).
@@ -227,10 +231,10 @@ class Matcher:
     a province on the 2025 structure, its former communes when a row needs them)."""
 
     province: AdminUnit
-    units: _Names = field(default_factory=_Names)
+    units: _Names[AdminUnit] = field(default_factory=_Names)
     agencies: dict[str, Agency] = field(default_factory=dict)
     agencies_by_code: dict[tuple[bool, str], Agency] = field(default_factory=dict)
-    _formers: _Names | None = None
+    _formers: _Names[FormerUnit] | None = None
     _former_districts: set[str] = field(default_factory=set)
     _former_provinces: set[str] = field(default_factory=set)
 
@@ -271,10 +275,10 @@ class Matcher:
             )
         )
 
-    def formers(self) -> _Names:
+    def formers(self) -> _Names[FormerUnit]:
         """The province's former communes (loaded from the package the first time if need be)."""
         if self._formers is None:
-            self._formers = _Names()
+            self._formers = _Names[FormerUnit]()
             ensure_crosswalk(self.province)
             for former in db.session.scalars(
                 sa.select(FormerUnit).where(FormerUnit.province_id == self.province.id).order_by(FormerUnit.code)
@@ -309,6 +313,8 @@ class Matcher:
             as_unit = AgencyName(None, parsed.key, exact=parsed.exact)
             if names.find(as_unit, (Level.COMMUNE, Level.DISTRICT))[0]:
                 parsed = as_unit
+            else:
+                before = False  # a department is one agency across the reform, counted in the province
         if code and code in names.by_code and not parsed.key:
             unit = names.by_code[code]
             parsed = AgencyName(_kind_of(unit), fold_key(unit.short_name or unit.name))

@@ -162,3 +162,12 @@ def test_an_old_code_that_is_another_commune_s_code_today_needs_the_dataset(tq20
     result = import_villages(None, csv_file("mã xã,bộ dữ liệu,tên thôn\n02216,legacy,Thôn A\n"), "a.csv", now=NOW)
     db.session.commit()
     assert [m.unit.name for m in result.mapped] == ["Phường Minh Xuân"]
+
+
+def test_the_command_line_says_where_old_communes_went(tq2025, runner, tmp_path):
+    path = tmp_path / "thon.csv"
+    path.write_text("mã xã,tên thôn\n02216,Tổ dân phố 1\nXã Kim Phú,Thôn Kim Phú\n", encoding="utf-8")
+    result = runner.invoke(args=["geo", "import-villages", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "“02216” (Phường Tân Hà, Thành phố Tuyên Quang, cũ) → Phường Minh Xuân: 1 dòng" in result.output
+    assert "Phường Mỹ Lâm, Phường Minh Xuân" in result.output  # Kim Phú was split, and it is said

@@ -32,6 +32,7 @@ FILE_2024 = (
     "UBND phường Minh Xuân,04/2024,110,50\n"
     "UBND phường Tân Hà,04/2024,310,305\n"
     "UBND huyện Yên Sơn,03/2024,500,100\n"
+    "Sở Tư pháp,03/2024,20,10\n"
 )
 FILE_2026 = (
     "Đơn vị,Tháng,Tổng số hồ sơ,Hồ sơ trực tuyến\n"
@@ -91,7 +92,7 @@ def test_a_2024_file_and_a_2026_file_give_one_series_per_2025_commune(staff, tq2
     total = services.online_rates(
         staff, tq2025.province, services.report_period(staff, tq2025.province, "2024-03", "2024-03")
     )
-    assert total.total.total == 950 + 50 + 40 + 500
+    assert total.total.total == 950 + 50 + 40 + 500 + 20
 
 
 def _months(actor, unit):
@@ -115,6 +116,8 @@ def test_agencies_keep_the_names_the_files_used_and_know_the_former_commune(staf
     # A district's committee before the reform: no commune to link, its figures count in the province.
     district = found["UBND huyện Yên Sơn (cũ)"]
     assert (district.kind, district.status) == (AgencyKind.DISTRICT, AgencyStatus.NOT_A_UNIT)
+    # A department is one agency across the reform (still there, counted in the province).
+    assert not found["Sở Tư pháp"].before_reform and found["Sở Tư pháp"].status == AgencyStatus.NOT_A_UNIT
     assert result.unresolved == []
     assert {a.name for a in result.former} >= {"UBND phường Tân Hà", "UBND phường Minh Xuân"}
     # The same name in a 2026 file is today's ward: another agency.

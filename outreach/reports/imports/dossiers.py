@@ -91,10 +91,10 @@ def _aggregate_dossiers(
     agencies: dict[tuple[str, str, bool], Agency] = {}
     for (name, code, year, month), (total, online, full, part, paid) in counts.items():
         # In a province on the 2025 structure, names mean the communes of their month's (before 1/7/2025 or after).
-        era = matcher.on_2025_structure and date(year, month, 1) < REFORM_DATE
+        period = (date(year, month, 1), month_end(year, month))
+        era = matcher.on_2025_structure and period[0] < REFORM_DATE
         agency = agencies.get((name, code, era))
         if agency is None:
-            period = (date(year, month, 1), month_end(year, month))
             agency = agencies[(name, code, era)] = matcher.agency_for(name, code, now=now, period=period)
         # Two spellings of one committee ("UBND phường Tân Hà", "Tân Hà") are one unit's month (before
         # the reform, one former commune's: the communes merged into a ward stay apart).
@@ -105,8 +105,7 @@ def _aggregate_dossiers(
             merged[key] = StatRow(
                 agency,
                 PeriodKind.MONTH,
-                date(year, month, 1),
-                month_end(year, month),
+                *period,
                 total,
                 online,
                 full if split_known else None,
