@@ -145,9 +145,10 @@ def _trend_chart(unit: AdminUnit, points_: list[services.TrendPoint]):
         [p.figures.rate for p in points_],
         [f"{label}: {figures_text(p.figures)}" for label, p in zip(labels, points_, strict=True)],
     )
-    # The reform of 1/7/2025: before it the figures are the former communes' (added up on today's).
-    after = [i for i, p in enumerate(points_) if p.start >= REFORM_DATE]
-    reform = after[0] if after and after[0] > 0 else None
+    # The reform of 1/7/2025, at the first period that holds it or follows it: before it the figures
+    # are the former communes' (added up on today's).
+    reform = next((i for i, p in enumerate(points_) if p.end >= REFORM_DATE), None)
+    reform = reform if reform else None  # not when every period is after it
     return charts.line_chart(
         [series],
         marker_index=reform,

@@ -444,9 +444,7 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
     split = start or outreach_start(actor, unit)
     before_period, after_period = split_period(period, split)
     crosses = (
-        before_period is not None
-        and after_period is not None
-        and before_period.start < REFORM_DATE <= after_period.end
+        before_period is not None and after_period is not None and before_period.start < REFORM_DATE <= after_period.end
     )
     level = Level.VILLAGE if unit.level == Level.COMMUNE else Level.COMMUNE
     outreach = coverage(actor, unit, level)

@@ -14,7 +14,7 @@ from outreach.reports import services
 from outreach.reports.agencies import resolve_agency
 from outreach.reports.imports import import_statistics, undo_import
 from outreach.reports.models import Agency, AgencyKind, AgencyStatus, SubmissionStat
-from tests.conftest import NOW, login, make_user
+from tests.conftest import NOW, csrf_token, login, make_user
 from tests.reports.conftest import csv_file
 
 # Before the reform: the six communes that are today's Phường Minh Xuân, and names that the 2025
@@ -319,3 +319,28 @@ def test_the_trend_chart_marks_the_reform(client, staff, tq2025):
     assert 'class="marker"' in chart and "1/7/2025" in chart
     later = client.get(f"/reports/units/{minh_xuan.id}?from=2026-01&to=2026-12").get_data(as_text=True)
     assert 'class="marker"' not in later
+
+
+def test_a_former_commune_is_chosen_on_the_agencies_page(client, staff, tq2025):
+    run(staff, tq2025, "Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND xã Tân Thành,03/2024,40,4\n")
+    agency = agencies()["UBND xã Tân Thành (cũ)"]
+    login(client, "staff.tq")
+    html = client.get("/reports/agencies?status=unresolved").get_data(as_text=True)
+    assert "Xã Tân Thành, Huyện Hàm Yên (02401) → Xã Hàm Yên" in html
+    assert "Xã Tân Thành, Huyện Bắc Quang" in html
+    ham_yen = db.session.scalar(sa.select(FormerUnit).where(FormerUnit.code == "02401"))
+    response = client.post(
+        f"/reports/agencies/{agency.id}",
+        data={"former_id": ham_yen.id, "csrf_token": csrf_token(client, "/reports/agencies")},
+    )
+    assert response.status_code == 302
+    assert agencies()["UBND xã Tân Thành (cũ)"].unit.name == "Xã Hàm Yên"
+    # Typed by its code in "or another unit", a former commune is found too.
+    run(staff, tq2025, "Đơn vị,Tháng,Tổng số,Trực tuyến\nMột cửa Tân Hà,03/2024,10,1\n", "b.csv")
+    stray = agencies()["Một cửa Tân Hà (cũ)"]
+    client.post(
+        f"/reports/agencies/{stray.id}",
+        data={"unit": "02216", "csrf_token": csrf_token(client, "/reports/agencies")},
+    )
+    linked = agencies()["Một cửa Tân Hà (cũ)"]
+    assert (linked.former_unit.name, linked.unit.name) == ("Phường Tân Hà", "Phường Minh Xuân")
