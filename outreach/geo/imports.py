@@ -30,7 +30,7 @@ from outreach.geo.services import (
     save_village,
     validate_household,
 )
-from outreach.text import clean, fold
+from outreach.text import clean, fold, spelling
 
 _YES = {"1", "x", "yes", "y", "true", "co", "dong y", "da dong y", "ok"}
 _NO = {"", "0", "no", "n", "false", "khong", "khong dong y"}
@@ -66,6 +66,7 @@ VILLAGE_COLUMNS = [
 
 CHUNK = 2000
 _CODE = re.compile(r"^\d{1,10}$")
+_DISTRICT_WORD = re.compile(r"^(huyen|quan|thi xa|thanh pho|tp\.?)\s+")
 
 
 class _HouseholdRow(TypedDict):
@@ -186,7 +187,7 @@ class _Communes:
 
     def _by_name(self, written: str, dataset: str) -> AdminUnit | str:
         name, _sep, parent = written.partition(",")
-        folded, exact = fold(name), clean(name).lower()
+        folded = fold(name)
         if not folded:
             return _("the commune is empty")
         stmt = sa.select(AdminUnit).where(
@@ -197,7 +198,7 @@ class _Communes:
             stmt = stmt.where(AdminUnit.dataset == dataset)
         if self.actor is not None:
             stmt = stmt.where(unit_in_scope(self.actor))
-        found = _as_written(list(db.session.scalars(stmt.limit(20))), exact)
+        found = _as_written(list(db.session.scalars(stmt.limit(20))), name)
         if len(found) == 1:
             return found[0]
         if found:
@@ -217,12 +218,12 @@ class _Communes:
                     .limit(50)
                 )
             ),
-            exact,
+            name,
         )
         formers = [f for f in formers if any(self._in_scope(u) for u in f.successors)]
-        district = fold(parent).split(" ", 1)[-1] if parent.strip() else ""
-        if district:
-            formers = [f for f in formers if fold(f.district_name).endswith(district)]
+        district = _DISTRICT_WORD.sub("", fold(parent).strip())
+        if district:  # "Tân Thành, huyện Hàm Yên"
+            formers = [f for f in formers if _DISTRICT_WORD.sub("", fold(f.district_name)) == district]
         if len(formers) > 1:
             return _(
                 "several communes before 1/7/2025 were called “%(name)s”: write the district after a comma "
@@ -238,11 +239,12 @@ class _Communes:
 _U = TypeVar("_U", AdminUnit, FormerUnit)
 
 
-def _as_written(units: list[_U], exact: str) -> list[_U]:
-    """Of units whose names fold alike, those written exactly so (diacritics tell Tân Thành from Tân
-    Thanh), when some are; else all of them."""
-    same = [u for u in units if exact in (u.name.lower(), (u.short_name or "").lower())]
-    return same or units
+def _as_written(units: list[_U], written: str) -> list[_U]:
+    """Of units whose names fold alike, those spelled as written: diacritics, when written, tell Tân
+    Thành from Tân Thanh (a name written without them fits all)."""
+    if fold(written) == clean(written).lower():
+        return units
+    return [u for u in units if spelling(written) in (spelling(u.name), spelling(u.short_name))]
 
 
 def _number(value: str) -> float | None:

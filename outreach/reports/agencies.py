@@ -11,7 +11,6 @@ went into (its main successor if it was split, or the one a person chose), each 
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Generic, TypeVar
@@ -27,7 +26,7 @@ from outreach.extensions import db
 from outreach.geo.crosswalk import ensure_crosswalk
 from outreach.geo.models import REFORM_DATE, AdminUnit, FormerUnit, Level
 from outreach.reports.models import Agency, AgencyKind, AgencyStatus, SubmissionStat
-from outreach.text import clean, fold, fold_key, sort_key
+from outreach.text import clean, fold, fold_key, sort_key, spelling
 
 _COMMITTEE = re.compile(r"^(uy ban nhan dan|ubnd)\b\s*")
 # Longest first: "thi xa" is a district-level town, "xa" a commune.
@@ -67,8 +66,6 @@ _KIND_LEVELS: dict[str | None, tuple[Level, ...]] = {
     AgencyKind.DISTRICT: (Level.DISTRICT,),
     AgencyKind.PROVINCE: (Level.PROVINCE,),
 }
-# Tone marks (not the marks that make a letter: â, ă, ơ, ư): "Hoà" and "Hòa" are one spelling.
-_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 
 
 class CrossesReform(ValueError):
@@ -153,19 +150,7 @@ def _as_written(text: str, key: str) -> str:
     if not tail or [fold(w) for w in tail] != key.split():
         return ""
     written = " ".join(tail)
-    return _tone_last(written) if written != key else ""
-
-
-def _tone_last(words: str) -> str:
-    """Each word with its tone mark moved to its end, so "Hoà" and "Hòa", "Thuỷ" and "Thủy" compare
-    equal while "Thành" and "Thanh" do not."""
-    out = []
-    for word in words.split():
-        decomposed = unicodedata.normalize("NFD", word)
-        tones = "".join(ch for ch in decomposed if ch in _TONE_MARKS)
-        base = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS))
-        out.append(base + tones)
-    return " ".join(out)
+    return written if written != key else ""
 
 
 _Place = TypeVar("_Place", AdminUnit, FormerUnit)
@@ -196,7 +181,8 @@ class _Names(Generic[_Place]):
         sure = True
         found: list[_Place] = []
         if parsed.exact:
-            found = [unit for level in levels for unit in self.by_exact.get((level, parsed.exact), [])]
+            exact = spelling(parsed.exact)  # "Hoà" and "Hòa" are one spelling
+            found = [unit for level in levels for unit in self.by_exact.get((level, exact), [])]
             # Written with diacritics that no unit's name has ("Tân Thành" where only Tân Thanh is).
             sure = bool(found)
         if not found:
@@ -216,8 +202,8 @@ def _exact_names(full: str, short: str) -> set[str]:
     short_words = " ".join(re.findall(r"[^\W_]+", clean(short or full).lower()))
     full_words = " ".join(re.findall(r"[^\W_]+", clean(full).lower()))
     return {
-        _tone_last(short_words),
-        _as_written(full_words, _strip_level(fold_key(full))[1]) or _tone_last(full_words),
+        spelling(short_words),
+        spelling(_as_written(full_words, _strip_level(fold_key(full))[1]) or full_words),
     }
 
 

@@ -171,3 +171,13 @@ def test_the_command_line_says_where_old_communes_went(tq2025, runner, tmp_path)
     assert result.exit_code == 0, result.output
     assert "“02216” (Phường Tân Hà, Thành phố Tuyên Quang, cũ) → Phường Minh Xuân: 1 dòng" in result.output
     assert "Phường Mỹ Lâm, Phường Minh Xuân" in result.output  # Kim Phú was split, and it is said
+
+
+def test_an_old_name_shared_by_two_former_communes_needs_the_district(tq2025):
+    with pytest.raises(ValidationError) as refused:
+        import_villages(None, csv_file("mã xã,tên thôn\nXã Tân Thành,Thôn 1\n"), "a.csv", now=NOW)
+    assert "huyện" in str(refused.value.errors)  # Hàm Yên's and Bắc Quang's: write the district
+    db.session.rollback()
+    result = import_villages(None, csv_file('mã xã,tên thôn\n"Xã Tân Thành, huyện Hàm Yên",Thôn 1\n'), "a.csv", now=NOW)
+    db.session.commit()
+    assert [(m.former.code, m.unit.name) for m in result.mapped] == [("02401", "Xã Hàm Yên")]

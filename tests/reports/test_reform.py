@@ -344,3 +344,18 @@ def test_a_former_commune_is_chosen_on_the_agencies_page(client, staff, tq2025):
     )
     linked = agencies()["Một cửa Tân Hà (cũ)"]
     assert (linked.former_unit.name, linked.unit.name) == ("Phường Tân Hà", "Phường Minh Xuân")
+
+
+def test_diacritics_matter_when_written_but_not_where_the_tone_mark_sits(geo, province_staff):
+    from outreach.geo.models import Level
+    from tests.conftest import make_unit
+
+    hoa_an = make_unit(Level.COMMUNE, "02999", "Xã Hòa An", geo["hamyen"])
+    db.session.commit()
+    text = "Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND xã Hoà An,09/2026,10,1\nUBND xã Hoa Ấn,09/2026,10,1\n"
+    import_statistics(province_staff, csv_file(text), "t.csv", province=geo["province"], now=NOW)
+    db.session.commit()
+    found = agencies()
+    assert found["UBND xã Hoà An"].unit_id == hoa_an.id  # the old placement of the same tone
+    other = found["UBND xã Hoa Ấn"]  # another name: offered, never linked
+    assert other.status == AgencyStatus.UNRESOLVED and other.candidate_ids == [hoa_an.id]
