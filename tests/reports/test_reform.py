@@ -359,3 +359,13 @@ def test_diacritics_matter_when_written_but_not_where_the_tone_mark_sits(geo, pr
     assert found["UBND xã Hoà An"].unit_id == hoa_an.id  # the old placement of the same tone
     other = found["UBND xã Hoa Ấn"]  # another name: offered, never linked
     assert other.status == AgencyStatus.UNRESOLVED and other.candidate_ids == [hoa_an.id]
+
+
+def test_the_command_line_import_says_where_former_communes_count(tq2025, runner, tmp_path):
+    path = tmp_path / "2024.csv"
+    path.write_text("Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND phường Tân Hà,03/2024,10,1\nUBND xã Kim Phú,03/2024,5,1\n")
+    result = runner.invoke(args=["stats", "import", str(path), "--province", "2025:08"])
+    assert result.exit_code == 0, result.output
+    assert "UBND phường Tân Hà (cũ) → Phường Minh Xuân" in result.output
+    assert "UBND xã Kim Phú (cũ) → Phường Mỹ Lâm" in result.output and "Phường Minh Xuân, " not in result.output
+    assert "được chia cho Phường Mỹ Lâm, Phường Minh Xuân" in result.output
