@@ -342,17 +342,17 @@ class Matcher:
             units, sure = self.units.find(parsed, _KIND_LEVELS.get(parsed.kind, (Level.COMMUNE, Level.DISTRICT)))
         else:
             units, sure = [], False
-        if self.on_2025_structure and parsed.key and parsed.kind in (AgencyKind.COMMUNE, None):
+        level = parsed.level_word
+        # "phường Tân Quang" after the reform, where today's Tân Quang is a xã: the old ward's successor?
+        other_level = sure and bool(level) and self.units.kinds[id(units[0])] != level
+        if (
+            self.on_2025_structure
+            and parsed.key
+            and parsed.kind in (AgencyKind.COMMUNE, None)
+            and (not sure or other_level)
+        ):
             formers = self.formers().find(parsed, (Level.COMMUNE,))[0]
-            level = parsed.level_word
-            # "phường Tân Quang" after the reform: today's xã Tân Quang, or the old ward's successor?
-            other_level = (
-                sure
-                and level
-                and self.units.kinds[id(units[0])] != level
-                and any(self.formers().kinds[id(f)] == level for f in formers)
-            )
-            if formers and (not sure or other_level):
+            if not sure or any(self.formers().kinds[id(f)] == level for f in formers):
                 sure = False
                 units = units + [u for f in formers for u in f.successors if u not in units]
         if sure:
