@@ -86,6 +86,11 @@ UNIT = {
         "lon": {"type": ["number", "null"]},
         "households": {"type": "integer"},
         "children": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}},
+        "formerly": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "In a search: the communes before 1/7/2025, named as the query, that this one took in.",
+        },
     },
 }
 

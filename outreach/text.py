@@ -33,3 +33,19 @@ def sort_key(value: str | None) -> str:
 def fold_key(value: str | None) -> str:
     """Folded text reduced to letters and digits separated by single spaces (for header matching)."""
     return " ".join(re.findall(r"[a-z0-9]+", fold(value)))
+
+
+# Tone marks (not the marks that make a letter: â, ă, ê, ô, ơ, ư).
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
+def spelling(value: str | None) -> str:
+    """Lower-case text as written, diacritics kept, each word's tone mark moved to its end: the old and
+    new placements ("Hoà", "Hòa"; "Thuỷ", "Thủy") compare equal, "Thành" and "Thanh" do not."""
+    out = []
+    for word in clean(value).lower().split():
+        decomposed = unicodedata.normalize("NFD", word)
+        tones = "".join(ch for ch in decomposed if ch in _TONE_MARKS)
+        base = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS))
+        out.append(base + tones)
+    return " ".join(out)

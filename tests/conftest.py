@@ -368,3 +368,37 @@ def pytest_sessionfinish(session, exitstatus):
         for line in leaks[:20]:
             say(f"  {line}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+class Units2025:
+    """A province of the 2025 structure as loaded from the package, its communes by full name."""
+
+    def __init__(self, province: AdminUnit):
+        self.province = province
+
+    def __getitem__(self, name: str) -> AdminUnit:
+        unit = db.session.scalar(
+            sa.select(AdminUnit).where(
+                AdminUnit.dataset == "2025",
+                AdminUnit.name == name,
+                AdminUnit.path.startswith(self.province.path),
+            )
+        )
+        assert unit is not None, f"no 2025 unit {name!r}"
+        return unit
+
+
+@pytest.fixture
+def tq2025(app):
+    """Tuyên Quang on the 2025 structure (124 communes, Hà Giang merged in) and its crosswalk from
+    the communes before 1/7/2025 (330 of them)."""
+    from outreach.geo.crosswalk import import_crosswalk
+    from outreach.geo.units import import_units
+
+    import_units("2025", "Tuyên Quang")
+    import_crosswalk("Tuyên Quang")
+    db.session.commit()
+    province = db.session.scalar(
+        sa.select(AdminUnit).where(AdminUnit.dataset == "2025", AdminUnit.level == Level.PROVINCE)
+    )
+    return Units2025(province)

@@ -60,13 +60,11 @@ def me():
 
 @api_bp.get("/units")
 def units():
+    query = request.args.get("q", "")
+    found = services.search_units(current_user, query, level=request.args.get("level"))
+    formerly = services.former_names(found, query)
     return jsonify(
-        {
-            "units": [
-                unit_json(u)
-                for u in services.search_units(current_user, request.args.get("q", ""), level=request.args.get("level"))
-            ]
-        }
+        {"units": [unit_json(u) | ({"formerly": formerly[u.id]} if u.id in formerly else {}) for u in found]}
     )
 
 

@@ -5,8 +5,9 @@ caller's transaction. At the end, if any row was bad, every error is raised toge
 the caller rolls back, so nothing of the file stays.
 """
 
+import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, NotRequired, TypedDict, TypeVar
 
@@ -20,7 +21,7 @@ from outreach.auth.scope import require_role, unit_in_scope
 from outreach.csvio import Column, CsvRows, RowErrors, lines_left
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
-from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, Household, Level, Purpose
+from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, FormerUnit, Household, Level, Purpose
 from outreach.geo.services import (
     HouseholdInput,
     VillageInput,
@@ -29,7 +30,7 @@ from outreach.geo.services import (
     save_village,
     validate_household,
 )
-from outreach.text import clean, fold
+from outreach.text import clean, fold, spelling
 
 _YES = {"1", "x", "yes", "y", "true", "co", "dong y", "da dong y", "ok"}
 _NO = {"", "0", "no", "n", "false", "khong", "khong dong y"}
@@ -64,6 +65,8 @@ VILLAGE_COLUMNS = [
 ]
 
 CHUNK = 2000
+_CODE = re.compile(r"^\d{1,10}$")
+_DISTRICT_WORD = re.compile(r"^(huyen|quan|thi xa|thanh pho|tp\.?)\s+")
 
 
 class _HouseholdRow(TypedDict):
@@ -97,51 +100,165 @@ class _ConsentRow(TypedDict):
 
 
 @dataclass
+class MappedCommune:
+    """A commune a file wrote as it was before 1/7/2025 (its old code or name), and today's commune
+    its rows were put in: said to the person who imported, never done silently."""
+
+    written: str
+    former: FormerUnit
+    unit: AdminUnit
+    rows: int = 0
+
+    @property
+    def split(self) -> bool:
+        """The former commune was split: its rows went to one successor (the main one, or the one in
+        the importer's area), though some may belong to another."""
+        return self.former.was_split
+
+
+@dataclass
 class ImportResult:
     batch: ImportBatch | None
     rows: int
     created: int = 0
     updated: int = 0
+    mapped: list[MappedCommune] = field(default_factory=list)
 
 
 class _Communes:
-    """Commune lookup by code within the actor's scope, cached; a code in both datasets needs the dataset.
+    """Commune lookup by code or name within the actor's scope, cached. A code in both datasets needs
+    the dataset; a code or name of a commune before 1/7/2025 finds the commune it went into.
 
-    The codes in scope are read once, so a file of made-up codes (one on every line) is refused without
-    asking the database for each of them."""
+    The codes that could match are read once, so a file of made-up codes (one on every line) is refused
+    without asking the database for each of them."""
 
     def __init__(self, actor: User | None, dataset: str | None):
         self.actor, self.dataset = actor, dataset
         self.cache: dict[tuple[str, str], AdminUnit | str] = {}
+        self.mapped: dict[tuple[str, str], MappedCommune] = {}
         self.codes: set[str] | None = None
 
-    def get(self, code: str, dataset: str) -> AdminUnit | str:
-        key = (code, dataset or self.dataset or "")
-        if key not in self.cache:
-            if self.codes is None:
-                codes = sa.select(AdminUnit.code).where(AdminUnit.level == Level.COMMUNE)
-                if self.actor is not None:
-                    codes = codes.where(unit_in_scope(self.actor))
-                self.codes = set(db.session.scalars(codes))
-            if code not in self.codes:
-                self.cache[key] = _("no commune with code “%(code)s” in your area", code=code)
-                return self.cache[key]
-            stmt = sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.level == Level.COMMUNE)
-            if key[1]:
-                stmt = stmt.where(AdminUnit.dataset == key[1])
+    def _known_codes(self) -> set[str]:
+        if self.codes is None:
+            codes = sa.select(AdminUnit.code).where(AdminUnit.level == Level.COMMUNE)
             if self.actor is not None:
-                stmt = stmt.where(unit_in_scope(self.actor))
-            found = list(db.session.scalars(stmt))
-            if not found:
-                self.cache[key] = _("no commune with code “%(code)s” in your area", code=code)
-            elif len(found) > 1:
-                self.cache[key] = _(
-                    "commune code “%(code)s” exists in both datasets: add a “dataset” column (2025 or legacy)",
-                    code=code,
-                )
-            else:
-                self.cache[key] = found[0]
+                codes = codes.where(unit_in_scope(self.actor))
+            self.codes = set(db.session.scalars(codes)) | set(db.session.scalars(sa.select(FormerUnit.code)))
+        return self.codes
+
+    def get(self, written: str, dataset: str) -> AdminUnit | str:
+        key = (clean(written), dataset or self.dataset or "")
+        if key not in self.cache:
+            code_like = _CODE.match(key[0]) is not None
+            self.cache[key] = self._by_code(*key) if code_like else self._by_name(*key)
+        if key in self.mapped:
+            self.mapped[key].rows += 1
         return self.cache[key]
+
+    def _in_scope(self, unit: AdminUnit) -> bool:
+        if self.actor is None or self.actor.role == Role.ADMIN:
+            return True
+        scope = self.actor.scope_unit
+        return scope is not None and unit.path.startswith(scope.path)
+
+    def _successor(self, key: tuple[str, str], former: FormerUnit) -> AdminUnit | None:
+        """Where a former commune's rows go: its main successor, or (split) the one in the actor's area."""
+        unit = next((u for u in former.successors if self._in_scope(u)), None)
+        if unit is not None:
+            self.mapped[key] = MappedCommune(key[0], former, unit)
+        return unit
+
+    def _by_code(self, code: str, dataset: str) -> AdminUnit | str:
+        if code not in self._known_codes():
+            return _("no commune with code “%(code)s” in your area", code=code)
+        stmt = sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.level == Level.COMMUNE)
+        if dataset:
+            stmt = stmt.where(AdminUnit.dataset == dataset)
+        if self.actor is not None:
+            stmt = stmt.where(unit_in_scope(self.actor))
+        found = list(db.session.scalars(stmt))
+        former = db.session.scalar(sa.select(FormerUnit).where(FormerUnit.code == code)) if dataset != "2025" else None
+        if len(found) > 1:
+            return _(
+                "commune code “%(code)s” exists in both datasets: add a “dataset” column (2025 or legacy)",
+                code=code,
+            )
+        if found and former is not None and found[0].dataset == "2025" and found[0] not in former.successors:
+            return _(
+                "commune code “%(code)s” is %(today)s today and was %(former)s before 1/7/2025 (now part of "
+                "%(successor)s): add a “dataset” column (2025 or legacy)",
+                code=code,
+                today=found[0].name,
+                former=former.name,
+                successor=", ".join(u.name for u in former.successors),
+            )
+        if found:
+            return found[0]
+        unit = self._successor((code, dataset), former) if former is not None else None
+        if unit is not None:
+            return unit
+        return _("no commune with code “%(code)s” in your area", code=code)
+
+    def _by_name(self, written: str, dataset: str) -> AdminUnit | str:
+        name, _sep, parent = written.partition(",")
+        folded = fold(name)
+        if not folded:
+            return _("the commune is empty")
+        stmt = sa.select(AdminUnit).where(
+            AdminUnit.level == Level.COMMUNE,
+            sa.or_(AdminUnit.name_folded.startswith(f"{folded} |"), AdminUnit.name_folded.endswith(f"| {folded}")),
+        )
+        if dataset:
+            stmt = stmt.where(AdminUnit.dataset == dataset)
+        if self.actor is not None:
+            stmt = stmt.where(unit_in_scope(self.actor))
+        found = _as_written(list(db.session.scalars(stmt.limit(20))), name)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return _("several communes in your area are called “%(name)s”: write the commune code instead", name=name)
+        if dataset == "2025":
+            return _("no commune called “%(name)s” in your area", name=name)
+        formers = _as_written(
+            list(
+                db.session.scalars(
+                    sa.select(FormerUnit)
+                    .where(
+                        sa.or_(
+                            FormerUnit.name_folded.startswith(f"{folded} |"),
+                            FormerUnit.name_folded.endswith(f"| {folded}"),
+                        )
+                    )
+                    .limit(50)
+                )
+            ),
+            name,
+        )
+        formers = [f for f in formers if any(self._in_scope(u) for u in f.successors)]
+        district = _DISTRICT_WORD.sub("", fold(parent).strip())
+        if district:  # "Tân Thành, huyện Hàm Yên"
+            formers = [f for f in formers if _DISTRICT_WORD.sub("", fold(f.district_name)) == district]
+        if len(formers) > 1:
+            return _(
+                "several communes before 1/7/2025 were called “%(name)s”: write the district after a comma "
+                "(“%(name)s, huyện …”) or the commune code",
+                name=name,
+            )
+        unit = self._successor((written, dataset), formers[0]) if formers else None
+        if unit is not None:
+            return unit
+        return _("no commune called “%(name)s” in your area", name=name)
+
+
+_U = TypeVar("_U", AdminUnit, FormerUnit)
+
+
+def _as_written(units: list[_U], written: str) -> list[_U]:
+    """Of units whose names fold alike, those spelled as written: diacritics, when written, tell Tân
+    Thành from Tân Thanh (a name written without them fits all)."""
+    if fold(written) == clean(written).lower():
+        return units
+    return [u for u in units if spelling(written) in (spelling(u.name), spelling(u.short_name))]
 
 
 class _Villages:
@@ -305,7 +422,7 @@ def import_households(
     batch.rows = count
     record_event(actor, "households.import", target=batch, detail={"file": filename, "rows": count}, now=now)
     db.session.flush()
-    return ImportResult(batch=batch, rows=count, created=count)
+    return ImportResult(batch=batch, rows=count, created=count, mapped=list(communes.mapped.values()))
 
 
 def _insert_households(pending: list[tuple[_HouseholdRow, list[Purpose]]], actor_id: int | None, now: datetime) -> None:
@@ -428,4 +545,4 @@ def import_villages(
         now=now,
     )
     db.session.flush()
-    return ImportResult(batch=None, rows=count, created=created, updated=updated)
+    return ImportResult(batch=None, rows=count, created=created, updated=updated, mapped=list(communes.mapped.values()))

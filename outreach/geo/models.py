@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -21,6 +21,9 @@ class Level(StrEnum):
 
 
 DATASETS = ("2025", "legacy")
+# From this day communes sit directly under 34 provinces (the 2025 dataset); names and codes of
+# figures and files from before it mean the units of the legacy structure.
+REFORM_DATE = date(2025, 7, 1)
 VILLAGE_KINDS = ("Thôn", "Bản", "Tổ dân phố", "Xóm", "Khu phố", "Làng", "Ấp", "Buôn")
 
 
@@ -113,6 +116,85 @@ class AdminUnit(Model):
 
     def __repr__(self) -> str:
         return f"<AdminUnit {self.dataset}:{self.code} {self.name}>"
+
+
+class FormerUnit(Model):
+    """A commune of the structure before 1 July 2025 whose land is now in a 2025 province, as the
+    ``vietnamadminunits`` package lists it: old names and codes in files and statistics still find
+    today's communes through it, whether or not the legacy units themselves are loaded.
+
+    Most former communes went whole into one new commune (merged with others); a few were split,
+    and then one successor is the main one (the package's default).
+    """
+
+    __tablename__ = "former_unit"
+    __table_args__ = (sa.UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(20))  # the legacy commune code
+    kind: Mapped[str] = mapped_column(sa.String(20), default="")
+    name: Mapped[str] = mapped_column(sa.String(120))
+    short_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    name_folded: Mapped[str] = mapped_column(sa.String(250), index=True)
+    sort_key: Mapped[str] = mapped_column(sa.String(120), default="")
+    district_code: Mapped[str] = mapped_column(sa.String(20), default="")
+    district_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    old_province_code: Mapped[str] = mapped_column(sa.String(20), default="")
+    old_province_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    south: Mapped[float | None]
+    west: Mapped[float | None]
+    north: Mapped[float | None]
+    east: Mapped[float | None]
+
+    province: Mapped[AdminUnit] = relationship()
+    successions: Mapped[list["Succession"]] = relationship(
+        back_populates="former",
+        cascade="all, delete-orphan",
+        order_by="[Succession.is_main.desc(), Succession.id]",
+        lazy="selectin",
+    )
+
+    @property
+    def successors(self) -> list[AdminUnit]:
+        """Today's communes with land of this one, the main one first."""
+        return [s.unit for s in sorted(self.successions, key=lambda s: not s.is_main)]
+
+    @property
+    def main_successor(self) -> AdminUnit | None:
+        return next((s.unit for s in self.successions if s.is_main), None)
+
+    @property
+    def was_split(self) -> bool:
+        return len(self.successions) > 1
+
+    @property
+    def bounds(self) -> Bounds | None:
+        if self.south is None or self.west is None or self.north is None or self.east is None:
+            return None
+        return Bounds(self.south, self.west, self.north, self.east)
+
+    def __repr__(self) -> str:
+        return f"<FormerUnit {self.code} {self.name}, {self.district_name}>"
+
+
+class Succession(Model):
+    """One line of the crosswalk: land of a former commune went to a 2025 commune."""
+
+    __tablename__ = "unit_succession"
+    __table_args__ = (sa.UniqueConstraint("former_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    former_id: Mapped[int] = mapped_column(sa.ForeignKey("former_unit.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="CASCADE"), index=True)
+    # The successor that takes the former commune's figures and records unless a person chooses
+    # another (the package's default where a commune was split; the only one otherwise).
+    is_main: Mapped[bool] = mapped_column(default=True)
+
+    former: Mapped[FormerUnit] = relationship(back_populates="successions")
+    unit: Mapped[AdminUnit] = relationship(lazy="joined")
 
 
 class Household(Model):

@@ -41,7 +41,12 @@ def units():
     query = request.args.get("q", "").strip()
     results = services.search_units(current_user, query, limit=SEARCH_LIMIT) if query else None
     return render_template(
-        "geo/units.html", query=query, results=results, roots=services.root_units(current_user), limit=SEARCH_LIMIT
+        "geo/units.html",
+        query=query,
+        results=results,
+        formerly=services.former_names(results, query) if results else {},
+        roots=services.root_units(current_user),
+        limit=SEARCH_LIMIT,
     )
 
 

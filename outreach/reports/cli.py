@@ -93,6 +93,25 @@ def import_command(path: Path, province_code: str, columns: tuple[str, ...], acc
         click.echo(_("Warning: %(text)s", text=warning), err=True)
     for agency in result.unresolved:
         click.echo(_("To be matched to a unit: %(name)s", name=agency.name), err=True)
+    for agency in result.former:  # named as before 1/7/2025: where its figures count today
+        assert agency.former_unit is not None and agency.unit is not None
+        click.echo(_("%(name)s (former) → %(unit)s", name=agency.name, unit=agency.unit.name))
+        if agency.former_unit.was_split:
+            units = ", ".join(u.name for u in agency.former_unit.successors)
+            if agency.unit == agency.former_unit.main_successor:
+                note = _(
+                    "It was split between %(units)s: its figures count in %(unit)s, its main successor in the "
+                    "official crosswalk; another can be chosen.",
+                    units=units,
+                    unit=agency.unit.name,
+                )
+            else:
+                note = _(
+                    "It was split between %(units)s: its figures count in %(unit)s, as chosen by hand.",
+                    units=units,
+                    unit=agency.unit.name,
+                )
+            click.echo(f"  {note}")
 
 
 @stats_cli.command("history")

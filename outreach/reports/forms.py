@@ -27,6 +27,7 @@ class MappingForm(FlaskForm):
 
 class ResolveAgencyForm(FlaskForm):
     unit_id = IntegerField(_l("Unit"), validators=[Optional()])
+    former_id = IntegerField(_l("Former commune"), validators=[Optional()])  # a name of before 1/7/2025
     unit = StringField(
         _l("Or another unit"),
         validators=[Optional(), Length(max=120)],

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.audit.models import ImportBatch
 from outreach.extensions import Model
-from outreach.geo.models import AdminUnit
+from outreach.geo.models import AdminUnit, FormerUnit
 from outreach.types import UTCDateTime, utcnow
 
 
@@ -47,7 +47,14 @@ class Agency(Model):
     kind: Mapped[str] = mapped_column(sa.String(12))
     status: Mapped[str] = mapped_column(sa.String(12))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("admin_unit.id"), index=True)
-    # Units whose names fit an ambiguous agency name, offered to the person who resolves it.
+    # The file named a commune as it was before 1/7/2025 (a row of a province on the 2025 structure
+    # for months before the reform): ``former_unit`` is that commune, ``unit`` the 2025 commune its
+    # figures count in. Its name key starts with "before:", so the same name after the reform (a
+    # new commune that kept it) is another agency.
+    before_reform: Mapped[bool] = mapped_column(default=False)
+    former_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("former_unit.id", ondelete="SET NULL"))
+    # Units whose names fit an ambiguous agency name, offered to the person who resolves it (for an
+    # agency named before the reform: former units).
     candidate_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -55,9 +62,25 @@ class Agency(Model):
 
     province: Mapped[AdminUnit] = relationship(foreign_keys=[province_id])
     unit: Mapped[AdminUnit | None] = relationship(foreign_keys=[unit_id])
+    former_unit: Mapped[FormerUnit | None] = relationship()
+
+    @property
+    def counts_as(self) -> tuple[str, int | None]:
+        return figures_owner(self.status, self.unit_id, self.former_unit_id, self.id)
 
     def __repr__(self) -> str:
         return f"<Agency {self.name} {self.status}>"
+
+
+def figures_owner(
+    status: str, unit_id: int | None, former_unit_id: int | None, agency_id: int | None
+) -> tuple[str, int | None]:
+    """Whose figures an agency's rows are: a unit's (its committee, however a file spells it), a former
+    commune's (several add up in the commune they merged into, each counted once), or, while the
+    agency is not linked, its own. Two rows of one owner must never both count for the same period."""
+    if status == AgencyStatus.LINKED:
+        return ("former", former_unit_id) if former_unit_id is not None else ("unit", unit_id)
+    return ("agency", agency_id)
 
 
 class PeriodKind(StrEnum):

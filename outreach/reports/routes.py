@@ -17,7 +17,7 @@ from outreach.auth.services import find_unit
 from outreach.csvio import file_sha256, write_csv, write_xlsx
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import db
-from outreach.geo.models import AdminUnit, Level
+from outreach.geo.models import REFORM_DATE, AdminUnit, Level
 from outreach.labels import AGENCY_STATUS_LABELS, EXCLUSION_LABELS, PERIOD_KIND_LABELS
 from outreach.reports import agencies as agency_services
 from outreach.reports import charts, imports, services, tables
@@ -156,8 +156,14 @@ def _trend_chart(unit: AdminUnit, points_: list[services.TrendPoint]):
         [p.figures.rate for p in points_],
         [f"{label}: {figures_text(p.figures)}" for label, p in zip(labels, points_, strict=True)],
     )
+    # The reform of 1/7/2025, at the first period that holds it or follows it: before it the figures
+    # are the former communes' (added up on today's).
+    reform = next((i for i, p in enumerate(points_) if p.end >= REFORM_DATE), None)
+    reform = reform if reform else None  # not when every period is after it
     return charts.line_chart(
         [series],
+        marker_index=reform,
+        marker_label=_("Communes merged (1/7/2025)") if reform is not None else "",
         title=_("Online rate of %(unit)s by period", unit=unit.name),
         desc=_(
             "Share of dossiers received online in each period; "
@@ -289,11 +295,18 @@ def agency(agency_id: int):
         if not imports.may_import(current_user):
             raise Forbidden(current_user.role)
         try:
-            unit_id = form.unit_id.data
+            unit_id, former_id = form.unit_id.data, form.former_id.data
             if form.unit.data:
-                unit_id = find_unit(form.unit.data).id
+                # A name before 1/7/2025 is a former commune's, when one is written ("Phường Tân Hà", "02216").
+                former = agency_services.find_former(agency, form.unit.data) if agency.before_reform else None
+                unit_id, former_id = (None, former.id) if former is not None else (find_unit(form.unit.data).id, None)
             agency_services.resolve_agency(
-                current_user, agency, unit_id=unit_id, not_a_unit=form.not_a_unit.data, now=utcnow()
+                current_user,
+                agency,
+                unit_id=unit_id,
+                former_id=former_id,
+                not_a_unit=form.not_a_unit.data,
+                now=utcnow(),
             )
         except ValidationError as exc:
             db.session.rollback()

@@ -17,7 +17,7 @@ from outreach.auth.scope import unit_in_scope
 from outreach.clock import day_start, local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
-from outreach.geo.models import AdminUnit, Household, Level
+from outreach.geo.models import REFORM_DATE, AdminUnit, Household, Level
 from outreach.planning.models import Campaign
 from outreach.reports.agencies import agencies_in_scope
 from outreach.reports.analysis import (
@@ -402,6 +402,9 @@ class ImpactReport:
     correlation: RankCorrelation | None
     did: DiDEstimate | None
     overall: Figures | None = None  # the whole period's figures (a commune's page)
+    # "Before" is before 1/7/2025 and "after" after it: the communes compared were reorganised in
+    # between (on the 2025 structure, the former communes' figures are added up on today's).
+    crosses_reform: bool = False
 
 
 def outreach_start(actor: User, unit: AdminUnit) -> date | None:
@@ -480,6 +483,9 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
     differences of communes with outreach against communes without, over the same months."""
     split = start or outreach_start(actor, unit)
     before_period, after_period = split_period(period, split)
+    crosses = (
+        before_period is not None and after_period is not None and before_period.start < REFORM_DATE <= after_period.end
+    )
     level = Level.VILLAGE if unit.level == Level.COMMUNE else Level.COMMUNE
     outreach = coverage(actor, unit, level)
     helped = _people_helped(actor, unit, level)
@@ -518,7 +524,7 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
             any(r.treated for r in rows),
         )
         overall = _unit_figures(actor, unit, period)
-        return ImpactReport(unit, period, split, level, rows, [commune], None, None, overall)
+        return ImpactReport(unit, period, split, level, rows, [commune], None, None, overall, crosses)
     correlation = did = None
     if before_period is not None:
         correlation = rank_correlation([r.visited_share for r in rows], [r.change for r in rows])
@@ -531,7 +537,7 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
                 if r.before.has_data or r.after.has_data
             ]
         )
-    return ImpactReport(unit, period, split, level, rows, rows, correlation, did)
+    return ImpactReport(unit, period, split, level, rows, rows, correlation, did, crosses_reform=crosses)
 
 
 @dataclass

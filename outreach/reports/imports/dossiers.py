@@ -6,6 +6,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from outreach.csvio import RowErrors
+from outreach.geo.models import REFORM_DATE
 from outreach.reports.agencies import Matcher
 from outreach.reports.imports.cells import _service_level, channel_of, month_end, parse_date
 from outreach.reports.imports.columns import FIELDS, Layout
@@ -89,24 +90,25 @@ def _aggregate_dossiers(
         return []
     # The split is known only if the file said it for some dossiers; else "no data", never zeros.
     split_known = any(levels.values())
-    merged: dict[tuple[tuple[str, object], int, int], StatRow] = {}
-    agencies: dict[tuple[str, str], Agency] = {}
+    merged: dict[tuple[object, int, int], StatRow] = {}
+    agencies: dict[tuple[str, str, bool], Agency] = {}
     for (name, code, year, month_number), (total, online, full, part, paid) in counts.items():
-        agency = agencies.get((name, code))
+        # In a province on the 2025 structure, names mean the communes of their month's (before 1/7/2025 or after).
+        period = (date(year, month_number, 1), month_end(year, month_number))
+        era = matcher.on_2025_structure and period[0] < REFORM_DATE
+        agency = agencies.get((name, code, era))
         if agency is None:
-            agency = agencies[(name, code)] = matcher.agency_for(name, code, now=now)
-        # Two spellings of one committee ("UBND phường Tân Hà", "Tân Hà") are one unit's month.
-        whose: tuple[str, object] = (
-            ("unit", agency.unit_id) if agency.status == AgencyStatus.LINKED else ("object", id(agency))
-        )
+            agency = agencies[(name, code, era)] = matcher.agency_for(name, code, now=now, period=period)
+        # Two spellings of one committee ("UBND phường Tân Hà", "Tân Hà") are one unit's month (before
+        # the reform, one former commune's: the communes merged into a ward stay apart).
+        whose = agency.counts_as if agency.status == AgencyStatus.LINKED else ("object", id(agency))
         key = (whose, year, month_number)
         row = merged.get(key)
         if row is None:
             merged[key] = StatRow(
                 agency,
                 PeriodKind.MONTH,
-                date(year, month_number, 1),
-                month_end(year, month_number),
+                *period,
                 total,
                 online,
                 full if split_known else None,

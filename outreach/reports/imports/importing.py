@@ -45,6 +45,8 @@ class ImportResult:
     def totals_said(self) -> list[tuple[bool, list[str]]]:
         """Each check of the file's totals in words, and whether it matched."""
         return [(check.matches, describe(check, _period_text)) for check in self.totals]
+    # Agencies named as before 1/7/2025 and counted, through the crosswalk, in today's communes.
+    former: list[Agency] = field(default_factory=list)
 
 
 def may_import(actor: User) -> bool:
@@ -169,4 +171,7 @@ def import_statistics(
         now=now,
     )
     db.session.flush()
-    return ImportResult(batch, len(stats), replaced, warnings, unresolved, matched, first, last, totals)
+    former = [a for a in matched if a.former_unit_id is not None]
+    return ImportResult(
+        batch, len(stats), replaced, warnings, unresolved, matched, first, last, totals=totals, former=former
+    )

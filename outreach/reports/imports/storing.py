@@ -10,20 +10,18 @@ from outreach.audit.models import ImportBatch
 from outreach.csvio import RowErrors, line_label
 from outreach.extensions import db
 from outreach.reports.imports.rows import StatRow
-from outreach.reports.models import Agency, AgencyStatus, PeriodKind, SubmissionStat
+from outreach.reports.models import Agency, AgencyStatus, PeriodKind, SubmissionStat, figures_owner
 
 
-def slot(agency: Agency) -> tuple[str, int]:
-    """Whose figures a row is: a unit's (its committee, however the file spells it) or an unlinked agency's.
-    Two spellings of one commune's committee must never both count for the same month."""
-    if agency.status == AgencyStatus.LINKED and agency.unit_id is not None:  # linked: it has its unit
-        return ("unit", agency.unit_id)
-    return ("agency", agency.id)
+def slot(agency: Agency) -> tuple[str, int | None]:
+    """Whose figures a row is: a unit's (its committee, however the file spells it), a former commune's,
+    or an unlinked agency's. Two spellings of one commune's committee must never both count for the same month."""
+    return agency.counts_as
 
 
 def _check_overlaps_in_file(stats: list[StatRow], kind: str) -> None:
     errors = RowErrors()
-    seen: dict[tuple[str, int], list[StatRow]] = {}
+    seen: dict[tuple[str, int | None], list[StatRow]] = {}
     for row in sorted(stats, key=lambda r: (slot(r.agency), r.line)):
         for other in seen.get(slot(row.agency), []):
             if (row.start, row.end) == (other.start, other.end) and row.line and other.line:
@@ -98,6 +96,7 @@ def _replace_current(stats: list[StatRow], batch: ImportBatch) -> int:
             Agency.id,
             Agency.status,
             Agency.unit_id,
+            Agency.former_unit_id,
             SubmissionStat.period_start,
             SubmissionStat.period_end,
             SubmissionStat.period_kind,
@@ -115,12 +114,12 @@ def _replace_current(stats: list[StatRow], batch: ImportBatch) -> int:
             SubmissionStat.period_end >= first,
         )
     ).all()
-    by_slot: dict[tuple[str, int], list[StatRow]] = {}
+    by_slot: dict[tuple[str, int | None], list[StatRow]] = {}
     for row in stats:
         by_slot.setdefault(slot(row.agency), []).append(row)
     replaced, errors = [], RowErrors()
-    for stat_id, agency_id, status, unit_id, start, end, kind, filename in current:
-        key = ("unit", unit_id) if status == AgencyStatus.LINKED and unit_id is not None else ("agency", agency_id)
+    for stat_id, agency_id, status, unit_id, former_id, start, end, kind, filename in current:
+        key = figures_owner(status, unit_id, former_id, agency_id)
         for new in by_slot.get(key, []):
             if (new.start, new.end) == (start, end):
                 replaced.append(stat_id)

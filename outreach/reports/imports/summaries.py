@@ -6,7 +6,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from outreach.csvio import RowErrors, line_label
-from outreach.reports.agencies import Matcher
+from outreach.reports.agencies import CrossesReform, Matcher
 from outreach.reports.imports.cells import (
     parse_count,
     parse_date,
@@ -27,13 +27,19 @@ def _cell(cells: list[str], layout: Layout, name: str) -> str:
     return cells[index]
 
 
-def _agency(cells: list[str], layout: Layout, matcher: Matcher, errors: RowErrors, line: int, now) -> Agency | None:
+def _agency(
+    cells: list[str], layout: Layout, matcher: Matcher, errors: RowErrors, line: int, now, period
+) -> Agency | None:
     name, code = _cell(cells, layout, "agency"), _cell(cells, layout, "agency_code")
     if not name and not code:
         errors.add(line, _("The agency is empty."))
         return None
     try:
-        return matcher.agency_for(name, code, now=now)
+        # The period tells which communes a name means in a province on the 2025 structure.
+        return matcher.agency_for(name, code, now=now, period=period[1:] if period else None)
+    except CrossesReform as exc:
+        errors.add(line, str(exc))
+        return None
     except ValueError:
         errors.add(line, _("“%(value)s” is not an agency name.", value=name))
         return None
@@ -120,7 +126,7 @@ def _summary_rows(
                 errors.add(line, _("%(column)s is empty.", column=FIELDS["period"].label))
         except ValueError as exc:
             errors.add(line, f"{FIELDS['period'].label}: {exc}")
-        agency = _agency(cells, layout, matcher, errors, line, now)
+        agency = _agency(cells, layout, matcher, errors, line, now, period)
         if errors.count > bad or agency is None or period is None:
             continue
         total, online = counts["total"], counts["online"]
