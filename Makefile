@@ -1,4 +1,5 @@
 # Two commands: `make run` (set up everything and serve the demo) and `make test` (the whole suite).
+# `make run HOST=0.0.0.0 PORT=5101` serves elsewhere; PUBLIC_BASE_URL follows (see below).
 VENV    := .venv
 PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app outreach
@@ -8,6 +9,10 @@ PO      := $(wildcard outreach/translations/*/LC_MESSAGES/messages.po)
 MO      := $(PO:.po=.mo)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
+# Where SMS links, QR codes and webhooks point: where `make run` listens (on all interfaces, this
+# machine's first address on the network), unless PUBLIC_BASE_URL is set.
+PUBLIC_HOST = $(if $(filter 0.0.0.0 ::,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),127.0.0.1),$(HOST))
+PUBLIC_BASE_URL ?= http://$(PUBLIC_HOST):$(PORT)
 
 .PHONY: run test lint typecheck bench setup vendor db translations extract-messages clean
 
@@ -40,7 +45,8 @@ db: setup
 
 # The scheduler (SMS outbox, reminders, summaries) runs beside the web server and stops with it.
 run: db
-	@echo "Outreach on http://$(HOST):$(PORT)  (demo logins: see README.md; password demo-2026)"
+	@echo "Outreach on http://$(HOST):$(PORT)  (links in SMS and QR codes: $(PUBLIC_BASE_URL); demo logins: see README.md; password demo-2026)"
+	export PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)'; \
 	$(FLASK) scheduler & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
