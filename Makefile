@@ -1,6 +1,7 @@
 # Two commands: `make run` (set up everything and serve the demo) and `make test` (the whole suite).
 # `make setup` installs requirements-dev.txt (the runtime set plus tests and tools); a server installs
 # requirements.txt alone (deploy/release.sh). Both are pinned, hashed locks made by `make lock`.
+# `make run HOST=0.0.0.0 PORT=5101` serves elsewhere; PUBLIC_BASE_URL follows (see below).
 VENV    := .venv
 PY      := $(VENV)/bin/python
 FLASK   := $(VENV)/bin/flask --app outreach
@@ -10,6 +11,10 @@ PO      := $(wildcard outreach/translations/*/LC_MESSAGES/messages.po)
 MO      := $(PO:.po=.mo)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
+# Where SMS links, QR codes and webhooks point: where `make run` listens (on all interfaces, this
+# machine's first address on the network), unless PUBLIC_BASE_URL is set.
+PUBLIC_HOST = $(if $(filter 0.0.0.0 ::,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),127.0.0.1),$(HOST))
+PUBLIC_BASE_URL ?= http://$(PUBLIC_HOST):$(PORT)
 
 .PHONY: run test lint typecheck bench setup vendor db translations extract-messages clean lock deploy-test
 
@@ -41,7 +46,8 @@ db: setup
 
 # The scheduler (SMS outbox, reminders, summaries) runs beside the web server and stops with it.
 run: db
-	@echo "Outreach on http://$(HOST):$(PORT)  (demo logins: see README.md; password demo-2026)"
+	@echo "Outreach on http://$(HOST):$(PORT)  (links in SMS and QR codes: $(PUBLIC_BASE_URL); demo logins: see README.md; password demo-2026)"
+	export PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)'; \
 	$(FLASK) scheduler & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -2,11 +2,24 @@
 
 Pick a class with ``FLASK_CONFIG`` (development, test, production) or pass it to
 ``create_app``. Nothing here talks to the network.
+
+No server runs with a key anyone else knows: development (the default, also when gunicorn is
+started without ``FLASK_CONFIG``) uses ``SECRET_KEY`` or else this installation's own random key,
+made once in ``instance/secret_key``; the tests make one per run; production refuses to start
+without a long key of its own, and refuses settings that would fail silently in the field.
 """
 
+import ipaddress
 import os
+import re
+import secrets
+import shlex
+import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -29,8 +42,80 @@ def _database_url(default: str, name: str = "DATABASE_URL") -> str:
     return url
 
 
+# Keys that have been written in this repository: a cookie signed with one of them must open nothing.
+PUBLIC_KEYS = frozenset({"dev-only-not-secret", "test-secret"})
+MIN_SECRET_KEY = 32
+
+
+def _local_host(host: str) -> bool:
+    """localhost, 127.x.x.x, ::1, 0.0.0.0: an address that leads back to the machine that opens it."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+class ConfigError(RuntimeError):
+    """Settings the app refuses to start with; the message has one problem per line."""
+
+
+def instance_secret_key(path: Path) -> str:
+    """This installation's own development key: random, made once, readable by its owner only.
+
+    Several processes may start at once (the web server and the scheduler of `make run`): each
+    writes a candidate beside the file and links it into place, and the first link wins."""
+    key = path.read_text().strip() if path.is_file() else ""
+    if key:
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(candidate, path)
+    except FileExistsError:
+        pass  # another process made it first: use theirs
+    except OSError:
+        os.replace(candidate, path)  # a file system without hard links
+    finally:
+        candidate.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def _workers_in(args: list[str]) -> int | None:
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--workers="):
+            value = arg.partition("=")[2]
+        elif re.fullmatch(r"-w\d+", arg):
+            value = arg[2:]
+        if value is not None and value.isdigit():
+            return int(value)
+    return None
+
+
+def web_workers() -> int | None:
+    """How many gunicorn workers serve this app, when the command line or the environment says so
+    (``-w``/``--workers``, ``GUNICORN_CMD_ARGS``, ``WEB_CONCURRENCY``); ``None`` when nothing does."""
+    counts = []
+    if sys.argv and "gunicorn" in sys.argv[0]:
+        counts.append(_workers_in(sys.argv[1:]))
+    counts.append(_workers_in(shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))))
+    concurrency = os.environ.get("WEB_CONCURRENCY", "")
+    counts.append(int(concurrency) if concurrency.isdigit() else None)
+    known = [n for n in counts if n is not None]
+    return max(known) if known else None
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE", str(INSTANCE_DIR / "secret_key"))  # development only
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'outreach.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
@@ -98,6 +183,16 @@ class Config:
         "MAP_TILES_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
     )
 
+    # Security headers: HSTS only in production (a laptop serves plain HTTP).
+    HSTS_SECONDS = 0
+
+    @classmethod
+    def prepare(cls, app) -> None:
+        """Called by create_app (with an app context) once the settings are loaded: refuse what is
+        unsafe, fill in what may be derived. Without SECRET_KEY, this installation's own key."""
+        if not app.config["SECRET_KEY"]:
+            app.config["SECRET_KEY"] = instance_secret_key(Path(app.config["SECRET_KEY_FILE"]))
+
 
 class DevelopmentConfig(Config):
     DEBUG = _bool("FLASK_DEBUG", False)
@@ -105,7 +200,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-secret"
+    SECRET_KEY = secrets.token_hex(32)  # a new one every run
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'test.db'}", "TEST_DATABASE_URL")
     RATELIMIT_STORAGE_URI = "memory://"
     WTF_CSRF_ENABLED = True
@@ -126,11 +221,77 @@ class ProductionConfig(Config):
     LOG_JSON = _bool("LOG_JSON", True)
     # Errors and logs never carry the values of a statement (names, phone numbers).
     SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "hide_parameters": True}
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
 
     @classmethod
-    def check(cls) -> None:
-        if not os.environ.get("SECRET_KEY"):
-            raise RuntimeError("SECRET_KEY must be set in production (a long random string).")
+    def prepare(cls, app) -> None:
+        problems = production_problems(app.config, workers=web_workers())
+        if problems:
+            raise ConfigError("\n- ".join([_("Outreach cannot start with these production settings:"), *problems]))
+        if app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+            app.logger.warning(
+                _(
+                    "Login limits are counted in this process's memory (RATELIMIT_STORAGE_URI=memory://): "
+                    "this assumes one web worker. With several, set RATELIMIT_STORAGE_URI=redis://…"
+                )
+            )
+
+
+def production_problems(config, *, workers: int | None) -> list[str]:
+    """What would make a production server unsafe, or fail silently in the field: one line each."""
+    problems = []
+    key = config.get("SECRET_KEY") or ""
+    if not key:
+        problems.append(
+            _(
+                "SECRET_KEY is not set. Set it to a long random string, for example the output of: %(command)s",
+                command="python3 -c 'import secrets; print(secrets.token_hex(32))'",
+            )
+        )
+    elif key in PUBLIC_KEYS:
+        problems.append(_("SECRET_KEY is a value written in the source code. Set a long random string of your own."))
+    elif len(key) < MIN_SECRET_KEY:
+        problems.append(
+            _(
+                "SECRET_KEY has %(n)s characters: use at least %(min)s random characters.",
+                n=len(key),
+                min=MIN_SECRET_KEY,
+            )
+        )
+    gateway = config.get("SMS_GATEWAY")
+    if gateway == "console":
+        problems.append(
+            _(
+                "SMS_GATEWAY is “console”: messages would only be written to the log and residents would receive "
+                "nothing. Set SMS_GATEWAY=twilio and its TWILIO_ settings."
+            )
+        )
+    elif gateway == "twilio":
+        missing = [name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not config.get(name)]
+        if not (config.get("TWILIO_MESSAGING_SERVICE_SID") or config.get("TWILIO_FROM")):
+            missing.append("TWILIO_MESSAGING_SERVICE_SID / TWILIO_FROM")
+        if missing:
+            problems.append(_("SMS_GATEWAY=twilio needs %(names)s.", names=", ".join(missing)))
+    else:
+        problems.append(_("SMS_GATEWAY must be twilio in production, not “%(value)s”.", value=gateway))
+    base = urlsplit(config.get("PUBLIC_BASE_URL") or "")
+    if base.scheme not in ("http", "https") or not base.hostname or _local_host(base.hostname):
+        problems.append(
+            _(
+                "PUBLIC_BASE_URL is “%(url)s”: links in SMS, QR codes and Twilio's webhooks need the address "
+                "residents reach. Set the server's public address (https://…).",
+                url=config.get("PUBLIC_BASE_URL") or "",
+            )
+        )
+    if config.get("RATELIMIT_STORAGE_URI", "").startswith("memory://") and (workers or 1) > 1:
+        problems.append(
+            _(
+                "%(n)s web workers would each count login limits alone (RATELIMIT_STORAGE_URI=memory://). "
+                "Set RATELIMIT_STORAGE_URI=redis://…",
+                n=workers,
+            )
+        )
+    return problems
 
 
 CONFIGS = {

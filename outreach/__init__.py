@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config_class: type[Config] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, CLI and error handlers."""
     if config_class is None:
+        # Unset, it is development, even under gunicorn: a key of this installation's own, never a
+        # published one (config.DevelopmentConfig). A server sets FLASK_CONFIG=production.
         config_class = CONFIGS[os.environ.get("FLASK_CONFIG", "development")]
-    if hasattr(config_class, "check"):
-        config_class.check()
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
@@ -25,6 +25,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.config.from_object(config_class)
     Path(app.instance_path).mkdir(exist_ok=True)
     _init_extensions(app)
+    with app.app_context():  # the refusals are translated
+        config_class.prepare(app)
     _register_areas(app)
     return app
 

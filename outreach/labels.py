@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "login": _l("Logged in"),
     "login.failed": _l("Failed login"),
     "logout": _l("Logged out"),
+    "sessions.end": _l("Logged out on every device"),
     "user.create": _l("User created"),
     "user.change": _l("User changed"),
     "user.role_change": _l("Role or area changed"),

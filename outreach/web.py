@@ -1,8 +1,10 @@
 """What every request shares: who is logged in, language, dates, security headers, error pages."""
 
+import secrets
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, g, jsonify, render_template, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
@@ -43,6 +45,50 @@ def unit_place(unit) -> str:
     if unit.level == "village" and unit.parent is not None:
         return f"{unit.name}, {unit.parent.name}"
     return unit.name
+
+
+# Geolocation for the app itself (a visit's position, the walk from here); nothing else a page could ask for.
+PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=()"
+
+
+def csp_nonce() -> str:
+    """This response's nonce, for a template's inline <script nonce="..."> (folium's map code, a few lines
+    of a page). Made when first asked for; the header names it only then."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def _tile_source(tiles_url: str) -> str | None:
+    """The origin the map tiles come from ("https://tile.openstreetmap.org"; {s} subdomains as *)."""
+    parts = urlsplit(tiles_url.replace("{s}", "x-subdomain"))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.replace('x-subdomain', '*')}"
+
+
+def content_security_policy(config, nonce: str | None) -> str:
+    """Scripts only from the app (and inline ones carrying this response's nonce), never eval; images
+    from the app and the tile server; no frames of the app anywhere. Styles may be inline: Leaflet,
+    folium's popups and the guide pages write style attributes and <style> blocks, and a style cannot
+    run code."""
+    scripts = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    tiles = _tile_source(config.get("MAP_TILES_URL") or "")
+    directives = {
+        "default-src": "'self'",
+        "script-src": scripts,
+        "style-src": "'self' 'unsafe-inline'",
+        "img-src": "'self' data: blob:" + (f" {tiles}" if tiles else ""),
+        "font-src": "'self' data:",
+        "connect-src": "'self'",
+        "worker-src": "'self'",
+        "manifest-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
 def _wants_json() -> bool:
@@ -119,11 +165,17 @@ def init_app(app: Flask) -> None:
         if chosen in ("vi", "en"):
             session["lang"] = chosen
 
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
     @app.after_request
     def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(app.config, g.get("csp_nonce")))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if app.config.get("HSTS_SECONDS"):
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -267,13 +267,46 @@ def browser():
         browser.close()
 
 
+# Every page of a browser test runs under the app's Content-Security-Policy, and any violation fails
+# the test: the page reports it (securitypolicyviolation) to the test, as does Chromium's console.
+# So page.wait_for_function takes a function ("() => ..."): Playwright evals a bare expression, which
+# the policy forbids.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__policyViolated(e.effectiveDirective + " refused " + (e.blockedURI || "inline code") +
+    " in " + e.sourceFile + ":" + e.lineNumber + " (" + (e.sample || "") + ")");
+});
+"""
+
+
+def watch_policy(context) -> list[str]:
+    """Collect the Content-Security-Policy violations of every page of ``context``."""
+    violations: list[str] = []
+    context.expose_function("__policyViolated", lambda text: violations.append(text))
+    context.add_init_script(_REPORT_VIOLATIONS)
+    context.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return violations
+
+
+def assert_policy_kept(context, violations: list[str]) -> None:
+    """Let the pages' last violation reports arrive, then fail on any."""
+    if context.pages:
+        context.pages[0].wait_for_timeout(50)
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
+
+
 @pytest.fixture
 def phone(browser, live_server):
-    """A page the size of a cheap Android phone; requests that leave the app are refused and recorded."""
+    """A page the size of a cheap Android phone; requests that leave the app are refused and recorded,
+    and a Content-Security-Policy violation fails the test."""
     context = browser.new_context(
         viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
     )
     page = context.new_page()
+    page.policy_violations = watch_policy(context)
     page.outside_requests = []
     page.console_errors = []
 
@@ -289,7 +322,10 @@ def phone(browser, live_server):
     page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
     page.set_default_timeout(10_000)
     yield page
-    context.close()
+    try:
+        assert_policy_kept(context, page.policy_violations)
+    finally:
+        context.close()
 
 
 # --- personal data in logs -------------------------------------------------------------------

@@ -1,16 +1,25 @@
 """Who is logged in: the session's user, or the owner of a bearer token (the phone's API calls)."""
 
-from flask import Flask
+from datetime import timedelta
+
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from outreach.auth.models import User
-from outreach.auth.services import user_for_token
+from outreach.auth.services import user_for_login, user_for_token
 from outreach.clock import utcnow
 from outreach.extensions import db, login_manager
 
 
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def login_lifetime() -> timedelta:
+    """The longest a login lasts: as long as the longest cookie that could carry it."""
+    config = current_app.config
+    return max(config["REMEMBER_COOKIE_DURATION"], config["PERMANENT_SESSION_LIFETIME"])
+
+
+def load_user(session_id: str) -> User | None:
+    """The user of the login a session or remember cookie names, while that login lasts."""
+    return user_for_login(session_id, now=utcnow(), lifetime=login_lifetime())
 
 
 def load_user_from_token(req) -> User | None:

@@ -1,5 +1,6 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,6 +40,16 @@ class User(UserMixin, Model):
 
     scope_unit: Mapped[AdminUnit | None] = relationship(lazy="joined")
 
+    # Not a column: the login this object was loaded for ("<user id>:<login key>"), set by the login
+    # services. Flask-Login keeps it in the session and the remember cookie, so ending the login
+    # (deleting its LoginSession row) ends both.
+    session_id = cast("str | None", None)
+
+    def get_id(self) -> str:
+        if not self.session_id:
+            raise RuntimeError("A user is logged in only through outreach.auth.services.start_login.")
+        return self.session_id
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
@@ -72,3 +83,17 @@ class ApiToken(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(Model):
+    """One login on one device, until logout, a password or role change, a lock, or its age ends it.
+
+    The session and the remember cookie carry the login's key; only its SHA-256 is stored, and a
+    cookie whose login row is gone opens nothing."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,6 +1,8 @@
+import re
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import unquote
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
@@ -8,6 +10,7 @@ from wtforms import SelectChoice
 from outreach.audit.services import record_event
 from outreach.auth import services
 from outreach.auth.forms import LoginForm, TeamMemberForm, TokenForm, UserChangeForm, UserCreateForm
+from outreach.auth.login import login_lifetime
 from outreach.auth.models import ApiToken, Role, User
 from outreach.auth.scope import village_choices
 from outreach.errors import ValidationError
@@ -22,8 +25,29 @@ auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _safe_next(target: str | None, default: str | None = None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_local_path(target: str) -> bool:
+    """Whether a browser reads ``target`` as a path on this site, whatever it strips or reinterprets
+    (tabs and newlines anywhere, leading spaces and control characters, a backslash for a slash),
+    and however many times something on the way percent-decodes it: "/x?y" is; "//evil.example",
+    "/\\evil.example", "/%09/evil.example", "/%2F/evil.example", "https://evil.example" are not.
+
+    So: every decoding starts with one slash, followed by neither a slash nor a backslash, and holds
+    no control character (which browsers drop or which would end the header)."""
+    form, seen = target, set()
+    while form not in seen:
+        seen.add(form)
+        if form[:1] != "/" or form[1:2] in ("/", "\\") or _CONTROL.search(form):
+            return False
+        form = unquote(form)
+    return True
+
+
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Where to go after a form: ``target`` when it is a path on this site, else ``default`` (home)."""
+    if target and is_local_path(target):
         return target
     return default or url_for("home.index")
 
@@ -50,14 +74,26 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data, form.password.data, ip=request.remote_addr or "", now=utcnow())
+        now = utcnow()
+        user = services.authenticate(
+            form.username.data,
+            form.password.data,
+            ip=request.remote_addr or "",
+            method=current_app.config["PASSWORD_HASH_METHOD"],
+            now=now,
+        )
+        if user is not None:
+            services.start_login(user, now=now, lifetime=login_lifetime())
         db.session.commit()
         if user is not None:
+            # A new session: nothing from before the login (a CSRF token someone may have planted) carries over.
+            session.clear()
+            g.pop("csrf_token", None)
             login_user(user, remember=form.remember.data)
             session["lang"] = user.language
             # Members start their day on the walk list; everyone else on the start page.
             default = url_for("visits.today") if user.role == Role.MEMBER else None
-            return redirect(_safe_next(request.args.get("next"), default))
+            return redirect(safe_next(request.args.get("next"), default))
         flash(_("Wrong user name or password, or the account is deactivated."), "error")
     return render_template("auth/login.html", form=form)
 
@@ -66,9 +102,21 @@ def login():
 @login_required
 def logout():
     record_event(current_user, "logout", ip=request.remote_addr or "", now=utcnow())
+    services.end_login(session.get("_user_id"))  # a copy of this session or remember cookie opens nothing
     db.session.commit()
     logout_user()
     flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@auth_bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """A lost phone: every login of the user ends, on every device, this one included."""
+    services.log_out_everywhere(current_user, ip=request.remote_addr or "", now=utcnow())
+    db.session.commit()
+    logout_user()
+    flash(_("You are logged out on every device. Log in again here."), "info")
     return redirect(url_for("auth.login"))
 
 

@@ -3,13 +3,15 @@
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from werkzeug.security import check_password_hash
 
 from outreach.audit.services import record_event
-from outreach.auth.models import ApiToken, Role, User
+from outreach.auth.models import ApiToken, LoginSession, Role, User
 from outreach.auth.scope import get_unit, release_out_of_scope, require_role, unit_in_scope
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
@@ -29,15 +31,92 @@ ROLE_LEVELS = {
 }
 
 
-def authenticate(username: str, password: str, *, ip: str, now: datetime) -> User | None:
-    """The active user with this name and password, else ``None``; both outcomes are audited."""
+def _nobody_hash(method: str) -> str:
+    """A stored-password hash in the configured method that no password matches: checking it costs
+    what checking a real user's password costs, so a name that does not exist answers no faster."""
+    return f"{method}$no-user${'0' * 64}"
+
+
+def authenticate(username: str, password: str, *, ip: str, method: str, now: datetime) -> User | None:
+    """The active user with this name and password, else ``None``; both outcomes are audited.
+
+    The password is checked every time, against a hash of ``method`` when no such user exists (or
+    the account is locked), so the time taken tells nothing about which names exist."""
     user = db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.strip().lower()))
-    if user is None or not user.active or not user.check_password(password):
+    matches = check_password_hash(user.password_hash if user else _nobody_hash(method), password)
+    if user is None or not matches or not user.active:
         record_event(user, "login.failed", actor_name=username.strip()[:80], ip=ip, now=now)
         return None
     user.last_login_at = now
     record_event(user, "login", ip=ip, now=now)
     return user
+
+
+# --- logins (sessions and remember cookies) ---------------------------------------------------
+
+
+def start_login(user: User, *, now: datetime, lifetime: timedelta) -> str:
+    """A new login for ``user`` on one device; returns its id ("<user id>:<key>"), which Flask-Login
+    puts in the session and the remember cookie: a new one at every login, never stored in clear.
+    Logins older than ``lifetime`` (the longest a cookie could carry them) are forgotten."""
+    db.session.execute(
+        sa.delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.created_at < now - lifetime)
+    )
+    key = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, key_hash=_hash_token(key), created_at=now))
+    db.session.flush()
+    user.session_id = f"{user.id}:{key}"
+    return user.session_id
+
+
+def _split_login(session_id: str) -> tuple[int, str] | None:
+    user_id, sep, key = session_id.partition(":")
+    if not sep or not user_id.isdigit() or not key:
+        return None  # a cookie from before logins were kept, or not ours
+    return int(user_id), key
+
+
+def user_for_login(session_id: str, *, now: datetime, lifetime: timedelta) -> User | None:
+    """The active user of a login that has not ended, else ``None``."""
+    parts = _split_login(session_id)
+    if parts is None:
+        return None
+    user = db.session.scalar(
+        sa.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == parts[0],
+            LoginSession.key_hash == _hash_token(parts[1]),
+            LoginSession.created_at >= now - lifetime,
+        )
+    )
+    if user is None or not user.active:
+        return None
+    user.session_id = session_id
+    return user
+
+
+def end_login(session_id: str | None) -> None:
+    """End one login (logout): its session and remember cookie open nothing from now on."""
+    parts = _split_login(session_id or "")
+    if parts is not None:
+        user_id, key = parts
+        db.session.execute(
+            sa.delete(LoginSession).where(LoginSession.user_id == user_id, LoginSession.key_hash == _hash_token(key))
+        )
+
+
+def end_logins(user: User) -> int:
+    """End every login of ``user``, on every device; returns how many there were."""
+    ended = db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id))
+    return cast(sa.CursorResult, ended).rowcount
+
+
+def log_out_everywhere(user: User, *, ip: str, now: datetime) -> int:
+    """The user ends all their logins (a lost phone): audited."""
+    count = end_logins(user)
+    record_event(user, "sessions.end", target=user, detail={"logins": count}, ip=ip, now=now)
+    return count
 
 
 _CODE = re.compile(r"^((2025|legacy):)?[0-9][0-9-]*$")
@@ -165,6 +244,8 @@ def change_user(
         record_event(actor, action, target=user, detail={"before": before, "after": after}, now=now)
         if not active:
             revoke_tokens(user, now=now)
+        if action == "user.role_change" or not active:
+            end_logins(user)  # what the user may see changed: every device logs in again
     db.session.flush()
     if before["role"] != role or before["unit"] != after["unit"]:
         released = release_out_of_scope(member=user, now=now)
@@ -174,10 +255,12 @@ def change_user(
 
 
 def set_password(actor: User | None, user: User, password: str, *, now: datetime) -> None:
+    """Set a new password; every login of the user ends."""
     if len(password) < MIN_PASSWORD:
         raise ValidationError({"password": [_("The password must have at least %(n)s characters.", n=MIN_PASSWORD)]})
     user.set_password(password)
     record_event(actor, "user.password", target=user, now=now)
+    end_logins(user)  # whoever knew the old password is logged out everywhere
     db.session.flush()
 
 

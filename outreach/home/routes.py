@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from outreach.auth.routes import safe_next
 from outreach.extensions import db
 from outreach.home.services import area_summary
 from outreach.sms.services import list_guides
@@ -27,7 +28,7 @@ def language():
             current_user.language = chosen
             db.session.commit()
     target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("home.index"))
+    return redirect(safe_next(target))
 
 
 # --- the installable field app ---------------------------------------------------------------

@@ -80,14 +80,21 @@ def _new_map(points: Sequence[tuple[float, float]], tiles_url: str | None, attri
     return m
 
 
+# Inline code folium writes in the head (L_NO_TOUCH ...): moved into the map's script, the one inline
+# script of a map page, which the page marks with its Content-Security-Policy nonce.
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+
+
 def render_parts(m: folium.Map) -> MapParts:
     root = m.get_root()
     assert isinstance(root, folium.Figure)  # folium puts every map in a Figure of its own
     root.render()
+    header = _PAGE_RULES.sub("", root.header.render())
+    inline = _INLINE_SCRIPT.findall(header)
     return MapParts(
-        header=_PAGE_RULES.sub("", root.header.render()),
+        header=_INLINE_SCRIPT.sub("", header),
         body=root.html.render(),
-        script=root.script.render(),
+        script="\n".join([*inline, root.script.render()]),
     )
 
 

@@ -3,13 +3,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outreach.extensions import db
+from outreach.extensions import Model
 from outreach.types import UTCDateTime
 
 HEARTBEAT = "heartbeat"
 
 
-class SchedulerBeat(db.Model):
+class SchedulerBeat(Model):
     """What the active scheduler last said, one row per name. ``heartbeat``: its last sign of life
     (``started_at`` is when it became the active one). A job's id: its last run, when it started and
     finished, and whether it succeeded."""

@@ -48,7 +48,7 @@ def test_household_layer_shows_names_as_text(phone, live_server, mapped, geo):
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     _login(page, live_server, "leader.tanha", f"/maps/units/{geo['tanha'].id}/households")
     page.wait_for_selector(".leaflet-container")
-    page.wait_for_function("document.querySelectorAll('.marker-cluster, path.leaflet-interactive').length > 0")
+    page.wait_for_function("() => document.querySelectorAll('.marker-cluster, path.leaflet-interactive').length > 0")
     # Open every popup: a name written as HTML would run here.
     page.evaluate(
         "() => { for (const k in window) { const v = window[k];"

@@ -9,7 +9,7 @@ from outreach.extensions import db
 from outreach.planning.services import assign_households
 from outreach.types import utcnow
 from outreach.visits.models import VisitRecord
-from tests.conftest import PASSWORD, make_household
+from tests.conftest import PASSWORD, assert_policy_kept, make_household, watch_policy
 
 pytestmark = pytest.mark.browser
 
@@ -19,12 +19,16 @@ def field_phone(browser, live_server):
     """A phone with no request interception (service workers and routing do not mix)."""
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()
+    violations = watch_policy(context)
     page.console_errors = []
     page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
     page.set_default_timeout(15_000)
     yield page
-    context.close()
+    try:
+        assert_policy_kept(context, violations)
+    finally:
+        context.close()
 
 
 @pytest.fixture
@@ -50,7 +54,7 @@ def _login(page, base):
 
 
 def _wait_until_ready_offline(page):
-    page.wait_for_function("document.documentElement.dataset.sw === 'ready'")
+    page.wait_for_function("() => document.documentElement.dataset.sw === 'ready'")
     page.wait_for_function(
         "() => Promise.all(['/today', '/record', '/api/v1/assignments'].map(u => caches.match(u)))"
         ".then(hits => hits.every(Boolean))"
@@ -60,7 +64,7 @@ def _wait_until_ready_offline(page):
 def _record(page, household_id, outcome):
     page.click(f"li[data-household='{household_id}'] a[href^='/record']")
     page.wait_for_selector("#visit-form")
-    page.wait_for_function("document.getElementById('household-name').textContent.length > 1")
+    page.wait_for_function("() => document.getElementById('household-name').textContent.length > 1")
     page.check(f"input[name=outcome][value={outcome}]")
     if outcome == "helped":
         page.fill("#people_helped", "1")
@@ -88,16 +92,16 @@ def test_two_visits_recorded_offline_are_sent_once_when_back_online(field_phone,
     assert "Hoàng Thị Mơ" not in page.locator("#outbox").inner_text()  # nothing refused
 
     page.reload()  # still offline: the page comes from the phone
-    page.wait_for_function("document.getElementById('outbox').dataset.waiting === '2'")
+    page.wait_for_function("() => document.getElementById('outbox').dataset.waiting === '2'")
     assert "2 bản ghi đang chờ gửi" in page.locator("#outbox [data-count]").inner_text()
     assert _visits() == 0
 
     page.context.set_offline(False)  # the `online` event sends them
-    page.wait_for_function("document.getElementById('outbox').dataset.waiting === '0'")
+    page.wait_for_function("() => document.getElementById('outbox').dataset.waiting === '0'")
     assert _visits() == 2
     page.reload()
     page.click("#sync-now")  # sending again changes nothing
-    page.wait_for_function("document.getElementById('outbox').dataset.waiting === '0'")
+    page.wait_for_function("() => document.getElementById('outbox').dataset.waiting === '0'")
     assert _visits() == 2
     outcomes = sorted(db.session.scalars(sa.select(VisitRecord.outcome)))
     assert outcomes == ["helped", "nobody_home"]
@@ -120,7 +124,7 @@ def test_a_session_that_expired_offline_keeps_the_queue(field_phone, live_server
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server}/today")
-    page.wait_for_function("document.getElementById('outbox').dataset.waiting === '0'")
+    page.wait_for_function("() => document.getElementById('outbox').dataset.waiting === '0'")
     assert _visits() == 1
 
 
@@ -156,7 +160,7 @@ def test_a_refused_record_stays_on_the_phone_until_fixed(field_phone, live_serve
     page.click("#visit-form button[type=submit]")
     page.wait_for_url("**/today?saved=1")
     page.wait_for_function(
-        "document.getElementById('outbox').dataset.waiting === '0' && !document.querySelector('.refused li')"
+        "() => document.getElementById('outbox').dataset.waiting === '0' && !document.querySelector('.refused li')"
     )
     assert _visits() == 1
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from outreach.extensions import db
 from outreach.sms.guides_content import CODES, install_guides
 from outreach.sms.models import Guide, SmsMessage, Status
-from tests.conftest import NOW, PASSWORD, make_household
+from tests.conftest import NOW, PASSWORD, assert_policy_kept, make_household, watch_policy
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +23,7 @@ def _context(browser, **extra):
     """A phone with no request interception (the service worker must see every request)."""
     context = browser.new_context(**PHONE, **extra)
     page = context.new_page()
+    context.policy_violations = watch_policy(context)
     page.console_errors = []
     page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: page.console_errors.append(f"uncaught: {error}"))
@@ -34,14 +35,20 @@ def _context(browser, **extra):
 def resident(browser, live_server):
     context, page = _context(browser)
     yield page
-    context.close()
+    try:
+        assert_policy_kept(context, context.policy_violations)
+    finally:
+        context.close()
 
 
 @pytest.fixture
 def resident_without_js(browser, live_server):
     context, page = _context(browser, java_script_enabled=False)
     yield page
-    context.close()
+    try:
+        assert_policy_kept(context, context.policy_violations)
+    finally:
+        context.close()
 
 
 @pytest.fixture
@@ -141,25 +148,25 @@ def test_the_live_counter_and_sending_one_sms_from_a_household(browser, live_ser
         # "Chào bác: " and the link: 10 + 61 = 71 characters, one more than a single UCS-2 SMS holds.
         assert len(SAMPLE_LINK) == 61
         box.fill("Chào bác: {link}")
-        page.wait_for_function("document.getElementById('sms-count').textContent.includes('71 ký tự')")
+        page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('71 ký tự')")
         assert "Mỗi tin: 71 ký tự, 2 SMS (UCS-2)" in _counter(page)
         assert "Nếu gửi không dấu: 1 SMS, bớt 1 tin mỗi hộ." in _counter(page)
 
         # One character less fits in one SMS; typed decomposed (as some keyboards do) it counts the same.
         box.fill(unicodedata.normalize("NFD", "Chào bá: {link}"))
-        page.wait_for_function("document.getElementById('sms-count').textContent.includes('70 ký tự')")
+        page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('70 ký tự')")
         assert "Mỗi tin: 70 ký tự, 1 SMS (UCS-2)" in _counter(page)
 
         # 71 + 1 + 71 = 143 characters with diacritics: 3 parts of 67 (not 2 of 70).
         box.fill("Chào bác: {link} " + "Tổ công nghệ số cộng đồng phường Tân Hà xin gửi bác hướng dẫn cài VNeID")
-        page.wait_for_function("document.getElementById('sms-count').textContent.includes('143 ký tự')")
+        page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('143 ký tự')")
         assert "Mỗi tin: 143 ký tự, 3 SMS (UCS-2)" in _counter(page)
         assert "Nếu gửi không dấu: 1 SMS, bớt 2 tin mỗi hộ." in _counter(page)
 
         box.fill("Chào bác: {link}")
-        page.wait_for_function("document.getElementById('sms-count').textContent.includes('71 ký tự')")
+        page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('71 ký tự')")
         page.check("[data-sms-plain]")  # "Gửi không dấu": the counter follows at once
-        page.wait_for_function("document.getElementById('sms-count').textContent.includes('GSM-7')")
+        page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('GSM-7')")
         assert "Mỗi tin: 71 ký tự, 1 SMS (GSM-7)" in _counter(page)
         assert "Nếu gửi không dấu" not in _counter(page)
 
@@ -186,5 +193,6 @@ def test_the_live_counter_and_sending_one_sms_from_a_household(browser, live_ser
         assert "Chờ gửi" in rows.inner_text() and guides["vneid1"].title_vi in rows.inner_text()
         assert "1 tin SMS (GSM-7)" in rows.inner_text()
         assert page.console_errors == []
+        assert_policy_kept(context, context.policy_violations)
     finally:
         context.close()

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from outreach.web import content_security_policy
 from tests.maps.conftest import POLYGONS, TILES
 
 pytestmark = pytest.mark.browser
@@ -33,13 +34,21 @@ def test_a_map_draws_with_only_the_app_reachable(phone, live_server, every_class
     phone.on("response", response)
     phone.on("requestfailed", request_failed)
     # The page is the map as folium renders it; everything it loads is asked of the app (the phone
-    # fixture aborts any other request and records it).
-    phone.route(f"{live_server}/map-under-test", lambda route: route.fulfill(body=html, content_type="text/html"))
+    # fixture aborts any other request and records it). It runs under the app's Content-Security-Policy,
+    # its inline scripts marked with the response's nonce as the app's map pages mark theirs: any
+    # script that folium or a library would run otherwise (eval, inline handlers) fails the test.
+    nonce = "map-under-test"
+    html = html.replace("<script>", f'<script nonce="{nonce}">')
+    policy = content_security_policy({"MAP_TILES_URL": TILES}, nonce)
+    phone.route(
+        f"{live_server}/map-under-test",
+        lambda route: route.fulfill(body=html, content_type="text/html", headers={"Content-Security-Policy": policy}),
+    )
 
     phone.goto(f"{live_server}/map-under-test")
     phone.wait_for_selector(".leaflet-container")
     shapes = POLYGONS + 1  # the units' polygons and a circle marker
-    phone.wait_for_function(f"document.querySelectorAll('path.leaflet-interactive').length >= {shapes}")
+    phone.wait_for_function(f"() => document.querySelectorAll('path.leaflet-interactive').length >= {shapes}")
     phone.wait_for_selector(".marker-cluster")  # Leaflet.markercluster (MarkerCluster, FastMarkerCluster)
     phone.wait_for_selector("canvas.leaflet-heatmap-layer")  # leaflet.heat
     phone.wait_for_selector(".legend svg#legend rect", state="attached")  # branca's legends, drawn by d3
