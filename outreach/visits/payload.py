@@ -5,7 +5,7 @@ reads are in ``services``: this module has no Flask and no database in it."""
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     AfterValidator,
@@ -49,9 +49,18 @@ def _text(limit: int):
 ClientId = Annotated[str, AfterValidator(_canonical_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
 HouseholdId = Annotated[int, Field(ge=1, le=MAX_ID)]
 People = Annotated[int, Field(ge=0, le=MAX_PEOPLE)]
-OutcomeCode = Literal[tuple(code.value for code in Outcome)]
-ObstacleCode = Literal[tuple(code.value for code in Obstacle)]
-GuideCode = Literal[GUIDES]
+if TYPE_CHECKING:  # built from the enums at run time; to a type checker they are strings
+    OutcomeCode: TypeAlias = str
+    ObstacleCode: TypeAlias = str
+    GuideCode: TypeAlias = str
+    ShortText: TypeAlias = str
+    LongText: TypeAlias = str
+else:
+    OutcomeCode = Literal[tuple(code.value for code in Outcome)]
+    ObstacleCode = Literal[tuple(code.value for code in Obstacle)]
+    GuideCode = Literal[GUIDES]
+    ShortText = _text(200)
+    LongText = _text(1000)
 
 
 class Location(BaseModel):
@@ -90,13 +99,13 @@ class VisitPayload(BaseModel):
     portal_login: bool = False
     procedure_submitted: bool = False
     fee_payment_setup: bool = False
-    procedure: _text(200) = Field("", description="Name or code of the procedure submitted.")
+    procedure: ShortText = Field("", description="Name or code of the procedure submitted.")
     guide_given: GuideCode = ""
     obstacles: set[ObstacleCode] = Field(set(), strict=False)  # a JSON list; repeats count once
-    obstacle_other: _text(200) = ""
+    obstacle_other: ShortText = ""
     location_consent: bool = False
     location: Location | None = Field(None, description="Only with the resident's consent.")
-    notes: _text(1000) = Field("", description="Never ID card numbers, passwords or OTP codes.")
+    notes: LongText = Field("", description="Never ID card numbers, passwords or OTP codes.")
     supersedes: ClientId | None = Field(None, description="client_id of the record this corrects.")
 
 

@@ -186,7 +186,7 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         except NotFound:
             errors["household_id"] = _("no such household in your area")
     if values.get("supersedes") and not errors:
-        if previous is None or previous.household_id != household.id:
+        if previous is None or household is None or previous.household_id != household.id:
             errors["supersedes"] = _("no earlier record of this household with that client_id")
         elif corrected_by := db.session.scalar(
             sa.select(VisitRecord.client_id).where(VisitRecord.supersedes_id == previous.id)
@@ -198,6 +198,7 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
             errors["supersedes"] = _("only the member who recorded it, or a leader, can correct it")
     if errors:
         return SyncResult(client_id, "rejected", errors)
+    assert household is not None  # a record without errors names a household in the actor's area
 
     obstacles = values.pop("obstacles")
     values.pop("supersedes")
@@ -253,7 +254,8 @@ def sync_visits(actor: User, records: list, *, now: datetime) -> list[SyncResult
         else:
             plain.append(index)
     flush_plain()
-    return results
+    assert all(result is not None for result in results)  # every record was answered, in its place
+    return [result for result in results if result is not None]
 
 
 def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
@@ -335,14 +337,14 @@ def _insert_ignoring_duplicates(rows: list[dict]) -> dict[str, int]:
         # driver would otherwise rewrite one by one.
         dialect = postgresql.dialect()
         casts = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-        statement = sa.text(
+        unnest = sa.text(
             f"INSERT INTO visit_record ({', '.join(columns)}) SELECT * FROM unnest({casts}) "  # noqa: S608 - our column names
             "ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id"
         )
-        result = db.session.execute(statement, {c: [row[c] for row in rows] for c in columns})
+        result = db.session.execute(unnest, {c: [row[c] for row in rows] for c in columns})
     else:
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["client_id"])
-        result = db.session.execute(statement.returning(table.c.id, table.c.client_id), rows)
+        insert = sqlite.insert(table).on_conflict_do_nothing(index_elements=["client_id"])
+        result = db.session.execute(insert.returning(table.c.id, table.c.client_id), rows)
     return {client_id: visit_id for visit_id, client_id in result}
 
 
