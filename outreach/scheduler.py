@@ -3,7 +3,8 @@
 the process's own connection, or a file lock next to the SQLite database.
 
 Jobs: the SMS outbox every few seconds, follow-up reminders each morning at FOLLOW_UP_REMINDER_HOUR
-(a run missed while the process was down is made up only the same morning), leaders' daily summary."""
+(a run missed while the process was down is made up only the same morning), leaders' daily summary,
+and reminders of the monthly activity reports from ACTIVITY_REMINDER_DAY (once per person and month)."""
 
 import contextlib
 import fcntl
@@ -19,6 +20,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from outreach.activity.reminders import send_reminders
 from outreach.clock import local_today, local_zone, utcnow
 from outreach.extensions import db
 from outreach.sms import services
@@ -93,6 +95,11 @@ def daily_summary() -> None:
     services.daily_summaries(day=local_today(now) - timedelta(days=1), now=now)
 
 
+def activity_reminders() -> None:
+    now = utcnow()
+    send_reminders(today=local_today(now), now=now)
+
+
 def reminders_may_catch_up(now: datetime) -> bool:
     """Whether the morning's reminders may still go out at ``now``: from FOLLOW_UP_REMINDER_HOUR
     (local) for ``REMINDER_CATCH_UP``, never at another hour of the day."""
@@ -106,6 +113,9 @@ def catch_up(app: Flask, *, now: datetime) -> None:
     and today's reminders only while it is still their morning (started at 22:00, it sends none:
     the next morning's run takes them, a day late and worded so)."""
     _job(app, lambda: services.daily_summaries(day=local_today(now) - timedelta(days=1), now=now))()
+    # Report reminders go once per person and month: a run at start adds only those still missing
+    # (its SMS wait for the end of the quiet hours like any other).
+    _job(app, lambda: send_reminders(today=local_today(now), now=now))()
     if reminders_may_catch_up(now):
         _job(app, lambda: services.follow_up_reminders(today=local_today(now), now=now))()
 
@@ -128,13 +138,17 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         _job(app, daily_summary), "cron", hour=app.config["DAILY_SUMMARY_HOUR"], minute=0,
         id="leader-daily-summary", replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
     )  # fmt: skip
+    scheduler.add_job(
+        _job(app, activity_reminders), "cron", hour=app.config["ACTIVITY_REMINDER_HOUR"], minute=0,
+        id="activity-report-reminders", replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
+    )  # fmt: skip
     return scheduler
 
 
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the scheduler (SMS outbox, follow-up reminders, daily summaries) until stopped."""
+    """Run the scheduler (SMS outbox, follow-up reminders, daily summaries, report reminders) until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as the app
     try:

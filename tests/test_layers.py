@@ -16,8 +16,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "outreach"
 
 KERNEL = ("extensions", "text", "errors", "types", "labels", "csvio", "clock", "forms", "api")
-AREA_ORDER = ("audit", "auth", "geo", "planning", "visits", "sms", "reports", "maps", "home", "demo")
-MODEL_ORDER = ("geo", "audit", "auth", "planning", "visits", "sms", "reports")
+AREA_ORDER = ("audit", "auth", "geo", "planning", "visits", "sms", "reports", "maps", "activity", "home", "demo")
+MODEL_ORDER = ("geo", "audit", "auth", "planning", "visits", "sms", "reports", "activity")
 SHELL = ("__init__", "web", "openapi", "scheduler")
 
 
