@@ -105,14 +105,8 @@ def _obstacle_section(figures: counting.Figures) -> DocSection:
     if not top:
         section.paragraphs.append(_("No obstacle was recorded."))
         return section
-    section.paragraphs.append(
-        _(
-            "Most often met: %(list)s.",
-            list="; ".join(
-                _("%(what)s (%(n)s households)", what=OBSTACLE_LABELS[code], n=_n(count)) for code, count in top
-            ),
-        )
-    )
+    met = [_("%(what)s (%(n)s households)", what=OBSTACLE_LABELS[code], n=_n(count)) for code, count in top]
+    section.paragraphs.append(_("Most often met: %(list)s.", list="; ".join(met)))
     rows = [
         [str(i), str(OBSTACLE_LABELS[key.removeprefix("obstacle.")]), _n(figures.get(key))]
         for i, key in enumerate((k for k in counting.OBSTACLE_KEYS if figures.get(k)), start=1)
@@ -234,13 +228,17 @@ def _build(view: ReportView, today: date) -> ReportDocument:
             _rate_paragraphs(figures, reading, snapshot, view.period.months),
         )
     )
+    no_note = _("no note.")
     note = [
-        _("1. What went well: %(text)s", text=(report.went_well if report and report.went_well else _("no note."))),
-        _("2. What blocked the work: %(text)s", text=(report.blocked if report and report.blocked else _("no note."))),
+        _("1. What went well: %(text)s", text=(report.went_well if report and report.went_well else no_note)),
+        _("2. What blocked the work: %(text)s", text=(report.blocked if report and report.blocked else no_note)),
     ]
     sections.append(DocSection(_("IV. ASSESSMENT"), note))
     above = unit.parent
-    recipients = [_("- %(unit)s (to report);", unit=_("PC %(unit)s", unit=_lower_first(above.name)))] if above else []
+    recipients = []
+    if above is not None:
+        committee = _("PC %(unit)s", unit=_lower_first(above.name))
+        recipients.append(_("- %(unit)s (to report);", unit=committee))
     recipients.append(_("- Filed: office."))
     signer = ""
     if submitted and report is not None and report.submitted_by is not None:

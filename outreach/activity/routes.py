@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -166,9 +168,8 @@ def figure(unit_id: int, key: str):
     if found.kind == "dossiers":
         previous = key.startswith("previous_")
         shown = period.previous() if previous else period
-        return redirect(
-            url_for("reports.unit", unit_id=unit.id, **{"from": f"{shown.start:%Y-%m}", "to": f"{shown.end:%Y-%m}"})
-        )
+        months = urlencode({"from": f"{shown.start:%Y-%m}", "to": f"{shown.end:%Y-%m}"})
+        return redirect(url_for("reports.unit", unit_id=unit.id) + "?" + months)
     return render_template(
         "activity/figure.html", unit=unit, period=period, trace=found, label=counting.label_of(key), member=None
     )

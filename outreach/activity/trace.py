@@ -65,22 +65,22 @@ def figure_trace(actor: User, unit: AdminUnit, period: ReportPeriod, key: str, *
     village = sa.orm.aliased(AdminUnit)
     visits = counting.period_visits(unit, period, member)
     if key == "members_active":
-        rows = db.session.execute(
+        members = db.session.execute(
             visits.join(User, User.id == VisitRecord.member_id)
             .with_only_columns(User.full_name, User.username, sa.func.count(VisitRecord.id))
             .group_by(User.id, User.full_name, User.username)
             .order_by(User.full_name, User.username)
         )
-        return Trace(key, "members", counts=[(name or username, n) for name, username, n in rows])
+        return Trace(key, "members", counts=[(name or username, n) for name, username, n in members])
     visits = visits.where(_condition(key, unit, period, member))
     if actor.role == Role.STAFF:  # counts per village, never a household
-        rows = db.session.execute(
+        villages = db.session.execute(
             visits.join(village, village.id == Household.village_id, isouter=False)
             .with_only_columns(village.name, sa.func.count(sa.distinct(VisitRecord.household_id)))
             .group_by(village.id, village.name, village.sort_key)
             .order_by(village.sort_key)
         )
-        return Trace(key, "villages", counts=[(name, n) for name, n in rows])
+        return Trace(key, "villages", counts=[(name, n) for name, n in villages])
     rows = db.session.execute(
         visits.join(village, village.id == Household.village_id)
         .join(User, User.id == VisitRecord.member_id)

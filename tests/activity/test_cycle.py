@@ -155,7 +155,10 @@ def test_a_correction_after_approval_shows_as_changed_never_silently(client, geo
     db.session.commit()
     view = report_view(staff, geo["tanha"], november)
     assert view.shown["people_helped"] == 5  # the report stands as submitted
-    assert {(c.key, c.before, c.after) for c in view.changes} >= {("people_helped", 5, 6), ("obstacle.no_smartphone", 1, 0)}
+    assert {(c.key, c.before, c.after) for c in view.changes} >= {
+        ("people_helped", 5, 6),
+        ("obstacle.no_smartphone", 1, 0),
+    }
     login(client, "staff.city")
     html = page(client, f"/activity/units/{geo['tanha'].id}?period={PERIOD}")
     assert 'id="changed"' in html and "+1" in html and figure(html, "people_helped") == "5"

@@ -24,7 +24,12 @@ def test_a_communes_month_counted_by_hand(geo, people, month):
     assert (f["vneid_level1"], f["referred_level2"], f["procedures_submitted"], f["fees_paid_online"]) == (1, 1, 1, 1)
     assert (f["guides_printed"], f["guides_sms"]) == (1, 1)
     assert (f["obstacle.elderly"], f["obstacle.no_smartphone"], f["obstacle.no_internet"]) == (2, 1, 0)
-    assert (f["dossiers_total"], f["dossiers_online"], f["previous_total"], f["previous_online"]) == (1000, 450, 800, 300)
+    assert (f["dossiers_total"], f["dossiers_online"], f["previous_total"], f["previous_online"]) == (
+        1000,
+        450,
+        800,
+        300,
+    )
     assert f["requests_answered"] is None  # no resident requests in this app (yet): not counted, not zero
     reading = counting.read(f, 0.8)
     assert reading.rate == 0.45 and reading.previous_rate == 0.375
@@ -83,11 +88,17 @@ def test_what_a_figure_counts_households_for_the_leader_villages_for_staff(clien
     tried = client.get(f"/activity/units/{geo['tanha'].id}/figures/households_tried_only?period={PERIOD}")
     assert "Trần Thị Bình" in tried.get_data(as_text=True)
     statistics = client.get(f"/activity/units/{geo['tanha'].id}/figures/dossiers_total?period={PERIOD}")
-    assert statistics.status_code == 302 and "/reports/units/" in statistics.location and "from=2026-11" in statistics.location
+    assert (
+        statistics.status_code == 302
+        and "/reports/units/" in statistics.location
+        and "from=2026-11" in statistics.location
+    )
     assert client.get(f"/activity/units/{geo['tanha'].id}/figures/nonsense?period={PERIOD}").status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, "staff.city")
-    page = client.get(f"/activity/units/{geo['tanha'].id}/figures/obstacle.elderly?period={PERIOD}").get_data(as_text=True)
+    page = client.get(f"/activity/units/{geo['tanha'].id}/figures/obstacle.elderly?period={PERIOD}").get_data(
+        as_text=True
+    )
     assert "Thôn Phú Bình" in page and "Thôn Tân Hà" in page
     assert "Nguyễn Văn An" not in page and "Lê Văn Cường" not in page  # staff see counts, never households
 
