@@ -176,6 +176,12 @@ class Config:
     SCHEDULER_HEARTBEAT_S = int(os.environ.get("SCHEDULER_HEARTBEAT_S", "10"))
     SCHEDULER_STALE_S = int(os.environ.get("SCHEDULER_STALE_S", "60"))  # /readyz fails past this heartbeat age
     SCHEDULER_STANDBY_POLL_S = float(os.environ.get("SCHEDULER_STANDBY_POLL_S", "5"))  # a standby asks this often
+    # The goal of the whole effort: the share of dossiers received online (a province may set its own).
+    ONLINE_TARGET_PCT = float(os.environ.get("ONLINE_TARGET_PCT", "80"))
+    ONLINE_TARGET_DUE = os.environ.get("ONLINE_TARGET_DUE", "")  # YYYY-MM-DD, or empty: no date
+    # Monthly activity reports: reminders from this day of the month (in-app, and SMS to who consented).
+    ACTIVITY_REMINDER_DAY = int(os.environ.get("ACTIVITY_REMINDER_DAY", "25"))
+    ACTIVITY_REMINDER_HOUR = int(os.environ.get("ACTIVITY_REMINDER_HOUR", "9"))
 
     # Map tiles: the one thing a map may fetch from outside. Empty: no tiles, units on a plain background.
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

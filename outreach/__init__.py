@@ -56,6 +56,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_areas(app: Flask) -> None:
     """Each area is imported when it is registered, so that importing one module of the package
     (``outreach.text``, a model) does not load every area's libraries (scipy, folium, openpyxl)."""
+    from outreach.activity.cli import activity_cli
+    from outreach.activity.routes import activity_bp
     from outreach.api import api_bp
     from outreach.audit.routes import audit_bp
     from outreach.auth.cli import users_cli
@@ -82,10 +84,12 @@ def _register_areas(app: Flask) -> None:
     serve_folium_locally(app)
     ops_setup.init_app(app)  # first: every request gets its id, its metrics and its log line
     for blueprint in (
-        home_bp, auth_bp, admin_bp, audit_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, sms_bp, api_bp
+        home_bp, auth_bp, admin_bp, audit_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, sms_bp,
+        activity_bp, api_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     for group in (
-        users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli, sms_cli, ops_cli, scheduler_command
+        users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli, sms_cli, activity_cli, ops_cli,
+        scheduler_command,
     ):  # fmt: skip
         app.cli.add_command(group)

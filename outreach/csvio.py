@@ -292,24 +292,30 @@ def write_xlsx(header: list[str], rows, out: BinaryIO, *, sheet_title: str = "Ou
     """An XLSX workbook of one sheet, streamed (write-only). Every text is stored as text: a cell typed
     as a string is never a formula, and one starting with = + - @ carries Excel's quote prefix (the
     apostrophe Excel itself hides), so it stays text even when someone edits it."""
+    write_xlsx_sheets([(sheet_title, header, rows)], out)
+
+
+def write_xlsx_sheets(sheets, out: BinaryIO) -> None:
+    """An XLSX workbook of several sheets, each ``(title, header, rows)``, written as ``write_xlsx`` does."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=sheet_title[:31] or "Outreach")
+    for sheet_title, header, rows in sheets:
+        sheet = book.create_sheet(title=str(sheet_title)[:31] or "Outreach")
 
-    def cells(values):
-        for value in values:
-            if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"  # openpyxl would store "=..." as a formula
-                if value.startswith(_FORMULA_START):
-                    cell.quotePrefix = True  # Excel's hidden apostrophe: still text after someone edits it
-                yield cell
-            else:
-                yield value
+        def cells(values, sheet=sheet):
+            for value in values:
+                if isinstance(value, str):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                    if value.startswith(_FORMULA_START):
+                        cell.quotePrefix = True  # Excel's hidden apostrophe: still text after someone edits it
+                    yield cell
+                else:
+                    yield value
 
-    sheet.append(list(cells(header)))
-    for row in rows:
-        sheet.append(list(cells(row)))
+        sheet.append(list(cells(header)))
+        for row in rows:
+            sheet.append(list(cells(row)))
     book.save(out)

@@ -62,6 +62,12 @@ ACTION_LABELS = {
     "agency_resolved": _l("Agency matched to a unit"),
     "guide.save": _l("Guide saved"),
     "sms.resolve": _l("SMS checked by a person"),
+    "activity.submit": _l("Activity report submitted"),
+    "activity.return": _l("Activity report returned"),
+    "activity.approve": _l("Activity report approved"),
+    "activity.reminders_on": _l("Agreed to SMS reminders of reports"),
+    "activity.reminders_off": _l("Stopped SMS reminders of reports"),
+    "target.set": _l("Online rate target set"),
 }
 OUTCOME_LABELS = {
     "helped": _l("Helped"),

@@ -12,7 +12,9 @@ stopping it) lets the running job finish, then releases the lock.
 The active scheduler writes a heartbeat every ``SCHEDULER_HEARTBEAT_S`` and each job's last run
 (outreach/ops/heartbeat.py), which ``/readyz`` and ``/metrics`` read.
 
-Jobs: the SMS outbox every few seconds, follow-up reminders each morning, leaders' daily summary."""
+Jobs: the SMS outbox every few seconds, follow-up reminders each morning at FOLLOW_UP_REMINDER_HOUR
+(a run missed while no scheduler was active is made up only the same morning), leaders' daily summary,
+and reminders of the monthly activity reports from ACTIVITY_REMINDER_DAY (once per person and month)."""
 
 import contextlib
 import fcntl
@@ -33,6 +35,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from outreach.activity.reminders import send_reminders
 from outreach.clock import local_today, local_zone, utcnow
 from outreach.extensions import db
 from outreach.ops.heartbeat import record_heartbeat, record_job_run
@@ -137,6 +140,11 @@ def daily_summary() -> None:
     services.daily_summaries(day=local_today(now) - timedelta(days=1), now=now)
 
 
+def activity_reminders() -> None:
+    now = utcnow()
+    send_reminders(today=local_today(now), now=now)
+
+
 def reminders_may_catch_up(now: datetime) -> bool:
     """Whether the morning's reminders may still go out at ``now``: from FOLLOW_UP_REMINDER_HOUR
     (local) for ``REMINDER_CATCH_UP``, never at another hour of the day."""
@@ -151,6 +159,9 @@ def catch_up(app: Flask, *, now: datetime, holder: str = "") -> None:
     the next morning's run takes them, a day late and worded so)."""
     day = local_today(now)
     _job(app, lambda: services.daily_summaries(day=day - timedelta(days=1), now=now), "leader-daily-summary", holder)()
+    # Report reminders go once per person and month: a run at start adds only those still missing
+    # (its SMS wait for the end of the quiet hours like any other).
+    _job(app, lambda: send_reminders(today=day, now=now), "activity-report-reminders", holder)()
     if reminders_may_catch_up(now):
         _job(app, lambda: services.follow_up_reminders(today=day, now=now), "follow-up-reminders", holder)()
 
@@ -174,6 +185,11 @@ def build_scheduler(app: Flask, holder: str = "") -> BackgroundScheduler:
         _job(app, daily_summary, "leader-daily-summary", holder), "cron",
         hour=app.config["DAILY_SUMMARY_HOUR"], minute=0, id="leader-daily-summary",
         replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
+    )  # fmt: skip
+    scheduler.add_job(
+        _job(app, activity_reminders, "activity-report-reminders", holder), "cron",
+        hour=app.config["ACTIVITY_REMINDER_HOUR"], minute=0,
+        id="activity-report-reminders", replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
     )  # fmt: skip
     return scheduler
 

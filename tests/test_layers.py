@@ -16,8 +16,10 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "outreach"
 
 KERNEL = ("extensions", "text", "errors", "types", "labels", "csvio", "clock", "forms", "api")
-AREA_ORDER = ("audit", "auth", "geo", "planning", "visits", "sms", "reports", "maps", "home", "ops", "demo")
-MODEL_ORDER = ("geo", "audit", "auth", "planning", "visits", "sms", "reports", "ops")
+AREA_ORDER = (
+    "audit", "auth", "geo", "planning", "visits", "sms", "reports", "maps", "activity", "home", "ops", "demo"
+)  # fmt: skip
+MODEL_ORDER = ("geo", "audit", "auth", "planning", "visits", "sms", "reports", "activity", "ops")
 SHELL = ("__init__", "web", "openapi", "scheduler")
 
 

@@ -35,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Reports. Importing statistics is also limited by scope (``may_import_statistics``: province staff).
     "see_reports": frozenset({ADMIN, STAFF, LEADER}),
     "import_statistics": frozenset({ADMIN, STAFF}),
+    # Monthly activity reports: leaders write their commune's, staff add up and approve; members see their own figures.
+    "see_activity_reports": frozenset({ADMIN, STAFF, LEADER}),
+    "see_own_figures": frozenset({MEMBER, LEADER}),
     # The whole system.
     "administer": frozenset({ADMIN}),  # users, the audit log, boundaries
     "use_api_tokens": frozenset({ADMIN, STAFF, LEADER}),

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from outreach.activity.reminders import notices_for
 from outreach.auth.routes import safe_next
 from outreach.extensions import db
 from outreach.home.services import area_summary
@@ -16,7 +17,7 @@ home_bp = Blueprint("home", __name__)
 @home_bp.get("/")
 @login_required
 def index():
-    return render_template("home/index.html", summary=area_summary(current_user))
+    return render_template("home/index.html", summary=area_summary(current_user), notices=notices_for(current_user))
 
 
 @home_bp.post("/language")

@@ -21,6 +21,14 @@ CHANGE_CLASSES = (
     (5, 10, "#5aae61"),
     (10, 100.01, "#00441b"),
 )
+# The gap to the province's target, in points below it: reached (0 or above the target) in green.
+GAP_CLASSES = (
+    (-100, 0.05, "#1a9850"),
+    (0.05, 10, "#fee08b"),
+    (10, 30, "#fdae61"),
+    (30, 50, "#f46d43"),
+    (50, 100.01, "#a50026"),
+)
 NO_DATA = "#bdbdbd"
 STATUS_COLOURS = {
     "not_visited": "#9e9e9e",

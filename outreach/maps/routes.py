@@ -79,7 +79,8 @@ def unit(unit_id: int):
         shapes.append(
             builders.UnitShape(r.id, r.name, r.lat, r.lon, r.boundary, r.households, value, detail, _("Open this map"))
         )
-    classes = builders.CHANGE_CLASSES if measure == "rate_change" else builders.CLASSES
+    special = {"rate_change": builders.CHANGE_CLASSES, "target_gap": builders.GAP_CLASSES}
+    classes = special.get(measure, builders.CLASSES)
     parts = builders.coverage_map(
         shapes,
         drill_url=lambda child_id: url_for("maps.unit", unit_id=child_id, measure=measure),

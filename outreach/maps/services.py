@@ -15,6 +15,7 @@ from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household
 from outreach.reports import services as report_services
+from outreach.reports import targets
 from outreach.reports.tables import figures_text, format_points
 from outreach.text import fold, fold_key
 from outreach.visits.coverage import UnitCoverage, child_levels, coverage  # noqa: F401 - the maps' own names
@@ -28,9 +29,9 @@ from outreach.visits.models import (
     reached,
 )
 
-MEASURES = ("visited", "activated", "online_rate", "rate_change")
+MEASURES = ("visited", "activated", "online_rate", "rate_change", "target_gap")
 # Measures from the imported submission statistics (reports area), not from the households.
-RATE_MEASURES = ("online_rate", "rate_change")
+RATE_MEASURES = ("online_rate", "rate_change", "target_gap")
 
 
 def coverage_detail(row: UnitCoverage, measure: str) -> str:
@@ -50,9 +51,11 @@ def coverage_detail(row: UnitCoverage, measure: str) -> str:
 def rate_values(
     actor: User, unit: AdminUnit, level: str, measure: str
 ) -> tuple[dict[int, tuple[float, str]], report_services.Period, date | None]:
-    """Per child unit: the online rate (or its change since outreach began) and the counts behind it;
-    the period of the figures, and the day outreach began (for the change)."""
+    """Per child unit: the online rate (or its change since outreach began, or its gap to the target)
+    and the counts behind it; the period of the figures, and the day outreach began (for the change)."""
     period = report_services.report_period(actor, unit)
+    if measure == "target_gap":  # the gap to the province's target, in points
+        return targets.gap_values(actor, unit, level, period), period, None
     if measure == "online_rate":
         figures = report_services.rates_by_unit(actor, unit, period, level=level)
         return (

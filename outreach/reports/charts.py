@@ -190,13 +190,16 @@ def line_chart(
     marker_index: int | None = None,
     marker_label: str = "",
     y_format: Callable[[float], str] | None = None,
+    target: float | None = None,
+    target_label: str = "",
 ) -> Markup:
     """Shares over time, one line per series, with a legend; a missing value leaves a gap in its line.
 
     The y axis starts at 0 (a cut axis would exaggerate a change); its ticks read as percents unless
     ``y_format`` says otherwise. X labels are thinned so they never overlap (36 months stay readable).
     A dashed vertical line with a triangle and ``marker_label`` marks ``marker_index``, for instance
-    the month outreach began."""
+    the month outreach began. ``target`` draws a horizontal dotted line at that value (the axis reaches
+    it) with ``target_label`` above its right end, for instance the province's 80% goal."""
     n = len(x_labels)
     for line in series:
         if len(line.values) != n or len(line.point_titles) != n:
@@ -205,6 +208,8 @@ def line_chart(
         raise ValueError(f"marker_index {marker_index} is outside the {n} x labels")
 
     values = [v for line in series for v in line.values if _present(v)]
+    if _present(target):
+        values.append(target)
     ticks = nice_ticks(min(0.0, *values), max(values)) if values else nice_ticks(0.0, 1.0)
     y_format = y_format or percent_ticks(ticks)
     left = 12 + max(_text_width(y_format(t), SMALL_FONT) for t in ticks)
@@ -242,6 +247,16 @@ def line_chart(
             f'<polygon points="{_num(x - 5)},{_num(top - 16)} {_num(x + 5)},{_num(top - 16)} '
             f'{_num(x)},{_num(top - 8)}"/>'
             + _label(x + (-8 if anchor == "end" else 8), top - 12, marker_label, WIDTH / 2, anchor=anchor)
+            + "</g>"
+        )
+
+    if _present(target):
+        y = to_y(target)
+        body.append(
+            f'<g class="target"><title>{escape(target_label)}</title>'
+            f'<line x1="{_num(left)}" y1="{_num(y)}" x2="{_num(right)}" y2="{_num(y)}" stroke="{INK}" '
+            f'stroke-width="1.5" stroke-dasharray="2 3"/>'
+            + _label(right, y - 5, target_label, right - left, anchor="end", size=SMALL_FONT)
             + "</g>"
         )
 

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 
 class StatsImportForm(FlaskForm):
@@ -38,3 +38,15 @@ class ResolveAgencyForm(FlaskForm):
 
 class UndoForm(FlaskForm):
     pass
+
+
+class TargetForm(FlaskForm):
+    target_pct = DecimalField(
+        _l("Target: share of dossiers received online (%)"),
+        places=None,
+        validators=[
+            InputRequired(message=_l("Write the target as a percentage above 0 and at most 100.")),
+            NumberRange(min=0.01, max=100, message=_l("Write the target as a percentage above 0 and at most 100.")),
+        ],
+    )
+    due_on = DateField(_l("To be reached by"), validators=[Optional()])

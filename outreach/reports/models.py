@@ -130,3 +130,20 @@ class SubmissionStat(Model):
 
     agency: Mapped[Agency] = relationship()
     batch: Mapped[ImportBatch] = relationship(foreign_keys=[batch_id])
+
+
+class OnlineTarget(Model):
+    """A province's goal for the online-submission rate (the national one is 80%) and the day it is due.
+
+    One row per province; a province without a row follows ``ONLINE_TARGET_PCT`` (80 by default)."""
+
+    __tablename__ = "online_target"
+    __table_args__ = (sa.CheckConstraint("target_pct > 0 and target_pct <= 100", name="target_pct"),)
+
+    province_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="CASCADE"), primary_key=True)
+    target_pct: Mapped[float]
+    due_on: Mapped[date | None]
+    set_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    province: Mapped[AdminUnit] = relationship()

@@ -17,11 +17,12 @@ from outreach.auth.services import find_unit
 from outreach.csvio import file_sha256, write_csv, write_xlsx
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import db
+from outreach.forms import show_form_errors
 from outreach.geo.models import REFORM_DATE, AdminUnit, Level
 from outreach.labels import AGENCY_STATUS_LABELS, EXCLUSION_LABELS, PERIOD_KIND_LABELS
 from outreach.reports import agencies as agency_services
-from outreach.reports import charts, imports, services, tables
-from outreach.reports.forms import MappingForm, ResolveAgencyForm, StatsImportForm, UndoForm
+from outreach.reports import charts, imports, services, tables, targets
+from outreach.reports.forms import MappingForm, ResolveAgencyForm, StatsImportForm, TargetForm, UndoForm
 from outreach.reports.tables import (
     figures_text,
     format_points,
@@ -125,11 +126,15 @@ def unit(unit_id: int):
     unit = get_unit(current_user, unit_id)
     period = _period(unit)
     report = services.online_rates(current_user, unit, period)
-    ranked = services.ranking(current_user, unit, period) if unit.level in (Level.PROVINCE, Level.DISTRICT) else []
+    target = targets.target_for(unit)
+    ranks = unit.level in (Level.PROVINCE, Level.DISTRICT)
+    ranked = services.ranking(current_user, unit, period, target=target.share) if ranks else []
+    by_gap = request.args.get("rank") == "gap"
+    ranked_table = services.ranking(current_user, unit, period, target=target.share, by_gap=True) if by_gap else ranked
     points_ = services.trend(current_user, unit, period)
     table = request.args.get("table")
     if request.args.get("format") in ("csv", "xlsx") and table in ("rates", "ranking", "trend", "agencies", "periods"):
-        built = tables.unit_table(table, current_user, unit, period, report, ranked, points_)
+        built = tables.unit_table(table, current_user, unit, period, report, ranked_table if ranks else ranked, points_)
         if built is None:
             abort(404)
         return _export(table, unit, *built)
@@ -140,14 +145,20 @@ def unit(unit_id: int):
         report=report,
         ranked=ranked,
         trend=points_,
-        trend_chart=_trend_chart(unit, points_),
+        trend_chart=_trend_chart(unit, points_, target),
         ranking_charts=_ranking_charts(ranked),
+        ranked_table=ranked_table,
+        by_gap=by_gap,
+        target=target,
+        gap=targets.gap_to_target(report.total.rate, target.share),
+        volume=targets.recent_volume(points_),
+        may_set_target=targets.may_set_target(current_user, unit),
         print_view=request.args.get("print") == "1",
         status_labels=AGENCY_STATUS_LABELS,
     )
 
 
-def _trend_chart(unit: AdminUnit, points_: list[services.TrendPoint]):
+def _trend_chart(unit: AdminUnit, points_: list[services.TrendPoint], target: targets.Target | None = None):
     if not points_:
         return None
     labels = [period_label(p.start, p.end, p.kind) for p in points_]
@@ -172,6 +183,8 @@ def _trend_chart(unit: AdminUnit, points_: list[services.TrendPoint]):
         y_label=_("Online rate"),
         x_labels=labels,
         y_format=lambda v: pct(v, 0),
+        target=target.share if target else None,
+        target_label=_("Target %(target)s", target=pct(target.share, 0)) if target else "",
     )
 
 
@@ -203,6 +216,28 @@ def _ranking_charts(ranked: list[services.RankedUnit]):
         no_data_label=_("no data"),
     )
     return top, bottom
+
+
+@reports_bp.route("/units/<int:unit_id>/target", methods=["GET", "POST"])
+def target(unit_id: int):
+    """A province's target for the online rate and the day it is due (province staff, administrators)."""
+    unit = get_unit(current_user, unit_id)
+    if not targets.may_set_target(current_user, unit):
+        raise Forbidden(current_user.role)
+    current = targets.target_for(unit)
+    form = TargetForm(data={"target_pct": current.pct, "due_on": current.due_on})
+    if form.validate_on_submit():
+        value = float(form.target_pct.data)
+        try:
+            targets.set_target(current_user, unit, pct=value, due_on=form.due_on.data, now=utcnow())
+        except ValidationError as exc:
+            db.session.rollback()
+            show_form_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Target saved: %(target)s.", target=pct(value / 100, 2)), "success")
+            return redirect(url_for("reports.unit", unit_id=unit.id))
+    return render_template("reports/target.html", unit=unit, form=form, current=current)
 
 
 # --- Outreach against outcome ------------------------------------------------------------------------------

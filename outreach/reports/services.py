@@ -298,17 +298,32 @@ class RankedUnit:
     unit: AdminUnit
     figures: Figures
     rank: int
+    gap: float | None = None  # to the target: a share below it (negative: above it), when a target is given
 
 
-def ranking(actor: User, unit: AdminUnit, period: Period, *, level: str = Level.COMMUNE) -> list[RankedUnit]:
-    """Units of ``level`` under ``unit`` with figures, highest online rate first (ties: more dossiers first)."""
+def ranking(
+    actor: User,
+    unit: AdminUnit,
+    period: Period,
+    *,
+    level: str = Level.COMMUNE,
+    target: float | None = None,
+    by_gap: bool = False,
+) -> list[RankedUnit]:
+    """Units of ``level`` under ``unit`` with figures, highest online rate first (ties: more dossiers first);
+    with ``by_gap``, the furthest below ``target`` first (the units most in need of help)."""
     figures = rates_by_unit(actor, unit, period, level=level)
     units = {u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_(figures)))}
     ordered = sorted(
         ((units[uid], f) for uid, f in figures.items() if f.total > 0),
         key=lambda item: (-(item[1].rate or 0), -item[1].total, item[0].sort_key),
     )
-    return [RankedUnit(u, f, index) for index, (u, f) in enumerate(ordered, start=1)]
+    if by_gap:  # one target for the unit's province: the lowest rate is the largest gap
+        ordered.sort(key=lambda item: (item[1].rate or 0, -item[1].total, item[0].sort_key))
+    return [
+        RankedUnit(u, f, index, None if target is None or f.rate is None else target - f.rate)
+        for index, (u, f) in enumerate(ordered, start=1)
+    ]
 
 
 @dataclass
