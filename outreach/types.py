@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+MAX_INTEGER = 2**31 - 1  # PostgreSQL's integer (ids, counts): a larger number from outside is refused, not sent
+
 
 class UTCDateTime(TypeDecorator):
     """An aware UTC datetime on every database (SQLite forgets the zone; this puts it back)."""
