@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import households_in_scope, manageable_commune, require_role, unit_in_scope
-from outreach.clock import day_start
+from outreach.clock import YEAR_AHEAD, day_range, day_start, in_day_range
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
@@ -43,6 +43,9 @@ def save_campaign(
         errors["starts_on"] = [_("Give the first and last day.")]
     elif data.ends_on < data.starts_on:
         errors["ends_on"] = [_("The last day is before the first day.")]
+    for name in ("starts_on", "ends_on"):
+        if name not in errors and (day := getattr(data, name)) and not in_day_range(day, now, YEAR_AHEAD):
+            errors[name] = [_day_out_of_range(now)]
     for name in ("goal_visited_pct", "goal_activated_pct"):
         if not 0 <= getattr(data, name) <= 100:
             errors[name] = [_("A percentage from 0 to 100.")]
@@ -66,6 +69,11 @@ def save_campaign(
     campaign.villages = villages
     db.session.flush()
     return campaign
+
+
+def _day_out_of_range(now: datetime) -> str:
+    first, last = (f"{day:%d/%m/%Y}" for day in day_range(now, YEAR_AHEAD))
+    return _("Choose a day from %(first)s to %(last)s.", first=first, last=last)
 
 
 def campaigns_in_scope(actor: User) -> list[Campaign]:
@@ -132,6 +140,8 @@ def assign_households(
     member is reported as a conflict, unless ``reassign`` is explicit: then the previous member
     loses it and is told."""
     require_role(actor, Role.LEADER)
+    if not in_day_range(due_on, now, YEAR_AHEAD):
+        raise ValidationError({"due_on": [_day_out_of_range(now)]})
     member = db.session.scalar(
         sa.select(User)
         .join(AdminUnit, User.scope_unit_id == AdminUnit.id)
