@@ -9,7 +9,7 @@ MO      := $(PO:.po=.mo)
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: run test lint typecheck bench setup vendor db translations extract-messages clean
+.PHONY: run test fuzz lint typecheck bench setup vendor db translations extract-messages clean
 
 setup: $(STAMP) $(MO) vendor
 
@@ -53,6 +53,11 @@ typecheck: setup
 
 test: lint typecheck
 	$(PY) -m pytest
+
+# Schemathesis against the API's description (tests/test_api_fuzz.py, marker "fuzz", left out of
+# `make test`): bounded to a few minutes, and run once in CI rather than once per database.
+fuzz: setup
+	$(PY) -m pytest -m fuzz tests/test_api_fuzz.py
 
 bench: setup
 	$(PY) -m bench
