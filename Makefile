@@ -16,7 +16,7 @@ PORT    ?= 5000
 PUBLIC_HOST = $(if $(filter 0.0.0.0 ::,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),127.0.0.1),$(HOST))
 PUBLIC_BASE_URL ?= http://$(PUBLIC_HOST):$(PORT)
 
-.PHONY: run test lint typecheck bench setup vendor db translations extract-messages clean lock deploy-test
+.PHONY: run test fuzz lint typecheck bench setup vendor db translations extract-messages clean lock deploy-test
 
 setup: $(STAMP) $(MO) vendor
 
@@ -72,6 +72,11 @@ lock: setup
 	  --no-emit-find-links -o requirements.txt requirements.in
 	$(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	  --no-emit-find-links --constraint requirements.txt -o requirements-dev.txt requirements-dev.in
+
+# Schemathesis against the API's description (tests/test_api_fuzz.py, marker "fuzz", left out of
+# `make test`): bounded to a few minutes, and run once in CI rather than once per database.
+fuzz: setup
+	$(PY) -m pytest -m fuzz tests/test_api_fuzz.py
 
 bench: setup
 	$(PY) -m bench

@@ -4,14 +4,30 @@ record is described by the declaration the server checks it against (outreach/vi
 
 from flask import jsonify
 
-from outreach.api import api_bp
+from outreach.api import api_bp, body_schema, query_parameters
+from outreach.geo.api import HouseholdsQuery, NewHousehold, UnitsQuery
+from outreach.types import MAX_INTEGER
+from outreach.visits.api import PositionQuery
 from outreach.visits.payload import json_schemas as visit_schemas
 
 _ERRORS = {"type": "object", "additionalProperties": {"type": "string"}}
 _ERROR = {
     "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "errors": {"type": "object"}},
+    "required": ["error", "message"],
+    "properties": {
+        "error": {
+            "type": "string",
+            "description": "bad_request, unauthorized, forbidden, not_found, method_not_allowed, too_large, "
+            "invalid (422, and 400 for a sync body), too_many (a batch of more than 500), too_many_requests, "
+            "server_error",
+        },
+        "message": {"type": "string", "description": "What was wrong and what to do, in the user's language."},
+        "errors": {
+            "type": "object",
+            "description": "Messages by field (422).",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
 }
 
 SYNC_RESPONSE = {
@@ -129,21 +145,13 @@ HOUSEHOLD = {
     },
 }
 
-NEW_HOUSEHOLD = {
+POSSIBLE_DUPLICATE = {
     "type": "object",
-    "required": ["village_id", "head_name"],
+    "required": ["error", "message", "candidates"],
     "properties": {
-        "village_id": {"type": "integer"},
-        "head_name": {"type": "string"},
-        "address": {"type": "string"},
-        "phone": {"type": "string", "description": "0912345678, +84912345678 or 84912345678"},
-        "members": {"type": "integer"},
-        "lat": {"type": ["number", "null"]},
-        "lon": {"type": ["number", "null"]},
-        "notes": {"type": "string"},
-        "consent_store_phone": {"type": "boolean", "description": "Required with a phone."},
-        "consent_sms": {"type": "boolean"},
-        "confirm_duplicate": {"type": "boolean", "description": "Save even when a possible duplicate exists."},
+        "error": {"const": "possible_duplicate"},
+        "message": {"type": "string"},
+        "candidates": {"type": "array", "items": {"$ref": "#/components/schemas/Household"}},
     },
 }
 
@@ -154,14 +162,37 @@ def _json(schema: dict | str) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _ok(description: str, schema) -> dict:
-    return {
-        "200": {"description": description, **_json(schema)},
-        "401": {"description": "Not logged in", **_json("Error")},
-    }
+# Every refusal under /api/ is JSON ({"error": code, "message": ...}); these may answer any operation.
+_REFUSALS = {
+    "400": "The request could not be read: not JSON, or a query parameter that does not fit",
+    "401": "Not logged in",
+    "403": "Your role cannot do this",
+    "404": "Unknown, or outside your area",
+    "405": "This address does not take this method (the Allow header lists those it takes)",
+    "413": "The body is larger than the server accepts",
+    "429": "Too many requests: wait a moment, then send again",
+    "500": "The server could not finish; nothing was half-saved: send again in a moment",
+}
 
 
-_INT_PATH = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+_EXTRA_REFUSALS = {"422": "Fields that do not fit, each with a message (errors)"}
+
+
+def _refusals(*statuses: str, public: bool = False) -> dict:
+    """The JSON error answers of an operation: those every operation may give, and ``statuses``."""
+    shown = {**_REFUSALS, **{status: _EXTRA_REFUSALS[status] for status in statuses}}
+    if public:  # no login needed, so none refused for it
+        shown = {status: text for status, text in shown.items() if status not in ("401", "403")}
+    return {status: {"description": text, **_json("Error")} for status, text in sorted(shown.items())}
+
+
+def _ok(description: str, schema, *statuses: str) -> dict:
+    return {"200": {"description": description, **_json(schema)}, **_refusals(*statuses)}
+
+
+_INT_PATH = [
+    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}}
+]
 
 SPEC = {
     "openapi": "3.1.0",
@@ -193,7 +224,8 @@ SPEC = {
             "Assignments": ASSIGNMENTS_RESPONSE,
             "Unit": UNIT,
             "Household": HOUSEHOLD,
-            "NewHousehold": NEW_HOUSEHOLD,
+            "NewHousehold": body_schema(NewHousehold),
+            "PossibleDuplicate": POSSIBLE_DUPLICATE,
         },  # fmt: skip
     },
     "security": [{"bearer": []}, {"session": []}],
@@ -207,14 +239,7 @@ SPEC = {
         "/units": {
             "get": {
                 "summary": "Search units in your area (no diacritics needed)",
-                "parameters": [
-                    {"name": "q", "in": "query", "schema": {"type": "string"}},
-                    {
-                        "name": "level",
-                        "in": "query",
-                        "schema": {"enum": ["province", "district", "commune", "village"]},
-                    },
-                ],
+                "parameters": query_parameters(UnitsQuery),
                 "responses": _ok(
                     "Units",
                     {
@@ -234,11 +259,7 @@ SPEC = {
         "/households": {
             "get": {
                 "summary": "Households of your area",
-                "parameters": [
-                    {"name": "q", "in": "query", "schema": {"type": "string"}},
-                    {"name": "village_id", "in": "query", "schema": {"type": "integer"}},
-                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                ],
+                "parameters": query_parameters(HouseholdsQuery),
                 "responses": _ok(
                     "A page of households",
                     {
@@ -258,9 +279,9 @@ SPEC = {
                     "201": {"description": "Created", **_json("Household")},
                     "409": {
                         "description": "Possible duplicates (send confirm_duplicate to save anyway)",
-                        **_json({"type": "object"}),
+                        **_json("PossibleDuplicate"),
                     },
-                    "422": {"description": "Invalid fields", **_json("Error")},
+                    **_refusals("422"),
                 },
             },
         },
@@ -270,10 +291,7 @@ SPEC = {
         "/assignments": {
             "get": {
                 "summary": "My walk list for today, in walking order",
-                "parameters": [
-                    {"name": "lat", "in": "query", "schema": {"type": "number"}, "description": "Start from here"},
-                    {"name": "lon", "in": "query", "schema": {"type": "number"}},
-                ],
+                "parameters": query_parameters(PositionQuery),
                 "responses": _ok("The walk list", "Assignments"),
             }
         },
@@ -290,7 +308,14 @@ SPEC = {
                                 "visits": {
                                     "type": "array",
                                     "maxItems": 500,
-                                    "items": {"$ref": "#/components/schemas/Visit"},
+                                    "items": {
+                                        # A phone's batch never stalls: a record that is no Visit is
+                                        # answered "rejected" on its own, and the others are stored.
+                                        "anyOf": [
+                                            {"$ref": "#/components/schemas/Visit"},
+                                            {"description": "Anything else: rejected, with messages by field"},
+                                        ]
+                                    },
                                 }
                             },
                         }
@@ -302,7 +327,7 @@ SPEC = {
                         "SyncResponse",
                     ),
                     "400": {"description": "Not a {visits: [...]} body", **_json("Error")},
-                    "413": {"description": "More than 500 visits", **_json("Error")},
+                    "413": {"description": "More than 500 visits, or a larger body than accepted", **_json("Error")},
                 },
             }
         },
@@ -317,14 +342,18 @@ SPEC = {
                         "schema": {"type": "string", "format": "uuid"},
                     }
                 ],
-                "responses": {
-                    **_ok("The record", "Visit"),
-                    "404": {"description": "Unknown, or outside your area", **_json("Error")},
-                },
+                "responses": _ok("The record", "Visit"),
             }
         },
         "/openapi.json": {
-            "get": {"summary": "This description", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}
+            "get": {
+                "summary": "This description",
+                "security": [],
+                "responses": {
+                    "200": {"description": "OpenAPI 3.1", **_json({"type": "object"})},
+                    **_refusals(public=True),
+                },
+            }
         },
     },
 }

@@ -3,12 +3,12 @@
 import re
 import unicodedata
 
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[\s\x00]+")  # a NUL (a broken export) is no text anyone meant, and PostgreSQL refuses it
 _NUMBERS = re.compile(r"\d+")
 
 
 def clean(value: str | None) -> str:
-    """NFC-normalize and collapse whitespace; ``None`` becomes an empty string."""
+    """NFC-normalize and collapse whitespace (NUL counts as one); ``None`` becomes an empty string."""
     if value is None:
         return ""
     return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value))).strip()

@@ -7,6 +7,8 @@ from sqlalchemy.types import TypeDecorator
 
 from outreach.clock import utcnow  # noqa: F401 - the one clock; older imports name it here
 
+MAX_INTEGER = 2**31 - 1  # PostgreSQL's integer (ids, counts): a larger number from outside is refused, not sent
+
 
 class UTCDateTime(TypeDecorator):
     """An aware UTC datetime on every database (SQLite forgets the zone; this puts it back)."""

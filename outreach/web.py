@@ -1,16 +1,21 @@
 """What every request shares: who is logged in, language, dates, security headers, error pages."""
 
+import math
 import secrets
 from datetime import date, datetime
+from functools import cached_property
 from urllib.parse import urlsplit
 
-from flask import Flask, g, jsonify, render_template, request, session
+from flask import Flask, Response, g, jsonify, make_response, render_template, request, session
+from flask import Request as FlaskRequest
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from outreach.auth.permissions import may
 from outreach.errors import Forbidden, NotFound, ValidationError
@@ -31,6 +36,7 @@ from outreach.labels import (
     SMS_NOTE_LABELS,
     SMS_STATUS_LABELS,
 )
+from outreach.types import MAX_INTEGER
 
 
 def distance(metres: float) -> str:
@@ -102,11 +108,11 @@ ERROR_CODES = {
 }  # fmt: skip
 
 
-def _error(status: int, title: str, message: str):
+def _error(status: int, title: str, message: str) -> Response:
     """An error page, or under ``/api/`` (and for clients asking for JSON) ``{"error": code, "message": ...}``."""
     if _wants_json():
-        return jsonify({"error": ERROR_CODES.get(status, "error"), "message": message}), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+        return make_response(jsonify({"error": ERROR_CODES.get(status, "error"), "message": message}), status)
+    return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
@@ -119,20 +125,90 @@ class BoundedJSONProvider(DefaultJSONProvider):
             raise ValueError("JSON nested too deeply") from exc
 
 
+def _whole_number(text: str) -> int:
+    value = int(text)
+    if not -MAX_INTEGER <= value <= MAX_INTEGER:
+        raise ValueError(text)
+    return value
+
+
+def _finite_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+_IN_RANGE = {int: _whole_number, float: _finite_number}
+
+
+def _in_range(kind):
+    return _IN_RANGE.get(kind, kind)
+
+
+class ValuesInRange(ImmutableMultiDict):
+    """Query and form values: read with ``type=int`` or ``type=float`` (``request.args.get("page",
+    type=int)``), a number the database cannot hold (2^64), NaN or Infinity reads as missing, the
+    way a word does, instead of reaching a query and failing there."""
+
+    def get(self, key, default=None, type=None):  # type: ignore[override]  # noqa: A002 - MultiDict's own signature
+        return super().get(key, default, _in_range(type))
+
+    def getlist(self, key, type=None):  # noqa: A002
+        return super().getlist(key, _in_range(type))
+
+
+class CombinedValuesInRange(CombinedMultiDict):
+    """``request.values`` (query and form together), numbers read as ``ValuesInRange`` reads them."""
+
+    def get(self, key, default=None, type=None):  # type: ignore[override]  # noqa: A002
+        return super().get(key, default, _in_range(type))
+
+    def getlist(self, key, type=None):  # noqa: A002
+        return super().getlist(key, _in_range(type))
+
+
+class BoundedRequest(FlaskRequest):
+    parameter_storage_class = ValuesInRange
+
+    @cached_property
+    def values(self) -> CombinedValuesInRange:
+        """``args``, and ``form`` but for a GET, as Werkzeug's, with numbers read in range."""
+        return CombinedValuesInRange([self.args] if self.method == "GET" else [self.args, self.form])
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in an address: a number the database can hold; a larger one is "not found"."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - Werkzeug's own signature
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    """Before the areas register their routes: the address converter is chosen when a route is added."""
     app.json = BoundedJSONProvider(app)
+    app.request_class = BoundedRequest
+    app.url_map.converters["int"] = IdConverter
+
     @app.template_filter("d")
     def format_day(value: date | datetime | None) -> str:
         """dd/mm/yyyy in every language (the way Vietnamese forms write dates)."""
         if value is None:
             return ""
-        return format_date(value, "dd/MM/yyyy")
+        try:
+            return format_date(value, "dd/MM/yyyy")
+        except OverflowError:  # a moment at the very end of the calendar, stored before dates were checked
+            return f"{value.day:02}/{value.month:02}/{value.year:04}"
 
     @app.template_filter("dt")
     def format_moment(value: datetime | None) -> str:
         if value is None:
             return ""
-        return format_datetime(value, "dd/MM/yyyy HH:mm")
+        try:
+            return format_datetime(value, "dd/MM/yyyy HH:mm")
+        except OverflowError:  # shown in its own zone, which the local one would push off the calendar
+            return f"{value.day:02}/{value.month:02}/{value.year:04} {value.hour:02}:{value.minute:02}"
 
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.filters["unit_place"] = unit_place
@@ -166,6 +242,21 @@ def init_app(app: Flask) -> None:
             session["lang"] = chosen
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.before_request
+    def refuse_nul():
+        # PostgreSQL can neither store nor search for a NUL character, and no form or address holds one.
+        # (The API's parameters say so themselves, naming the one at fault: outreach/api.py.)
+        if request.path.startswith("/api/"):
+            return None
+        sent = request.args if request.method in ("GET", "HEAD") else request.values
+        if any("\x00" in name or "\x00" in value for name, value in sent.items(multi=True)):
+            return _error(
+                400,
+                _("Cannot do this"),
+                _("The request holds a character that cannot be stored (NUL). Remove it and send again."),
+            )
+        return None
 
     @app.after_request
     def security_headers(response):
@@ -211,6 +302,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(_exc):
+        if request.path.startswith("/api/"):
+            return _error(429, _("Too many attempts"), _("Too many requests: wait a moment, then send again."))
         return _error(
             429,
             _("Too many attempts"),
@@ -220,8 +313,11 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(405)
-    def wrong_method(_exc):
-        return _error(405, _("Not possible here"), _("This address does not accept this kind of request."))
+    def wrong_method(exc):
+        response = _error(405, _("Not possible here"), _("This address does not accept this kind of request."))
+        if getattr(exc, "valid_methods", None):  # the methods it does accept (RFC 9110)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(HTTPException)
     def other_http_error(exc: HTTPException):

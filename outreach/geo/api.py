@@ -1,15 +1,83 @@
-"""JSON API routes for units and households (the blueprint and its authentication: outreach.api)."""
+"""JSON API routes for units and households (the blueprint and its authentication: outreach.api).
+What they read is declared here (``UnitsQuery``, ``HouseholdsQuery``, ``NewHousehold``) and stated by
+the OpenAPI document from the same declarations."""
+
+from typing import Annotated, Any
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import ValidationError as Unfit
 
-from outreach.api import api_bp, validation_response
+from outreach.api import NO_NUL, Query, api_bp, expected, read_query, validation_response
 from outreach.auth.scope import get_household, get_unit
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo import services
-from outreach.geo.models import AdminUnit, Household, Purpose
-from outreach.types import utcnow
+from outreach.geo.models import AdminUnit, Household, Level, Purpose
+from outreach.types import MAX_INTEGER, utcnow
+
+MAX_PAGE = 100_000  # of 100 households: ten million, more than any province has
+
+Search = Annotated[str, StringConstraints(max_length=100, pattern=NO_NUL)]
+UnitId = Annotated[int, Field(ge=1, le=MAX_INTEGER)]
+# Required text holds something besides spaces, which the service would trim to nothing.
+HeadName = Annotated[str, StringConstraints(max_length=120, pattern=r"^[^\x00]*[^\x00\s][^\x00]*$")]
+Address = Annotated[str, StringConstraints(max_length=255, pattern=NO_NUL)]
+Phone = Annotated[str, StringConstraints(max_length=30, pattern=NO_NUL)]
+Notes = Annotated[str, StringConstraints(max_length=2000, pattern=NO_NUL)]
+Latitude = Annotated[
+    Annotated[float, Field(ge=-90, le=90)] | None,
+    WithJsonSchema({"type": ["number", "null"], "minimum": -90, "maximum": 90}),
+]
+Longitude = Annotated[
+    Annotated[float, Field(ge=-180, le=180)] | None,
+    WithJsonSchema({"type": ["number", "null"], "minimum": -180, "maximum": 180}),
+]
+
+
+def _first_page_unless_a_page(value: Any) -> Any:
+    # As on the site's pages: "two", 0 or -3 is the first page (a number past the last is refused).
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+class UnitsQuery(Query):
+    q: Search = Field("", description="Words of the name, without diacritics if you like.")
+    level: Annotated[Level | None, WithJsonSchema({"enum": [level.value for level in Level]})] = None
+
+
+class HouseholdsQuery(Query):
+    q: Search = Field("", description="Words of the head's name or the address, or digits of the phone.")
+    village_id: Annotated[UnitId | None, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_INTEGER})] = (
+        None
+    )
+    page: Annotated[int, BeforeValidator(_first_page_unless_a_page)] = Field(
+        1, ge=1, le=MAX_PAGE, description="100 households a page; 0, a negative number or a word is the first."
+    )
+
+
+class NewHousehold(BaseModel):
+    """A household registered from the field app, declared once for the check and the OpenAPI document.
+    Other keys are ignored. What the declaration cannot say (a village of your area, a Vietnamese
+    mobile number, the consent a phone number needs) the service checks, answering 422 by field."""
+
+    model_config = ConfigDict(title="NewHousehold", strict=True, allow_inf_nan=False)
+
+    village_id: UnitId
+    head_name: HeadName
+    address: Address = ""
+    phone: Phone = Field("", description="0912345678, +84912345678 or 84912345678")
+    members: Annotated[int, Field(ge=0, le=100)] = 1
+    lat: Latitude = None
+    lon: Longitude = None
+    notes: Notes = ""
+    consent_store_phone: bool = Field(False, description="Required with a phone.")
+    consent_sms: bool = False
+    confirm_duplicate: bool = Field(False, description="Save even when a possible duplicate exists.")
 
 
 def unit_json(unit: AdminUnit) -> dict:
@@ -43,13 +111,6 @@ def household_json(household: Household) -> dict:
     }
 
 
-def _number(body: dict, name: str) -> float | None:
-    value = body.get(name)
-    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
-        return value
-    raise ValidationError({name: ["must be a number"]})
-
-
 @api_bp.get("/me")
 def me():
     unit = current_user.scope_unit
@@ -60,9 +121,9 @@ def me():
 
 @api_bp.get("/units")
 def units():
-    query = request.args.get("q", "")
-    found = services.search_units(current_user, query, level=request.args.get("level"))
-    formerly = services.former_names(found, query)
+    asked = read_query(UnitsQuery)
+    found = services.search_units(current_user, asked.q, level=asked.level)
+    formerly = services.former_names(found, asked.q)
     return jsonify(
         {"units": [unit_json(u) | ({"formerly": formerly[u.id]} if u.id in formerly else {}) for u in found]}
     )
@@ -79,12 +140,9 @@ def unit(unit_id: int):
 
 @api_bp.get("/households")
 def households():
+    asked = read_query(HouseholdsQuery)
     found = services.list_households(
-        current_user,
-        query=request.args.get("q", ""),
-        village_id=request.args.get("village_id", type=int),
-        page=request.args.get("page", 1, type=int),
-        per_page=100,
+        current_user, query=asked.q, village_id=asked.village_id, page=asked.page, per_page=100
     )
     return jsonify({"total": found.total, "page": found.page, "households": [household_json(h) for h in found]})
 
@@ -96,28 +154,42 @@ def household(household_id: int):
 
 @api_bp.post("/households")
 def create_household():
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
     try:
-        data = services.HouseholdInput(
-            village_id=body.get("village_id"),
-            head_name=str(body.get("head_name", "")),
-            address=str(body.get("address", "")),
-            phone=str(body.get("phone") or ""),
-            members=body.get("members", 1) if isinstance(body.get("members", 1), int) else None,
-            lat=_number(body, "lat"),
-            lon=_number(body, "lon"),
-            notes=str(body.get("notes", "")),
-            consent_store_phone=body.get("consent_store_phone") is True,
-            consent_sms=body.get("consent_sms") is True,
-        )
-        created = services.create_household(
-            current_user, data, now=utcnow(), confirm_duplicate=body.get("confirm_duplicate") is True
-        )
+        sent = _read_household(body if isinstance(body, dict) else {})
+        data = services.HouseholdInput(**sent.model_dump(exclude={"confirm_duplicate"}))
+        created = services.create_household(current_user, data, now=utcnow(), confirm_duplicate=sent.confirm_duplicate)
     except ValidationError as exc:
         return validation_response(exc)
     except services.DuplicateWarning as warning:
-        return jsonify(
-            {"error": "possible_duplicate", "candidates": [household_json(h) for h in warning.candidates]}
-        ), 409
+        message = _("A household like this one is already registered: send confirm_duplicate to save it anyway.")
+        candidates = [household_json(h) for h in warning.candidates]
+        return jsonify({"error": "possible_duplicate", "message": message, "candidates": candidates}), 409
     db.session.commit()
     return jsonify(household_json(created)), 201
+
+
+def _read_household(body: dict) -> NewHousehold:
+    """The body as declared, or the fields that do not fit, each with what to send."""
+    try:
+        return NewHousehold.model_validate(body)
+    except Unfit as exc:
+        fields = NewHousehold.model_json_schema()["properties"]
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors(include_url=False, include_input=False):
+            name = str(error["loc"][0]) if error["loc"] else ""
+            if name in fields and name not in errors:
+                errors[name] = [_("must be %(what)s", what=expected(_plain(fields[name])))]
+            elif not name:
+                errors[""] = [_("Send a JSON object.")]
+        raise ValidationError(errors) from None
+
+
+def _plain(schema: dict) -> dict:
+    """A field's schema without "or null" (the words say what to send)."""
+    for option in schema.get("anyOf", []):
+        if option.get("type") != "null":
+            return _plain(option)
+    if isinstance(schema.get("type"), list):
+        return {**schema, "type": next(t for t in schema["type"] if t != "null")}
+    return schema

@@ -267,6 +267,8 @@ def validate_household(
         errors["head_name"] = [_("Enter the name of the head of household.")]
     elif len(clean(data.head_name)) > 120:
         errors["head_name"] = [_("The name is too long (at most 120 characters).")]
+    if len(clean(data.address)) > 255:
+        errors["address"] = [_("The address is too long (at most 255 characters).")]
     try:
         phone = normalize_phone(data.phone)
     except PhoneError as exc:

@@ -4,12 +4,12 @@ Visited means reached: someone of the household was met. A household where nobod
 try in the campaign is counted apart (``nobody_home``)."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
 from outreach.auth.models import User
-from outreach.clock import day_start
+from outreach.clock import day_end, day_start
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household
 from outreach.planning.models import Campaign, campaign_village
@@ -34,7 +34,7 @@ class ProgressRow:
 
 
 def _period(campaign: Campaign) -> tuple[datetime, datetime]:
-    start, end = day_start(campaign.starts_on), day_start(campaign.ends_on + timedelta(days=1))
+    start, end = day_start(campaign.starts_on), day_end(campaign.ends_on)
     return start, end
 
 

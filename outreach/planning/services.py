@@ -17,7 +17,7 @@ from outreach.auth.scope import (
     unit_in_scope,
     visible_household_ids,
 )
-from outreach.clock import day_start, local_today
+from outreach.clock import YEAR_AHEAD, day_range, day_start, in_day_range, local_today
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Household, Level
@@ -52,6 +52,9 @@ def save_campaign(
         errors["starts_on"] = [_("Give the first and last day.")]
     elif data.ends_on < data.starts_on:
         errors["ends_on"] = [_("The last day is before the first day.")]
+    for name in ("starts_on", "ends_on"):
+        if name not in errors and (day := getattr(data, name)) and not in_day_range(day, now, YEAR_AHEAD):
+            errors[name] = [_day_out_of_range(now)]
     for name in ("goal_visited_pct", "goal_activated_pct"):
         if not 0 <= getattr(data, name) <= 100:
             errors[name] = [_("A percentage from 0 to 100.")]
@@ -79,6 +82,11 @@ def save_campaign(
     campaign.villages = villages
     db.session.flush()
     return campaign
+
+
+def _day_out_of_range(now: datetime) -> str:
+    first, last = (f"{day:%d/%m/%Y}" for day in day_range(now, YEAR_AHEAD))
+    return _("Choose a day from %(first)s to %(last)s.", first=first, last=last)
 
 
 def campaigns_in_scope(actor: User) -> list[Campaign]:
@@ -145,6 +153,8 @@ def assign_households(
     member is reported as a conflict, unless ``reassign`` is explicit: then the previous member
     loses it and is told."""
     require_role(actor, Role.LEADER)
+    if not in_day_range(due_on, now, YEAR_AHEAD):
+        raise ValidationError({"due_on": [_day_out_of_range(now)]})
     member = db.session.scalar(
         sa.select(User)
         .join(AdminUnit, User.scope_unit_id == AdminUnit.id)

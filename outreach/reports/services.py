@@ -6,7 +6,7 @@ only when it lies wholly inside it, so a quarter is never split into guessed mon
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from outreach.audit.models import ImportBatch
 from outreach.auth.models import User
 from outreach.auth.scope import unit_in_scope
-from outreach.clock import day_start, local_today
+from outreach.clock import EARLIEST_DAY, day_end, day_start, local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import REFORM_DATE, AdminUnit, Household, Level
@@ -46,31 +46,40 @@ class Period:
 
     @property
     def first_month(self) -> str:
-        return f"{self.start:%Y-%m}"
+        return f"{self.start.year:04}-{self.start.month:02}"
 
     @property
     def last_month(self) -> str:
-        return f"{self.end:%Y-%m}"
+        return f"{self.end.year:04}-{self.end.month:02}"
 
 
-def parse_month(text: str, field_name: str) -> date:
+def parse_month(text: str, field_name: str, *, today: date | None = None) -> date:
+    """A month written YYYY-MM, from January 2015 to the month of ``today`` (by default the local day)."""
     match = _MONTH.match((text or "").strip())
     if not match or not 1 <= int(match[2]) <= 12:
         raise ValidationError({field_name: [_("Write a month as YYYY-MM, for example 2026-09.")]})
-    return date(int(match[1]), int(match[2]), 1)
+    month, last = (int(match[1]), int(match[2])), today or local_today()
+    if not (EARLIEST_DAY.year, EARLIEST_DAY.month) <= month <= (last.year, last.month):
+        first, last_month = f"{EARLIEST_DAY:%Y-%m}", f"{last:%Y-%m}"
+        message = _("Choose a month from %(first)s to %(last)s.", first=first, last=last_month)
+        raise ValidationError({field_name: [message]})
+    return date(*month, 1)
 
 
-def report_period(actor: User, unit: AdminUnit, first: str = "", last: str = "") -> Period:
+def report_period(
+    actor: User, unit: AdminUnit, first: str = "", last: str = "", *, today: date | None = None
+) -> Period:
     """The months asked for, or by default every month with figures for the unit."""
-    start = parse_month(first, "from") if first else None
-    end_month = parse_month(last, "to") if last else None
+    today = today or local_today()
+    start = parse_month(first, "from", today=today) if first else None
+    end_month = parse_month(last, "to", today=today) if last else None
     if start is None or end_month is None:
         bounds = db.session.execute(
             _current_stats(actor, unit).with_only_columns(
                 sa.func.min(SubmissionStat.period_start), sa.func.max(SubmissionStat.period_end)
             )
         ).one()
-        start = start or (bounds[0].replace(day=1) if bounds[0] else local_today().replace(day=1))
+        start = start or (bounds[0].replace(day=1) if bounds[0] else today.replace(day=1))
         end_month = end_month or (bounds[1].replace(day=1) if bounds[1] else start)
     if end_month < start:
         raise ValidationError({"to": [_("The last month is before the first.")]})
@@ -445,7 +454,7 @@ def _communes_visited(actor: User, unit: AdminUnit, period: Period) -> set[int]:
     village = sa.orm.aliased(AdminUnit)
     visits = current_visits().subquery()
     # A month's visits are those of its days where the teams are (the configured zone).
-    start, end = day_start(period.start), day_start(period.end + timedelta(days=1))
+    start, end = day_start(period.start), day_end(period.end)
     stmt = (
         sa.select(village.parent_id)
         .select_from(visits)

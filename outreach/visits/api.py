@@ -1,15 +1,33 @@
 """JSON API routes for the field app: the member's walk list and visit sync."""
 
+import uuid
+from typing import Annotated
+
 from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import Field, WithJsonSchema
 
-from outreach.api import api_bp
+from outreach.api import Query, api_bp, read_query
 from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.planning.services import walk_list
 from outreach.types import utcnow
 from outreach.visits.services import MAX_BATCH, get_visit, sync_visits, visit_as_payload
+
+Latitude = Annotated[
+    Annotated[float, Field(ge=-90, le=90)] | None, WithJsonSchema({"type": "number", "minimum": -90, "maximum": 90})
+]
+Longitude = Annotated[
+    Annotated[float, Field(ge=-180, le=180)] | None, WithJsonSchema({"type": "number", "minimum": -180, "maximum": 180})
+]
+
+
+class PositionQuery(Query):
+    """Where the phone is, to start the walk there (both, or neither)."""
+
+    lat: Latitude = Field(None, description="Start from here (degrees, WGS 84).")
+    lon: Longitude = None
 
 
 @api_bp.post("/visits/sync")
@@ -25,15 +43,15 @@ def sync():
     return jsonify({"results": [r.as_json() for r in results]})
 
 
-@api_bp.get("/visits/<client_id>")
-def visit(client_id: str):
-    return jsonify(visit_as_payload(get_visit(current_user, client_id)))
+@api_bp.get("/visits/<uuid:client_id>")  # only a UUID: GET /visits/sync is no route, so OPTIONS allows POST alone
+def visit(client_id: uuid.UUID):
+    return jsonify(visit_as_payload(get_visit(current_user, str(client_id))))
 
 
 @api_bp.get("/assignments")
 def assignments():
-    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
-    position = (lat, lon) if lat is not None and lon is not None else None
+    asked = read_query(PositionQuery)
+    position = (asked.lat, asked.lon) if asked.lat is not None and asked.lon is not None else None
     stops = walk_list(current_user, today=local_today(), position=position)
     return jsonify(
         {

@@ -116,10 +116,14 @@ def read_visit(sent: dict) -> tuple[VisitPayload, dict[str, set[str]]]:
     """The record as declared, and what does not fit, by field (pydantic's error types, such as
     ``string_too_long``; an unknown field is ``extra_forbidden``). A field that does not fit is
     left at its default (None for a required one), so the other fields can still be read."""
+    problems: dict[str, set[str]] = {}
+    # A name with a broken character (a lone surrogate) stops pydantic before any field: unknown.
+    for name in [name for name in sent if not _readable(name)]:
+        problems[name.encode("utf-8", "replace").decode()] = {"extra_forbidden"}
+        sent = {key: value for key, value in sent.items() if key != name}
     try:
-        return VisitPayload.model_validate(sent), {}
+        return VisitPayload.model_validate(sent), problems
     except ValidationError as exc:
-        problems: dict[str, set[str]] = {}
         for error in exc.errors(include_url=False, include_context=False, include_input=False):
             problems.setdefault(str(error["loc"][0]), set()).add(error["type"])
     visit = VisitPayload.model_construct(**dict.fromkeys(_REQUIRED))
@@ -127,6 +131,14 @@ def read_visit(sent: dict) -> tuple[VisitPayload, dict[str, set[str]]]:
         if name not in problems:
             setattr(visit, name, value)  # checked again, and it fits: it did a moment ago
     return visit, problems
+
+
+def _readable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _WithoutFieldTitles(GenerateJsonSchema):

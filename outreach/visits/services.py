@@ -2,6 +2,7 @@
 before changes nothing: phones resend, networks drop answers, two requests may race."""
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -13,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, require_role
-from outreach.clock import day_start, local_today
+from outreach.clock import TOMORROW, YEAR_AHEAD, day_range, day_start, in_day_range, in_moment_range, local_today
 from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.models import Household
 from outreach.planning.services import close_assignments, keep_for_another_try
+from outreach.text import fold
 from outreach.visits.models import HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
 from outreach.visits.payload import VISIT_SCHEMA, VisitPayload, read_visit
 
@@ -32,18 +34,29 @@ _NOBODY_HELPED = (Outcome.NOBODY_HOME, Outcome.REFUSED, Outcome.MOVED_AWAY)
 # grouped with spaces, dots or dashes ("001-099-012-345"); amounts ("100.000đ") and phones (10) pass.
 _DIGIT_RUN = re.compile(r"\d(?:[ .\-]?\d)*")
 _MONEY_AFTER = re.compile(r"\s*(đ|đồng|d\b|vnd|vnđ|k\b|nghìn|ngàn|triệu)", re.IGNORECASE)
-_OTP_BEFORE = re.compile(r"(otp|mã|ma xac|xác nhận|xac nhan)\W*$", re.IGNORECASE)
+_OTP_BEFORE = re.compile(
+    r"(otp|mã|ma xac|xác nhận|xac nhan|xác thực|xac thuc|code|pin)(\W|\b(là|la|is)\b)*$", re.IGNORECASE
+)
+# A password named as such, in Vietnamese with or without diacritics or in English (read folded):
+# "mật khẩu là hoa2024", "mk: abc", "password hunter2". Talk about one ("quên mật khẩu") passes.
+_PASSWORD_SAID = re.compile(r"\b(mat khau|password|passwd|pwd|ma pin)\s*([:=]|\b(la|is)\b)\s*[^\s:=]{3}")
+_PASSWORD_SHORT = re.compile(r"\b(mk|pass|pw)\s*[:=]\s*\S")  # "mk" alone is also slang for "mình"
+_PASSWORD_BARE = re.compile(r"\b(mat khau|mk|password|passwd|pass|pwd|pw)\s+(?=\S*\d)\S{4}")
 
 
 def looks_secret(text: str) -> bool:
-    """An ID card number, or an OTP code named as such, in free text."""
+    """An ID card number, an OTP code or a password named as such, in free text."""
+    folded = fold(text)
+    if _PASSWORD_SAID.search(folded) or _PASSWORD_SHORT.search(folded) or _PASSWORD_BARE.search(folded):
+        return True
+    text = unicodedata.normalize("NFC", text)
     for match in _DIGIT_RUN.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if _MONEY_AFTER.match(text, match.end()):
             continue
         if len(digits) in (9, 12):
             return True
-        if len(digits) in (4, 6) and _OTP_BEFORE.search(text[max(0, match.start() - 16) : match.start()]):
+        if len(digits) in (4, 6) and _OTP_BEFORE.search(text[max(0, match.start() - 24) : match.start()]):
             return True
     return False
 
@@ -101,6 +114,11 @@ def _field_error(name: str, problems: set[str]) -> str:
     return str(_EXPECTED[name])
 
 
+def _days(now: datetime, ahead: timedelta = TOMORROW) -> dict[str, str]:
+    first, last = day_range(now, ahead)
+    return {"first": f"{first:%d/%m/%Y}", "last": f"{last:%d/%m/%Y}"}
+
+
 def _check_rules(
     visit: VisitPayload, errors: dict[str, str], now: datetime, *, location_sent: bool, visit_time: datetime | None
 ) -> None:
@@ -113,14 +131,16 @@ def _check_rules(
 
     for name in _FREE_TEXT:
         if looks_secret(getattr(visit, name)):
-            refuse(name, _("looks like an ID card number or an OTP code: never write those down"))
-    if visit.device_time and visit.device_time > now + timedelta(days=1):
-        refuse("device_time", _("in the future: check the phone's clock"))
+            refuse(name, _("looks like an ID card number, a password or an OTP code: never write those down"))
+    if visit.device_time and not in_moment_range(visit.device_time, now):
+        refuse("device_time", _("a date from %(first)s to %(last)s: check the phone's clock", **_days(now)))
     visit_day = visit.device_time.date() if "device_time" not in errors else None
     if visit_time is not None:
         visit_day = local_today(visit_time)
     if visit.outcome == Outcome.FOLLOW_UP and visit.follow_up_on is None:
         refuse("follow_up_on", _("a follow-up needs a date"))
+    if visit.follow_up_on and not in_day_range(visit.follow_up_on, now, YEAR_AHEAD):
+        refuse("follow_up_on", _("a date from %(first)s to %(last)s", **_days(now, YEAR_AHEAD)))
     if visit.follow_up_on and visit_day and visit.follow_up_on < visit_day:
         refuse("follow_up_on", _("the follow-up date is before the visit"))
     bands = [getattr(visit, band) for band in _BANDS]

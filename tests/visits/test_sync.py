@@ -1,5 +1,6 @@
 import re
 import threading
+import unicodedata
 
 import jsonschema
 import pytest
@@ -105,6 +106,70 @@ def test_amounts_phones_and_dates_are_not_secrets(text):
     from outreach.visits.services import looks_secret
 
     assert not looks_secret(text)
+
+
+SECRETS_IN_WORDS = [
+    "mã OTP là 123456",
+    "Mã otp: 482913",
+    "ma OTP la 123456",
+    "OTP: 123456",
+    "otp 4829",
+    "mã xác nhận là 5678",
+    "ma xac nhan 567812",
+    "verification code is 123456",
+    "mã PIN 1234",
+    "mật khẩu là Abc@123",
+    "Mật khẩu: hoa2024",
+    "mat khau la hoa2024",
+    "MAT KHAU: hoa",
+    "mk: abc123",
+    "MK: hoa",
+    "mk abc123",
+    "password: hunter2",
+    "password hunter2",
+    "Password is secret",
+    "pass: 1234",
+    "pwd=xyz",
+    "Cụ quên, con gái đọc mật khẩu là 12345678 cho mình ghi",
+    unicodedata.normalize("NFD", "mật khẩu là hoa2024"),  # diacritics as combining marks
+]
+NOT_SECRETS = [
+    "quên mật khẩu, đã hướng dẫn đặt lại",
+    "mat khau moi da doi",
+    "đổi mật khẩu VNeID",
+    "mật khẩu 12 ký tự",
+    "mk đã hướng dẫn cụ bà",
+    "reset password done",
+    "gọi 0912 345 678",
+    "lệ phí 100.000đ",
+    "mã hồ sơ số 25",
+    "thủ tục mã 1.001234",
+    "nộp ngày 26/11/2026",
+    "pin yếu, hẹn hôm sau",
+    "Ma Văn Sơn, 2 người",
+]
+
+
+@pytest.mark.parametrize("text", SECRETS_IN_WORDS)
+def test_otps_and_passwords_written_in_words_are_refused(text):
+    from outreach.visits.services import looks_secret
+
+    assert looks_secret(text)
+
+
+@pytest.mark.parametrize("text", NOT_SECRETS)
+def test_words_about_passwords_phones_and_amounts_pass(text):
+    from outreach.visits.services import looks_secret
+
+    assert not looks_secret(text)
+
+
+def test_a_note_with_a_password_is_refused_with_a_message_and_the_rest_stored(client, field):
+    homes, auth = field
+    batch = [visit_payload(homes["mine"], notes="mật khẩu là hoa2024"), visit_payload(homes["mine2"])]
+    refused, stored = _sync(client, auth, batch).get_json()["results"]
+    assert (refused["status"], stored["status"]) == ("rejected", "created")
+    assert refused["errors"] == {"notes": "giống số căn cước, mật khẩu hoặc mã OTP: tuyệt đối không ghi lại"}
 
 
 def test_contradictory_visits_are_refused(client, field):
@@ -232,7 +297,7 @@ def test_openapi_describes_every_route_and_the_visit_fields(client, app):
     spec = client.get("/api/v1/openapi.json").get_json()
     described = set(spec["paths"])
     routes = {
-        re.sub(r"<int:\w+_id>", "{id}", rule.rule.removeprefix("/api/v1")).replace("<client_id>", "{client_id}")
+        re.sub(r"<int:\w+_id>", "{id}", rule.rule.removeprefix("/api/v1")).replace("<uuid:client_id>", "{client_id}")
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1")
     }

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from outreach.clock import day_range, in_day_range
 from outreach.csvio import RowErrors
 from outreach.geo.models import REFORM_DATE
 from outreach.reports.agencies import Matcher
@@ -44,12 +45,24 @@ def _aggregate_dossiers(
         if month is None:
             try:
                 parsed = parse_date(day[:10])
-                month = months[day[:10]] = (parsed.year, parsed.month)
             except ValueError:
                 errors.add(
                     line, _("%(column)s: “%(value)s” is not a date.", column=FIELDS["received_date"].label, value=day)
                 )
                 continue
+            if not in_day_range(parsed, now):
+                first, last = (f"{bound:%d/%m/%Y}" for bound in day_range(now))
+                column = FIELDS["received_date"].label
+                message = _(
+                    "%(column)s: “%(value)s” is not a day from %(first)s to %(last)s.",
+                    column=column,
+                    value=day,
+                    first=first,
+                    last=last,
+                )
+                errors.add(line, message)
+                continue
+            month = months[day[:10]] = (parsed.year, parsed.month)
         text = cells[i_channel] if i_channel < width else ""
         if text in channels:
             channel = channels[text]

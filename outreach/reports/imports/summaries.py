@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 
+from outreach.clock import EARLIEST_DAY, local_today
 from outreach.csvio import RowErrors, line_label
 from outreach.reports.agencies import CrossesReform, Matcher
 from outreach.reports.imports.cells import (
@@ -78,6 +79,17 @@ def _file_total(cells: list[str], layout: Layout, line: int) -> FileTotal | None
     return None
 
 
+def _plausible(period: tuple[str, date, date], now: datetime) -> bool:
+    """From 2015 to the end of this year: a year's or a quarter's figures may be sent before it ends."""
+    _kind, start, end = period
+    return start >= EARLIEST_DAY and end.year <= local_today(now).year
+
+
+def _outside(now: datetime) -> str:
+    first, last = f"{EARLIEST_DAY:%m/%Y}", f"12/{local_today(now).year}"
+    return _("a period from %(first)s to %(last)s", first=first, last=last)
+
+
 def _summary_rows(
     body: Iterable[tuple[int, list[str]]],
     layout: Layout,
@@ -126,6 +138,9 @@ def _summary_rows(
                 errors.add(line, _("%(column)s is empty.", column=FIELDS["period"].label))
         except ValueError as exc:
             errors.add(line, f"{FIELDS['period'].label}: {exc}")
+        if period is not None and not _plausible(period, now):
+            errors.add(line, f"{FIELDS['period'].label}: {_outside(now)}")
+            period = None
         agency = _agency(cells, layout, matcher, errors, line, now, period)
         if errors.count > bad or agency is None or period is None:
             continue
