@@ -69,7 +69,9 @@ def test_no_address_answers_a_server_error_whatever_it_is_asked(client, app, use
                 status = client.get(address, query_string=query).status_code
             except Exception as exc:
                 status = repr(exc)
-            if not isinstance(status, int) or status >= 500:
+            # /readyz answers 503 by design while no scheduler beats (none runs in the tests): a state, not a crash.
+            expected_503 = address == "/readyz" and status == 503
+            if not isinstance(status, int) or (status >= 500 and not expected_503):
                 failed.append(f"{address} {query}: {status}")
     assert not failed, "\n".join(failed)
 
