@@ -5,8 +5,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from outreach.auth.models import Role
+from outreach.clock import local_today
 from outreach.extensions import db
-from outreach.home.services import area_summary
+from outreach.home.services import area_summary, team_day
 from outreach.sms.services import list_guides
 
 home_bp = Blueprint("home", __name__)
@@ -15,7 +17,10 @@ home_bp = Blueprint("home", __name__)
 @home_bp.get("/")
 @login_required
 def index():
-    return render_template("home/index.html", summary=area_summary(current_user))
+    today = local_today()
+    # A leader's own walk list is always empty (households are assigned to members): their today is the team's.
+    team = team_day(current_user, today=today) if current_user.role == Role.LEADER else None
+    return render_template("home/index.html", summary=area_summary(current_user), team=team, today=today)
 
 
 @home_bp.post("/language")
