@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from outreach.csvio import RowErrors, line_label
@@ -127,7 +128,14 @@ def _summary_rows(
         if total is None or online is None:  # required columns: an empty one was refused above
             continue
         if online > total:
-            errors.add(line, _("Online (%(online)s) is more than the total (%(total)s).", online=online, total=total))
+            errors.add(
+                line,
+                _(
+                    "Online (%(online)s) is more than the total (%(total)s).",
+                    online=format_decimal(online),
+                    total=format_decimal(total),
+                ),
+            )
             continue
         for name in ("fully_online", "partly_online"):
             given = counts[name]
@@ -137,8 +145,8 @@ def _summary_rows(
                     _(
                         "%(column)s (%(value)s) is more than online (%(online)s).",
                         column=FIELDS[name].label,
-                        value=given,
-                        online=online,
+                        value=format_decimal(given),
+                        online=format_decimal(online),
                     ),
                 )
         paid = counts["paid_online"]
@@ -148,8 +156,8 @@ def _summary_rows(
                 _(
                     "%(column)s (%(value)s) is more than the total (%(total)s).",
                     column=FIELDS["paid_online"].label,
-                    value=paid,
-                    total=total,
+                    value=format_decimal(paid),
+                    total=format_decimal(total),
                 ),
             )
         if errors.count > bad:
@@ -185,11 +193,11 @@ def _check_rate(text: str, online: int, total: int, line: int, warnings: list[st
         return
     warnings.append(
         _(
-            "%(line)s: the file says %(written)s but %(online)s / %(total)s is %(computed).2f%%; the counts are used.",
+            "%(line)s: the file says %(written)s but %(online)s / %(total)s is %(computed)s%%; the counts are used.",
             line=line_label(line),
             written=text,
-            online=online,
-            total=total,
-            computed=computed,
+            online=format_decimal(online),
+            total=format_decimal(total),
+            computed=format_decimal(round(computed, 2), format="#,##0.00"),
         )
     )
