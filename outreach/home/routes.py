@@ -39,6 +39,7 @@ def language():
 
 SHELL_FILES = (
     "css/app.css", "js/outbox.js", "js/field.js", "js/record.js", "js/today.js", "js/install.js", "js/position.js",
+    "js/tables.js",
     "img/icon.svg", "img/icon-192.png",
 )  # fmt: skip
 OFFLINE_PAGES = ("/today", "/record", "/api/v1/assignments")
