@@ -33,7 +33,7 @@ def file_sha256(stream: BinaryIO) -> str:
 
 
 def line_label(number: int) -> str:
-    """"Line 11.182": numbers in messages are written the way the reader writes them."""
+    """Numbers in messages are written the way their reader writes them: "Line 11.182"."""
     return _("Line %(number)s", number=format_decimal(number))
 
 

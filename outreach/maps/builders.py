@@ -1,6 +1,7 @@
 """Folium map builders: rows in, HTML out. Pure functions (no database, no request), so they can be
 tested and measured alone. Every text put on a map is escaped here: names come from people."""
 
+import dataclasses
 import json
 import math
 import re
@@ -102,7 +103,7 @@ class _Controls(MacroElement):
     def __init__(self, words: MapWords):
         super().__init__()
         self._name = "Controls"
-        self.words = {"zoom_in": words.zoom_in, "zoom_out": words.zoom_out, "layers": words.layers, "close": words.close}
+        self.words = dataclasses.asdict(words)
 
 
 def colour(share: float | None, classes=CLASSES) -> str:
@@ -307,7 +308,11 @@ class _SpreadStops(MacroElement):
           }
           map.on("zoomend", spread);
           spread();
-        })({{ this._parent.get_name() }}, [{% for stop in this.stops %}{{ stop.get_name() }}{{ "," if not loop.last }}{% endfor %}], {{ this.size }});
+        })(
+          {{ this._parent.get_name() }},
+          [{% for stop in this.stops %}{{ stop.get_name() }}{{ "," if not loop.last }}{% endfor %}],
+          {{ this.size }}
+        );
         {% endmacro %}
         """
     )
@@ -331,7 +336,8 @@ def walk_map(
         icon = folium.DivIcon(
             html=f'<div class="walk-stop">{number}</div>', icon_size=(STOP_SIZE, STOP_SIZE), icon_anchor=(half, half)
         )
-        marker = folium.Marker([stop.lat, stop.lon], icon=icon, tooltip=folium.Tooltip(f"{number}. {escape(stop.label)}"))
+        tooltip = folium.Tooltip(f"{number}. {escape(stop.label)}")
+        marker = folium.Marker([stop.lat, stop.lon], icon=icon, tooltip=tooltip)
         markers.append(marker.add_to(m))
     if markers:
         _SpreadStops(markers, STOP_SIZE).add_to(m)

@@ -32,7 +32,7 @@ START_PAGE_BUTTONS = {
     "admin": ["/campaigns", "/households/new", "/households", "/units", "/imports"],
     "staff": ["/campaigns", "/units"],
     # A leader's today is their team's: a card of its own above these buttons (test_leaders_today_is_their_teams).
-    "leader": ["/campaigns", "/assign", "/households/new", "/households", "/units", "/imports"],
+    "leader": ["/campaigns", "/households/new", "/households", "/units", "/imports"],
     "member": ["/today", "/households/new", "/households", "/units"],
 }
 
