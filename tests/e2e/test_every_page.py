@@ -25,22 +25,27 @@ from outreach.reports.imports import import_statistics
 from outreach.reports.models import Agency
 from outreach.sms.models import SmsMessage, Status
 from outreach.types import utcnow
-from tests.auth.test_role_links import MENU, _gates, world  # noqa: F401 - world is a fixture used here
+from tests.auth import test_role_links as role_tests
 from tests.conftest import NOW, PASSWORD, make_household, make_user
+
+MENU, _gates = role_tests.MENU, role_tests._gates
+world = role_tests.world  # the role tests' fixture: their household, visits, guides and campaign
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
 
-# Words that are the same in Vietnamese: names of things, codes, the SMS keywords residents send.
+# Words that are the same in Vietnamese: names of things and formats, codes, units, loanwords Vietnamese uses
+# (internet, camera, link: the consent text residents hear says "đường link"), the SMS keywords residents send.
 ALLOWED = {
     "vneid", "sms", "qr", "csv", "xlsx", "api", "otp", "id", "json", "geojson", "ubnd", "outreach", "leaflet",
     "openstreetmap", "twilio", "android", "chrome", "iphone", "safari", "zalo", "pdf", "url", "email", "gps",
-    "stop", "start", "help", "wifi", "vnd", "utf", "bom", "stt", "cccd", "internet", "camera", "m", "km",
+    "stop", "start", "help", "wifi", "vnd", "utf", "bom", "stt", "cccd", "internet", "camera", "m", "km", "mb",
+    "markdown", "sha", "excel", "featurecollection", "link",
     "csrf", "http", "https", "www", "tp",
 }  # fmt: skip
 # English words that also have the shape of a Vietnamese syllable, so the shape alone cannot tell them.
-ENGLISH = {"the", "to", "at", "it", "not", "but", "by", "up", "on", "map", "mi", "ft", "yes"}
+ENGLISH = {"the", "at", "it", "not", "but", "by", "up", "on", "map", "mi", "ft", "yes"}  # not "to": "Phóng to"
 NAMES = ["CH Play", "App Store", "Google Play"]  # where residents find VNeID
 _INITIAL = r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
 _NUCLEUS = (
@@ -59,9 +64,9 @@ def english_words(texts: list[str], names: list[str]) -> list[str]:
             text = text.replace(name, " ")
         text = re.sub(r"\{\w+\}", " ", text)  # a message template's placeholders, {name} and {link}
         text = re.sub(r"\S+[@/]\S*|\S*\.(?:csv|xlsx|json|geojson|vn|com)\b", " ", text)  # addresses, files
-        for word in re.findall(r"[^\W\d_]+", text):
+        for word in re.findall(r"\w+", text):
             low = word.lower()
-            if not word.isascii() or low in ALLOWED:
+            if not word.isascii() or not word.isalpha() or low in ALLOWED:  # codes and hashes have digits
                 continue
             if low in ENGLISH or not _SYLLABLE.match(low):
                 found.append(word)
@@ -70,7 +75,7 @@ def english_words(texts: list[str], names: list[str]) -> list[str]:
 
 TEXTS_JS = """() => {
   const out = [document.title];
-  const skip = el => el.closest("script, style, noscript, template")
+  const skip = el => el.closest("script, style, noscript, template, code, pre, kbd, samp")
     || !(el.closest("[lang]") || document.documentElement).lang.startsWith("vi");
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node; (node = walker.nextNode());) {
@@ -78,7 +83,9 @@ TEXTS_JS = """() => {
   }
   for (const el of document.body.querySelectorAll("[title], [aria-label], [placeholder], [alt], input[type=submit]")) {
     if (skip(el)) continue;
-    for (const name of ["title", "aria-label", "placeholder", "alt"]) if (el.getAttribute(name)) out.push(el.getAttribute(name));
+    for (const name of ["title", "aria-label", "placeholder", "alt"]) {
+      if (el.getAttribute(name)) out.push(el.getAttribute(name));
+    }
     if (el.type === "submit" && el.value) out.push(el.value);
   }
   return out;
@@ -94,16 +101,17 @@ TARGETS_JS = """() => {
   const inText = el => { const b = block(el); return b && words(b) !== words(el); };
   for (let el of document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary")) {
     if (el.closest(".leaflet-control-attribution, .leaflet-popup, .leaflet-marker-pane")) continue;
-    if (el.matches("input[type=checkbox], input[type=radio]") && el.closest("label")) el = el.closest("label");
+    if (el.matches("input[type=checkbox], input[type=radio]")) el = el.closest("label") || el.labels[0] || el;
     if (seen.has(el)) continue;
     seen.add(el);
     const box = el.getBoundingClientRect(), style = getComputedStyle(el);
     if (!box.width || !box.height || style.visibility === "hidden") continue;
-    if (el.tagName === "A" && !el.classList.contains("button") && !el.closest(".leaflet-control") && inText(el)) continue;
+    const own = el.classList.contains("button") || el.closest(".leaflet-control");
+    if (el.tagName === "A" && !own && inText(el)) continue;
     if (box.width < 43.5 || box.height < 43.5) {
-      const name = (words(el) || el.getAttribute("aria-label") || el.getAttribute("title") || el.name || "").slice(0, 40);
+      const name = (words(el) || el.getAttribute("aria-label") || el.getAttribute("title") || el.name || "");
       small.push(`${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""}`
-        + ` "${name}" ${Math.round(box.width)}x${Math.round(box.height)}`);
+        + ` "${name.slice(0, 40)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
     }
   }
   return small;
@@ -150,9 +158,7 @@ def day(app, users, geo, world):
         "UBND xã Minh Khương,09/2026,500,200\nSở Tư pháp,09/2026,2.000,1.500\nUBND xã Không Rõ,09/2026,10,5\n"
         "UBND phường Tân Hà,10/2026,1.300,520\nUBND phường Đội Cấn,10/2026,950,230\n"
     )
-    import_statistics(
-        province_staff, io.BytesIO(summary.encode()), "thang-9-10.csv", province=geo["province"], now=NOW
-    )
+    import_statistics(province_staff, io.BytesIO(summary.encode()), "thang-9-10.csv", province=geo["province"], now=NOW)
     db.session.commit()
     unmatched = db.session.scalar(sa.select(Agency.id).where(Agency.name == "UBND xã Không Rõ"))
     return {**world, "province_staff": province_staff, "agency": unmatched, "homes": [h.id for h in homes]}
@@ -183,22 +189,18 @@ LOGINS = {
 }
 
 
-@pytest.mark.parametrize("role", list(LOGINS))
-def test_every_page_of_a_role_is_clean_on_a_phone(browser, live_server, day, geo, users, role):
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run `make vendor` (axe-core comes from the npm registry)")
+def _check_role(browser, live_server: str, role: str, pages: list[str], names: list[str]) -> tuple[int, list[str]]:
+    """Log in as the role in a context of its own and check each of its pages: (pages checked, problems)."""
     shots = os.environ.get("PAGE_CHECK_SHOTS")
     context = browser.new_context(
-        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, service_workers="block"
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, service_workers="block", locale="vi-VN"
     )
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live_server) else route.abort())
+    inside = lambda route: route.continue_() if route.request.url.startswith(live_server) else route.abort()  # noqa: E731
+    context.route("**/*", inside)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
-    names = [u.username for u in (*users.values(), day["province_staff"])]
-    names += [u.full_name for u in (*users.values(), day["province_staff"]) if u.full_name]
-    problems: dict[str, list[str]] = {}
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"{role} {page.url}: uncaught {error}"))
     checked = 0
     try:
         page.goto(f"{live_server}/login")
@@ -206,7 +208,7 @@ def test_every_page_of_a_role_is_clean_on_a_phone(browser, live_server, day, geo
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(lambda address: "/login" not in address)
-        for url in _pages(role, day, geo, users):
+        for url in pages:
             response = page.goto(f"{live_server}{url}")
             assert response is not None
             if response.status in (403, 404) and url not in MENU.get(role, ()):
@@ -229,16 +231,49 @@ def test_every_page_of_a_role_is_clean_on_a_phone(browser, live_server, day, geo
             if shots:
                 name = re.sub(r"\W+", "_", url).strip("_") or "home"
                 page.screenshot(path=str(Path(shots) / f"{role}-{name}.png"), full_page=True)
-            if said:
-                problems[page.url.removeprefix(live_server)] = said
+            problems += [f"{role} {page.url.removeprefix(live_server)}: {one}" for one in said]
     finally:
         context.close()
-    assert checked >= len(MENU.get(role, MENU["staff"]))
-    assert not problems, "\n".join(f"{role} {url}: {said}" for url, found in problems.items() for said in found)
-    assert errors == []
+    return checked, problems
+
+
+def test_every_page_of_every_role_is_clean_on_a_phone(browser, live_server, day, geo, users):
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `make vendor` (axe-core comes from the npm registry)")
+    people = (*users.values(), day["province_staff"])
+    names = [u.username for u in people] + [u.full_name for u in people if u.full_name]
+    problems, once = [], {"/g/vneid1", "/offline", f"/guides/{day['guide']}/print"}  # the same for every role
+    for number, role in enumerate(LOGINS):
+        pages = [url for url in _pages(role, day, geo, users) if not (number and url in once)]
+        checked, found = _check_role(browser, live_server, role, pages, names)
+        assert checked >= len(MENU.get(role, MENU["staff"])), role
+        problems += found
+    assert not problems, "\n".join(problems)
 
 
 def test_the_english_check_tells_english_from_vietnamese_without_diacritics():
-    assert english_words(["Zoom in", "Layers", "500 ft", "Close popup"], []) == ["Zoom", "Layers", "ft", "Close", "popup"]
+    english = ["Zoom", "Layers", "ft", "Close", "popup"]
+    assert english_words(["Zoom in", "Layers", "500 ft", "Close popup", "Phóng to"], []) == english
     assert english_words(["Cho ban xem tin nhan", "Nguyen Van An", "Phuong Tan Ha", "Khuyen khich"], []) == []
     assert english_words(["Gửi SMS có mã QR, tệp CSV hoặc XLSX", "Đăng xuất (leader.tanha)"], ["leader.tanha"]) == []
+
+
+def test_wide_tables_say_they_scroll_and_month_pickers_are_thumb_sized(phone, live_server, day, geo):
+    page = phone
+    page.goto(f"{live_server}/login?next=/campaigns/{day['campaign']}")
+    page.fill("#username", "leader.tanha")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/campaigns/{day['campaign']}")
+    wraps = page.locator(".table-wrap.scrolls")
+    assert wraps.count() == 2  # per village and per member: wider than the phone
+    for i in range(2):
+        hint = wraps.nth(i).locator("xpath=preceding-sibling::*[1]")
+        assert "vuốt sang ngang" in hint.inner_text() and hint.is_visible()
+        assert wraps.nth(i).get_attribute("tabindex") == "0"
+    page.goto(f"{live_server}/reports/units/{geo['tanha'].id}/impact")
+    for picker in page.locator("input[type=month]").all():
+        box = picker.bounding_box()
+        size = float(picker.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+        assert box["height"] >= 44 and size >= 16, (box, size)
+    assert page.console_errors == []
