@@ -338,7 +338,8 @@ def walk_map(
         )
         tooltip = folium.Tooltip(f"{number}. {escape(stop.label)}")
         marker = folium.Marker([stop.lat, stop.lon], icon=icon, tooltip=tooltip)
-        markers.append(marker.add_to(m))
+        marker.add_to(m)
+        markers.append(marker)
     if markers:
         _SpreadStops(markers, STOP_SIZE).add_to(m)
     return render_parts(m)
