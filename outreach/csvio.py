@@ -33,7 +33,8 @@ def file_sha256(stream: BinaryIO) -> str:
 
 
 def line_label(number: int) -> str:
-    return _("Line %(number)s", number=number)
+    """Numbers in messages are written the way their reader writes them: "Line 11.182"."""
+    return _("Line %(number)s", number=format_decimal(number))
 
 
 class RowErrors:
@@ -81,14 +82,14 @@ class RowErrors:
         more = self.count - self.listed
         summary = []
         if more:
-            summary.append(_("…and %(more)s more errors.", more=more))
+            summary.append(_("…and %(more)s more errors.", more=format_decimal(more)))
         if self.stopped_at is not None:
             if self.unchecked:
                 summary.append(
                     _(
                         "The file was checked up to line %(line)s; its other %(rest)s lines were not checked. "
                         "Fix the problems listed and import it again.",
-                        line=self.stopped_at,
+                        line=format_decimal(self.stopped_at),
                         rest=format_decimal(self.unchecked),
                     )
                 )
@@ -97,7 +98,7 @@ class RowErrors:
                     _(
                         "The file was checked up to line %(line)s; the rest was not checked. "
                         "Fix the problems listed and import it again.",
-                        line=self.stopped_at,
+                        line=format_decimal(self.stopped_at),
                     )
                 )
         if summary:

@@ -14,6 +14,12 @@ LEVEL_LABELS = {
     "commune": _l("Commune"),
     "village": _l("Village"),
 }
+# "The whole commune" in the unit's own kind: a ward is not a commune to the people who run it.
+WHOLE_UNIT_LABELS = {
+    "xã": _l("the whole commune"),
+    "phường": _l("the whole ward"),
+    "thị trấn": _l("the whole town"),
+}
 PURPOSE_LABELS = {
     "store_phone": _l("Store the phone number"),
     "receive_sms": _l("Receive SMS guides"),
@@ -130,10 +136,15 @@ SMS_STATUS_LABELS = {
     "needs_check": _l("Needs checking"),
     "cancelled": _l("Cancelled"),
 }
+# How a message is written, which sets how many characters one SMS holds and so what it costs.
+SMS_ENCODING_LABELS = {
+    "UCS-2": _l("with diacritics"),  # 70 characters per SMS, 67 per part of a longer one
+    "GSM-7": _l("without diacritics"),  # 160, and 153
+}
 SMS_BLOCK_LABELS = {
     "no_phone": _l("no phone number"),
     "no_consent": _l("no consent to receive SMS"),
-    "opted_out": _l("the number replied STOP / TU CHOI"),
+    "opted_out": _l("the number opted out of SMS (a reply such as STOP or TU CHOI, or the network's opt-out list)"),
     "invalid_number": _l("the network refused the number as invalid: correct it on the household's page"),
     "already_sent": _l("already received this guide (or it is waiting to be sent)"),
 }
@@ -141,7 +152,8 @@ SMS_BLOCK_LABELS = {
 SMS_ERROR_LABELS = {
     21211: _l("Invalid phone number"),
     21408: _l("Sending to this region is not enabled"),
-    21610: _l("The resident opted out (replied STOP): no more SMS to this number"),
+    # The network's own list: the number unsubscribed from our sender (a STOP the app may never have seen).
+    21610: _l("The network refused it: this number unsubscribed from our messages, so no more SMS to it"),
     21612: _l("This number cannot be reached from our sender"),
     21614: _l("Not a mobile number"),
     30003: _l("Phone unreachable (switched off or out of coverage)"),

@@ -32,6 +32,7 @@ from outreach.labels import (
     OUTCOME_LABELS,
     ROLE_LABELS,
     SMS_BLOCK_LABELS,
+    SMS_ENCODING_LABELS,
     SMS_ERROR_LABELS,
     SMS_NOTE_LABELS,
     SMS_STATUS_LABELS,
@@ -227,6 +228,7 @@ def init_app(app: Flask) -> None:
         SMS_STATUS_LABELS=SMS_STATUS_LABELS,
         SMS_BLOCK_LABELS=SMS_BLOCK_LABELS,
         SMS_ERROR_LABELS=SMS_ERROR_LABELS,
+        SMS_ENCODING_LABELS=SMS_ENCODING_LABELS,
         SMS_NOTE_LABELS=SMS_NOTE_LABELS,
         can=lambda action: may(current_user, action),  # what the interface offers the user's role
     )

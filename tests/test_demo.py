@@ -18,6 +18,14 @@ def test_demo_seed_builds_tuyen_quang_and_is_deterministic(runner):
     assert outside == []
     first = db.session.scalar(sa.select(Household).order_by(Household.id).limit(1))
     assert first.head_name and first.village.level == Level.VILLAGE
+    # What README promises: one agency waiting to be matched, named as README names it.
+    from pathlib import Path
+
+    from outreach.reports.models import Agency, AgencyStatus
+
+    waiting = db.session.scalars(sa.select(Agency.name).where(Agency.status == AgencyStatus.UNRESOLVED)).all()
+    assert waiting == ["UBND xa Tan Thanh"]
+    assert f'"{waiting[0]}"' in (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     # Not twice into the same database; --if-empty makes `make run` safe to repeat.
     assert runner.invoke(args=["demo", "seed"]).exit_code == 2
     assert runner.invoke(args=["demo", "seed", "--if-empty"]).exit_code == 0

@@ -140,13 +140,16 @@ def seed_statistics(
     by_short: dict[str, list[AdminUnit]] = {}
     for commune in communes:
         by_short.setdefault(fold(commune.short_name), []).append(commune)
-    # One pair of communes with the same name: the first is written without its district, as some
-    # systems do, and waits on the agencies page for a person to say which it is.
+    # One pair of communes whose names differ only by their diacritics (Tân Thành, Tân Thanh): the first is
+    # written without diacritics and without its district, as some systems do ("UBND xa Tan Thanh"), so it
+    # fits both and waits on the agencies page for a person to say which it is.
     ambiguous = next((group[0].id for group in by_short.values() if len(group) > 1), None)
 
     def agency_name(unit: AdminUnit) -> str:
         if unit.level == Level.DISTRICT:
             return f"UBND {unit.name[0].lower()}{unit.name[1:]}"
+        if unit.id == ambiguous:
+            return f"UBND {fold(unit.kind or 'xã')} {fold(unit.short_name).title()}"
         name = f"UBND {(unit.kind or 'xã').lower()} {unit.short_name}"
         if len(by_short[fold(unit.short_name)]) > 1 and unit.id != ambiguous:
             name += f", {unit.parent_unit.name.lower()}"

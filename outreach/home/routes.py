@@ -6,9 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from outreach.activity.reminders import notices_for
+from outreach.auth.models import Role
 from outreach.auth.routes import safe_next
+from outreach.clock import local_today
 from outreach.extensions import db
-from outreach.home.services import area_summary
+from outreach.home.services import area_summary, team_day
 from outreach.sms.services import list_guides
 
 home_bp = Blueprint("home", __name__)
@@ -17,7 +19,12 @@ home_bp = Blueprint("home", __name__)
 @home_bp.get("/")
 @login_required
 def index():
-    return render_template("home/index.html", summary=area_summary(current_user), notices=notices_for(current_user))
+    today = local_today()
+    # A leader's own walk list is always empty (households are assigned to members): their today is the team's.
+    team = team_day(current_user, today=today) if current_user.role == Role.LEADER else None
+    return render_template(
+        "home/index.html", summary=area_summary(current_user), team=team, today=today, notices=notices_for(current_user)
+    )
 
 
 @home_bp.post("/language")
@@ -36,6 +43,7 @@ def language():
 
 SHELL_FILES = (
     "css/app.css", "js/outbox.js", "js/field.js", "js/record.js", "js/today.js", "js/install.js", "js/position.js",
+    "js/tables.js",
     "img/icon.svg", "img/icon-192.png",
 )  # fmt: skip
 OFFLINE_PAGES = ("/today", "/record", "/api/v1/assignments")

@@ -8,7 +8,8 @@ start if a class our maps use asks for a URL with no local copy (a folium upgrad
 library cannot bring a CDN back), and any other URL outside the app that a map would load raises
 when the map is rendered. Tile URLs are not links of this kind: MAP_TILES_URL configures them.
 
-``install()`` (run by `make vendor` after `npm ci`) fills static/vendor/.
+``install()`` (run by `make vendor` after `npm ci`) fills static/vendor/, with the maps' files and the
+app's own (``OWN``: axe-core, which the suite's page check runs in every page).
 """
 
 import importlib.metadata
@@ -111,6 +112,10 @@ ALSO: tuple[tuple[str, str, str], ...] = (
     ("npm", "leaflet", "dist/images/marker-icon-2x.png"),
     ("npm", "leaflet", "dist/images/marker-shadow.png"),
 )
+
+# Libraries the app serves for its own use, not folium's: axe-core, the accessibility rules that the page
+# check of the test suite (tests/e2e/test_every_page.py) runs in every page of every role.
+OWN: tuple[tuple[str, str, str], ...] = (("npm", "axe-core", "axe.min.js"),)
 
 _local: dict[str, str] = {}  # the path of folium's URL -> the app's URL, once serve_folium_locally has run
 
@@ -226,7 +231,7 @@ def install(root: Path = ROOT) -> list[Path]:
         roots: dict[str, Path] = {"wheel": Path(folium.__file__).parent}
         if any(source == "sdist" for source, _package, _path in FILES.values()):
             roots["sdist"] = _folium_sdist(Path(tmp))
-        queue = [(source, package, path, True) for source, package, path in (*FILES.values(), *ALSO)]
+        queue = [(source, package, path, True) for source, package, path in (*FILES.values(), *ALSO, *OWN)]
         seen = set()
         while queue:
             source, package, path, required = queue.pop()
@@ -248,7 +253,7 @@ def install(root: Path = ROOT) -> list[Path]:
                 for ref in _references(path, text):
                     queue.append((source, package, ref, not ref.endswith(".map")))
         # The licences go along with the files.
-        for source, package in {(source, package) for source, package, _path in FILES.values()}:
+        for source, package in {(source, package) for source, package, _path in (*FILES.values(), *OWN)}:
             if source == "npm":
                 licences = [
                     p for p in (root / "node_modules" / package).iterdir() if "LICEN" in p.name.upper() and p.is_file()

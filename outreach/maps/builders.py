@@ -1,6 +1,7 @@
 """Folium map builders: rows in, HTML out. Pure functions (no database, no request), so they can be
 tested and measured alone. Every text put on a map is escaped here: names come from people."""
 
+import dataclasses
 import json
 import math
 import re
@@ -8,7 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import folium
+from branca.element import MacroElement
 from folium.plugins import FastMarkerCluster, HeatMap
+from folium.template import Template
 from markupsafe import escape
 
 # Five classes of a share (%), and a grey "no data" that is never confused with zero.
@@ -60,11 +63,55 @@ class MapParts:
         return len(self.header) + len(self.body) + len(self.script)
 
 
+@dataclass(frozen=True)
+class MapWords:
+    """What Leaflet writes on a map's controls, in the user's language (Leaflet's own English by default)."""
+
+    zoom_in: str = "Zoom in"
+    zoom_out: str = "Zoom out"
+    layers: str = "Layers"
+    close: str = "Close popup"
+
+
 class _Map(folium.Map):
     # Leaflet, and jQuery (folium's popups are built with it); no Bootstrap or icon fonts, which would
     # restyle the page around the map.
     default_js = [(name, url) for name, url in folium.Map.default_js if name in ("leaflet", "jquery")]
     default_css = [(name, url) for name, url in folium.Map.default_css if name == "leaflet_css"]
+    words = MapWords()
+
+
+class _Controls(MacroElement):
+    """The map's controls in the user's words, added after every layer and control of the map: zoom
+    buttons, a metric scale (never miles and feet), the layers button, and the popups' close button.
+    A popup opens clear of the zoom buttons: Leaflet pans the map until the popup is below them."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, words) {
+          var zoom = L.control.zoom({zoomInTitle: words.zoom_in, zoomOutTitle: words.zoom_out}).addTo(map);
+          L.control.scale({metric: true, imperial: false}).addTo(map);
+          map.attributionControl.setPrefix("Leaflet");
+          map.getContainer().querySelectorAll(".leaflet-control-layers-toggle").forEach(function (toggle) {
+            toggle.title = words.layers;
+            toggle.setAttribute("aria-label", words.layers);
+          });
+          var buttons = zoom.getContainer();
+          L.Popup.mergeOptions({autoPanPaddingTopLeft: L.point(8, buttons.offsetTop + buttons.offsetHeight + 8)});
+          map.on("popupopen", function (event) {
+            var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+            if (close) close.setAttribute("aria-label", words.close);
+          });
+        })({{ this._parent.get_name() }}, {{ this.words|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, words: MapWords):
+        super().__init__()
+        self._name = "Controls"
+        self.words = dataclasses.asdict(words)
 
 
 def colour(share: float | None, classes=CLASSES) -> str:
@@ -76,9 +123,13 @@ def colour(share: float | None, classes=CLASSES) -> str:
     return classes[-1][2] if share >= classes[-1][0] else classes[0][2]
 
 
-def _new_map(points: Sequence[tuple[float, float]], tiles_url: str | None, attribution: str) -> folium.Map:
-    # Without a tile layer Leaflet knows no maximum zoom, and marker clusters need one.
-    m = _Map(location=[16.0, 106.0], zoom_start=6, tiles=None, control_scale=True, maxZoom=19)
+def _new_map(
+    points: Sequence[tuple[float, float]], tiles_url: str | None, attribution: str, words: MapWords = MapWords()
+) -> folium.Map:
+    # Without a tile layer Leaflet knows no maximum zoom, and marker clusters need one. The zoom buttons
+    # and the scale come with the other controls, in the user's words (render_parts).
+    m = _Map(location=[16.0, 106.0], zoom_start=6, tiles=None, zoom_control=False, maxZoom=19)
+    m.words = words
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr=attribution, name="tiles", control=False).add_to(m)
     if points:
@@ -94,6 +145,7 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
 
 def render_parts(m: folium.Map) -> MapParts:
+    _Controls(m.words if isinstance(m, _Map) else MapWords()).add_to(m)
     root = m.get_root()
     assert isinstance(root, folium.Figure)  # folium puts every map in a Figure of its own
     root.render()
@@ -128,12 +180,13 @@ def coverage_map(
     attribution: str,
     drill_url: Callable[[int], str],
     classes=CLASSES,
+    words: MapWords = MapWords(),
 ) -> MapParts:
     """Child units coloured by a share: a choropleth where boundaries exist, circles sized by households
     at the centroid where they do not. Each shape has a tooltip with the counts and a popup that
     drills down."""
     located = [(u.lat, u.lon) for u in units if u.lat is not None and u.lon is not None]
-    m = _new_map(located, tiles_url, attribution)
+    m = _new_map(located, tiles_url, attribution, words)
     largest = max((u.households for u in units), default=0) or 1
     for unit in units:
         fill = colour(unit.share, classes)
@@ -210,9 +263,10 @@ def field_map(
     households_name: str,
     open_label: str,
     obstacle_names: dict[str, str],
+    words: MapWords = MapWords(),
 ) -> MapParts:
     """Households (clustered, coloured by visit status) and heat maps of obstacles, for leaders and members."""
-    m = _new_map([(d.lat, d.lon) for d in dots], tiles_url, attribution)
+    m = _new_map([(d.lat, d.lon) for d in dots], tiles_url, attribution, words)
     household_layer(m, dots, name=households_name, open_label=open_label)
     obstacle_layers(m, obstacles, obstacle_names)
     folium.LayerControl(collapsed=True).add_to(m)
@@ -234,14 +288,73 @@ class WalkPoint:
     label: str
 
 
-def walk_map(stops: Sequence[WalkPoint], *, tiles_url: str | None, attribution: str) -> MapParts:
-    """A member's walk list in order: numbered stops joined by a line."""
-    m = _new_map([(s.lat, s.lon) for s in stops], tiles_url, attribution)
+STOP_SIZE = 26  # px, the numbered circle of a walk stop (.walk-stop in app.css)
+
+
+class _SpreadStops(MacroElement):
+    """Numbered stops of houses close together would cover each other's numbers: at every zoom, each stop
+    that would overlap one placed before it moves to the nearest free place around its house (rings of
+    eight, sixteen... places), so every number can be read and tapped. The line still joins the houses."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, stops, size) {
+          var places = [L.point(0, 0)];
+          for (var ring = 1; ring <= 4; ring++) {
+            for (var k = 0; k < 8 * ring; k++) {
+              var angle = 2 * Math.PI * k / (8 * ring) - Math.PI / 2, far = (size + 2) * ring;
+              places.push(L.point(Math.round(far * Math.cos(angle)), Math.round(far * Math.sin(angle))));
+            }
+          }
+          function spread() {
+            var taken = [];
+            stops.forEach(function (stop) {
+              var at = map.latLngToLayerPoint(stop.getLatLng());
+              var free = places.filter(function (shift) {
+                return !taken.some(function (other) { return other.distanceTo(at.add(shift)) < size + 2; });
+              })[0] || places[0];
+              taken.push(at.add(free));
+              var half = size / 2, icon = stop.options.icon;
+              if (icon.options.iconAnchor[0] !== half - free.x || icon.options.iconAnchor[1] !== half - free.y) {
+                stop.setIcon(L.divIcon(L.extend({}, icon.options, {iconAnchor: [half - free.x, half - free.y]})));
+              }
+            });
+          }
+          map.on("zoomend", spread);
+          spread();
+        })(
+          {{ this._parent.get_name() }},
+          [{% for stop in this.stops %}{{ stop.get_name() }}{{ "," if not loop.last }}{% endfor %}],
+          {{ this.size }}
+        );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, stops: list[folium.Marker], size: int):
+        super().__init__()
+        self._name = "SpreadStops"
+        self.stops, self.size = stops, size
+
+
+def walk_map(
+    stops: Sequence[WalkPoint], *, tiles_url: str | None, attribution: str, words: MapWords = MapWords()
+) -> MapParts:
+    """A member's walk list in order: numbered stops joined by a line, never covering each other."""
+    m = _new_map([(s.lat, s.lon) for s in stops], tiles_url, attribution, words)
     if len(stops) > 1:
         folium.PolyLine([[s.lat, s.lon] for s in stops], color="#0b5d3b", weight=3, opacity=0.7).add_to(m)
+    markers = []
+    half = STOP_SIZE // 2
     for number, stop in enumerate(stops, start=1):
-        icon = folium.DivIcon(html=f'<div class="walk-stop">{number}</div>', icon_size=(26, 26), icon_anchor=(13, 13))
-        folium.Marker(
-            [stop.lat, stop.lon], icon=icon, tooltip=folium.Tooltip(f"{number}. {escape(stop.label)}")
-        ).add_to(m)
+        icon = folium.DivIcon(
+            html=f'<div class="walk-stop">{number}</div>', icon_size=(STOP_SIZE, STOP_SIZE), icon_anchor=(half, half)
+        )
+        tooltip = folium.Tooltip(f"{number}. {escape(stop.label)}")
+        marker = folium.Marker([stop.lat, stop.lon], icon=icon, tooltip=tooltip)
+        marker.add_to(m)
+        markers.append(marker)
+    if markers:
+        _SpreadStops(markers, STOP_SIZE).add_to(m)
     return render_parts(m)

@@ -36,13 +36,18 @@ def logged_in():
 class _Tiles(TypedDict):
     tiles_url: str | None
     attribution: str
+    words: builders.MapWords
 
 
 def _tiles() -> _Tiles:
-    """The tile server the settings name, as every map builder takes it."""
+    """The tile server the settings name, and the words of the map's controls in the user's language, as
+    every map builder takes them."""
     return {
         "tiles_url": current_app.config["MAP_TILES_URL"],
         "attribution": current_app.config["MAP_TILES_ATTRIBUTION"],
+        "words": builders.MapWords(
+            zoom_in=_("Zoom in"), zoom_out=_("Zoom out"), layers=_("Layers"), close=_("Close this box")
+        ),
     }
 
 

@@ -114,8 +114,10 @@ def assign():
                 show_form_errors(form, exc)
             else:
                 db.session.commit()
-                done = len(result.assigned) + len(result.reassigned) + len(result.already)
-                flash(ngettext("%(num)s household assigned.", "%(num)s households assigned.", done), "success")
+                if result.done:  # never a green "0 households assigned" beside a refusal
+                    flash(
+                        ngettext("%(num)s household assigned.", "%(num)s households assigned.", result.done), "success"
+                    )
                 if not result.conflicts:
                     return redirect(
                         url_for(

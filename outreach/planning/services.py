@@ -135,8 +135,13 @@ def members_of(actor: User, commune: AdminUnit) -> list[User]:
 class AssignResult:
     assigned: list[int] = field(default_factory=list)
     reassigned: list[int] = field(default_factory=list)
-    already: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)  # with the member already: now for the new day and campaign
     conflicts: list[tuple[int, str]] = field(default_factory=list)  # household id, current member
+
+    @property
+    def done(self) -> int:
+        """How many households the member now has as asked."""
+        return len(self.assigned) + len(self.reassigned) + len(self.already)
 
 
 def assign_households(
@@ -151,7 +156,7 @@ def assign_households(
 ) -> AssignResult:
     """Check households out to a member for a day. A household already checked out to another
     member is reported as a conflict, unless ``reassign`` is explicit: then the previous member
-    loses it and is told."""
+    loses it and is told. One already with the same member takes the new day and campaign."""
     require_role(actor, Role.LEADER)
     if not in_day_range(due_on, now, YEAR_AHEAD):
         raise ValidationError({"due_on": [_day_out_of_range(now)]})
@@ -203,7 +208,7 @@ def assign_households(
     for household_id in dict.fromkeys(household_ids):
         current = open_rows.get(household_id)
         if current is not None and current.member_id == member.id:
-            current.due_on = due_on
+            current.due_on, current.campaign_id = due_on, campaign_id
             result.already.append(household_id)
             continue
         if current is not None:

@@ -73,8 +73,11 @@
 
   var ready = csrf ? Promise.all([Outbox.setMeta("csrf", csrf.content), Outbox.setMeta("user", me)]) : Promise.resolve();
   window.Field.me = me;
-  ready.then(function () { return render(); }).then(function () { if (navigator.onLine) return syncNow(); });
+  // With no connection, say so at once (not only after "Sync now"): the records wait on this phone.
+  ready.then(function () { return render(navigator.onLine ? undefined : { offline: true }); })
+    .then(function () { if (navigator.onLine) return syncNow(); });
   window.addEventListener("online", syncNow);
+  window.addEventListener("offline", function () { render({ offline: true }); });
   var button = document.getElementById("sync-now");
   if (button) button.addEventListener("click", syncNow);
 

@@ -154,7 +154,11 @@
           return navigator.serviceWorker.ready.then(function (r) { return r.sync.register("outbox"); }).catch(function () {});
         }
       });
-    }).then(function () { location.href = "/today?saved=1"; });
+    }).then(function () {
+      // Today says it was saved, and whether it waits for a connection: once, not on every reload.
+      try { sessionStorage.setItem("outreach-saved", clientId); } catch (e) { /* private mode: no notice */ }
+      location.href = "/today";
+    });
   });
 
   if (fixing) {

@@ -41,7 +41,7 @@
     var now = count(text), plain = count(unaccent(text));
     var price = parseFloat(box.dataset.price) || 0;
     var line = fill(out.dataset.format, {
-      chars: now.chars, segments: now.segments, encoding: now.encoding,
+      chars: now.chars, segments: now.segments, encoding: now.encoding === "GSM-7" ? out.dataset.without : out.dataset.with,
       cost: Math.round(now.segments * price).toLocaleString(document.documentElement.lang || "vi"), currency: box.dataset.currency
     });
     if (plain.segments < now.segments) line += " " + fill(out.dataset.saving, { plain: plain.segments, saved: now.segments - plain.segments });

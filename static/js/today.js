@@ -2,7 +2,25 @@
 (function () {
   "use strict";
   var words = window.Field.words;
-  if (new URLSearchParams(location.search).get("saved")) document.getElementById("saved-note").hidden = false;
+
+  // The visit just saved (record.js leaves its id for this page, once): say so, and say plainly whether it
+  // went out or waits on the phone for a connection; then follow it until it goes out.
+  var savedId = null;
+  try { savedId = sessionStorage.getItem("outreach-saved"); sessionStorage.removeItem("outreach-saved"); } catch (e) {}
+  var savedNote = document.getElementById("saved-note");
+  function showSaved(event) {
+    if (!savedId) return Promise.resolve();
+    var offline = !navigator.onLine || !!(event && event.detail && event.detail.offline);
+    return Outbox.get(savedId).then(function (record) {
+      var state = !record ? "sent" : record.state === "rejected" ? "" : offline ? "waiting" : "saved";
+      savedNote.querySelectorAll("[data-when]").forEach(function (part) { part.hidden = part.dataset.when !== state; });
+      savedNote.classList.toggle("flash-waiting", state === "waiting");
+      savedNote.hidden = !state;  // refused: the outbox below says why
+    });
+  }
+  showSaved();
+  window.addEventListener("outbox-synced", showSaved);
+  window.addEventListener("offline", showSaved);
 
   // A household recorded offline stays on the list until the record is sent: say so, so it is not done
   // twice; and once it is sent, say that, as soon as the outbox is emptied (no reload needed).

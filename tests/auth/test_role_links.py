@@ -11,7 +11,7 @@ from outreach.extensions import db
 from outreach.planning.services import CampaignInput, save_campaign
 from outreach.sms.services import GuideInput, save_guide
 from outreach.visits.services import record_visit
-from tests.conftest import NOW, login, make_household, visit_payload
+from tests.conftest import NOW, csrf_token, login, make_household, visit_payload
 
 ROLES = ("admin", "staff", "leader", "member")
 
@@ -31,7 +31,8 @@ MENU = {
 START_PAGE_BUTTONS = {
     "admin": ["/campaigns", "/households/new", "/households", "/units", "/imports"],
     "staff": ["/campaigns", "/units"],
-    "leader": ["/today", "/campaigns", "/assign", "/households/new", "/households", "/units", "/imports"],
+    # A leader's today is their team's: a card of its own above these buttons (test_leaders_today_is_their_teams).
+    "leader": ["/campaigns", "/households/new", "/households", "/units", "/imports"],
     "member": ["/today", "/households/new", "/households", "/units"],
 }
 
@@ -128,3 +129,31 @@ def test_role_dependent_buttons_on_each_page(client, users, world, role):
         if (needle in pages[url]) != (role in allowed):
             wrong.append((url, needle, "missing" if role in allowed else "shown"))
     assert wrong == []
+
+
+def test_leaders_today_is_their_teams(client, users, geo):
+    """A leader gets no walk list of their own: the start page shows what the team does today instead."""
+    from outreach.clock import local_today, utcnow
+    from outreach.planning.services import assign_households
+
+    homes = [make_household(users["leader"], geo["tanha_v1"], f"Hộ {n}") for n in range(3)]
+    now = utcnow()
+    assign_households(users["leader"], users["member"].id, [homes[0].id, homes[1].id], due_on=local_today(), now=now)
+    record_visit(users["member"], visit_payload(homes[0], device_time=now.isoformat()), now=now)
+    later = local_today().isoformat()  # a follow-up due today, and nobody has the household
+    record_visit(
+        users["leader"],
+        visit_payload(homes[2], outcome="follow_up", follow_up_on=later, device_time=now.isoformat()),
+        now=now,
+    )
+    db.session.commit()
+    login(client, "leader.tanha")
+    page = client.get("/").get_data(as_text=True)
+    day = re.search(r'<section class="card highlight" id="team-day".*?</section>', page, re.S).group(0)
+    assert "Hôm nay" in day and "Member.Tanha" in day
+    assert "1 hộ cần ghé, 1 hộ đã ghi hôm nay" in day  # one of two visited: one left
+    assert 'href="/assign"' in day and 'href="/assign?which=follow_up_due"' in day
+    assert 'href="/today"' not in re.search(r'<section class="actions">(.*?)</section>', page, re.S).group(1)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, "member.tanha")
+    assert 'id="team-day"' not in client.get("/").get_data(as_text=True)

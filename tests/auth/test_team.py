@@ -58,3 +58,13 @@ def test_a_leader_moves_and_locks_only_their_own_members(client, users, geo):
 def test_only_leaders_have_a_team_page(client, users):
     login(client, "member.tanha")
     assert client.get("/team").status_code == 403
+
+
+def test_the_team_page_names_the_whole_unit_by_its_own_kind(client, users, geo):
+    login(client, "leader.tanha")  # Phường Tân Hà: a ward
+    page = client.get("/team").get_data(as_text=True)
+    assert f'<option value="{geo["tanha"].id}">cả phường</option>' in page and "cả xã" not in page
+    make_user("leader.mk", Role.LEADER, geo["minhkhuong"])  # Xã Minh Khương: a commune
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/team")})
+    login(client, "leader.mk")
+    assert f'<option value="{geo["minhkhuong"].id}">cả xã</option>' in client.get("/team").get_data(as_text=True)

@@ -1,6 +1,9 @@
 """A member loses the signal in the middle of a lane: the visits wait on the phone, survive a
 reload, and go out by themselves when the connection comes back. Exactly once."""
 
+import os
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -70,7 +73,7 @@ def _record(page, household_id, outcome):
         page.fill("#people_helped", "1")
         page.check("#vneid_installed")
     page.click("#visit-form button[type=submit]")
-    page.wait_for_url("**/today?saved=1")
+    page.wait_for_url("**/today")
 
 
 def _visits() -> int:
@@ -158,7 +161,7 @@ def test_a_refused_record_stays_on_the_phone_until_fixed(field_phone, live_serve
     page.wait_for_selector("#visit-form")
     page.fill("#notes", "Đã hướng dẫn cài VNeID")
     page.click("#visit-form button[type=submit]")
-    page.wait_for_url("**/today?saved=1")
+    page.wait_for_url("**/today")
     page.wait_for_function(
         "() => document.getElementById('outbox').dataset.waiting === '0' && !document.querySelector('.refused li')"
     )
@@ -196,3 +199,31 @@ def test_the_walk_map_offline_says_why_it_needs_a_connection(field_phone, live_s
     text = page.locator("main").inner_text()
     assert "Bản đồ cần có kết nối mạng" in text and "Hôm nay" in text
     assert "Trang này chưa được lưu" not in text  # not the generic offline page
+
+
+def test_saving_offline_says_plainly_that_the_visit_waits_and_says_it_once(field_phone, live_server, assigned):
+    page = field_phone
+    _login(page, live_server)
+    _wait_until_ready_offline(page)
+    page.context.set_offline(True)
+    _record(page, assigned[0].id, "helped")
+    note = page.locator("#saved-note")
+    note.wait_for(state="visible")
+    assert "Hiện không có mạng" in note.inner_text() and "tự gửi" in note.inner_text()
+    # The outbox says it too, before anyone presses "Gửi ngay".
+    assert "Không có mạng" in page.locator("#outbox [data-status]").inner_text()
+    if os.environ.get("PAGE_CHECK_SHOTS"):  # to look at (tests/e2e/test_every_page.py)
+        page.screenshot(path=str(Path(os.environ["PAGE_CHECK_SHOTS"]) / "saved-offline.png"))
+
+    page.reload()  # still offline: the notice does not come back, the outbox still says why it waits
+    page.wait_for_function("() => document.getElementById('outbox').dataset.waiting === '1'")
+    assert note.is_hidden()
+    assert "Không có mạng" in page.locator("#outbox [data-status]").inner_text()
+
+    _record(page, assigned[1].id, "nobody_home")  # the next one, then the connection comes back
+    note.wait_for(state="visible")
+    page.context.set_offline(False)
+    page.wait_for_function("() => document.getElementById('outbox').dataset.waiting === '0'")
+    page.wait_for_function("() => document.querySelector('#saved-note [data-when=sent]').hidden === false")
+    assert note.inner_text().strip() == "Đã lưu và đã gửi."
+    assert _visits() == 2

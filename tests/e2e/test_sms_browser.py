@@ -149,25 +149,28 @@ def test_the_live_counter_and_sending_one_sms_from_a_household(browser, live_ser
         assert len(SAMPLE_LINK) == 61
         box.fill("Chào bác: {link}")
         page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('71 ký tự')")
-        assert "Mỗi tin: 71 ký tự, 2 SMS (UCS-2)" in _counter(page)
+        assert "Mỗi tin: 71 ký tự, 2 SMS (tin có dấu)" in _counter(page)
         assert "Nếu gửi không dấu: 1 SMS, bớt 1 tin mỗi hộ." in _counter(page)
+        assert "UCS" not in page.locator("main").inner_text() and "GSM" not in page.locator("main").inner_text()
+        # What a message with or without diacritics costs, said once under the box.
+        assert "Mỗi SMS khoảng 2.300 VND" in page.locator("#sms-cost").inner_text()
 
         # One character less fits in one SMS; typed decomposed (as some keyboards do) it counts the same.
         box.fill(unicodedata.normalize("NFD", "Chào bá: {link}"))
         page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('70 ký tự')")
-        assert "Mỗi tin: 70 ký tự, 1 SMS (UCS-2)" in _counter(page)
+        assert "Mỗi tin: 70 ký tự, 1 SMS (tin có dấu)" in _counter(page)
 
         # 71 + 1 + 71 = 143 characters with diacritics: 3 parts of 67 (not 2 of 70).
         box.fill("Chào bác: {link} " + "Tổ công nghệ số cộng đồng phường Tân Hà xin gửi bác hướng dẫn cài VNeID")
         page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('143 ký tự')")
-        assert "Mỗi tin: 143 ký tự, 3 SMS (UCS-2)" in _counter(page)
+        assert "Mỗi tin: 143 ký tự, 3 SMS (tin có dấu)" in _counter(page)
         assert "Nếu gửi không dấu: 1 SMS, bớt 2 tin mỗi hộ." in _counter(page)
 
         box.fill("Chào bác: {link}")
         page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('71 ký tự')")
         page.check("[data-sms-plain]")  # "Gửi không dấu": the counter follows at once
-        page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('GSM-7')")
-        assert "Mỗi tin: 71 ký tự, 1 SMS (GSM-7)" in _counter(page)
+        page.wait_for_function("() => document.getElementById('sms-count').textContent.includes('tin không dấu')")
+        assert "Mỗi tin: 71 ký tự, 1 SMS (tin không dấu)" in _counter(page)
         assert "Nếu gửi không dấu" not in _counter(page)
 
         page.select_option("#guide_id", label=guides["vneid1"].title_vi)
@@ -191,7 +194,7 @@ def test_the_live_counter_and_sending_one_sms_from_a_household(browser, live_ser
         rows = page.locator("ul.rows > li")
         assert rows.count() == 1
         assert "Chờ gửi" in rows.inner_text() and guides["vneid1"].title_vi in rows.inner_text()
-        assert "1 tin SMS (GSM-7)" in rows.inner_text()
+        assert "1 tin SMS (tin không dấu)" in rows.inner_text()
         assert page.console_errors == []
         assert_policy_kept(context, context.policy_violations)
     finally:

@@ -169,3 +169,39 @@ def test_assign_page_whole_list_and_conflict_message(client, users, team, geo):
 def test_members_and_staff_cannot_assign(client, users, team):
     login(client, "member.tanha")
     assert client.get("/assign").status_code == 403
+
+
+def test_assigning_again_to_the_same_member_takes_the_new_day_and_campaign(users, team, geo):
+    from outreach.planning.services import CampaignInput, save_campaign
+
+    villages = [geo["tanha_v1"].id]
+    old = save_campaign(users["leader"], geo["tanha"], CampaignInput("Quý III", DAY, DAY, villages), now=NOW)
+    new = save_campaign(users["leader"], geo["tanha"], CampaignInput("Quý IV", DAY, DAY, villages), now=NOW)
+    household = team["homes"][0]
+    assign_households(users["leader"], team["first"].id, [household.id], due_on=DAY, now=NOW, campaign_id=old.id)
+    later = DAY + timedelta(days=2)
+    again = assign_households(
+        users["leader"], team["first"].id, [household.id], due_on=later, now=NOW, campaign_id=new.id
+    )
+    db.session.commit()
+    assert again.already == [household.id] and again.done == 1
+    (assignment,) = _open(household.id)
+    assert (assignment.member_id, assignment.due_on, assignment.campaign_id) == (team["first"].id, later, new.id)
+
+
+def test_a_refusal_is_not_shown_beside_zero_households_assigned(client, users, team):
+    household = team["homes"][0]
+    assign_households(users["leader"], team["first"].id, [household.id], due_on=DAY, now=NOW)
+    db.session.commit()
+    login(client, "leader.tanha")
+    page = client.post(
+        "/assign",
+        data={
+            "csrf_token": csrf_token(client, "/assign"), "member_id": team["second"].id, "due_on": "2026-11-26",
+            "campaign_id": 0, "household": [household.id], "village": "", "which": "all",
+        },
+        follow_redirects=True,
+    ).get_data(as_text=True)  # fmt: skip
+    assert "đã được giao cho" in page
+    assert "flash-success" not in page and "Đã giao 0" not in page
+    assert [a.member_id for a in _open(household.id)] == [team["first"].id]

@@ -453,3 +453,22 @@ def test_checking_a_statistics_file_stops_past_the_listed_problems(geo, province
     assert errors[""][0] == "…và 20 lỗi khác." and "71" in errors[""][1] and "430" in errors[""][1]
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count(SubmissionStat.id))) == 0
+
+
+def test_numbers_in_the_refusals_are_written_the_vietnamese_way(geo, province_staff, monkeypatch):
+    from outreach.csvio import RowErrors
+
+    summary = "Đơn vị,Tháng,Tổng số,Trực tuyến\nUBND phường Tân Hà,09/2026,10.000,11.182\n"
+    with pytest.raises(ValidationError) as refused:
+        run_import(province_staff, geo, csv_file(summary))
+    (said,) = refused.value.errors["Dòng 2"]
+    assert "11.182" in said and "10.000" in said and "11182" not in said
+
+    errors = RowErrors()
+    for line in range(2, 11_184):
+        errors.add(line, "sai")
+    errors.stop(11_183, unchecked=12_000)
+    with pytest.raises(ValidationError) as many:
+        errors.raise_if_any()
+    more, stopped = many.value.errors[""]
+    assert more == "…và 11.132 lỗi khác." and "11.183" in stopped and "12.000" in stopped

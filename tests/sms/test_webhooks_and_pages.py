@@ -49,6 +49,12 @@ def test_undelivered_with_an_error_code_and_21610_by_receipt(client, app, sent):
     db.session.rollback()
     assert db.session.get(SmsMessage, sent.id).error_code == 21610
     assert db.session.get(OptOut, sent.to_phone) is not None
+    # Said as it is: the network refused it (the number unsubscribed); nobody saw a reply "STOP".
+    login(client, "leader.tanha")
+    outbox = client.get("/sms").get_data(as_text=True)
+    assert "Nhà mạng từ chối: số này đã hủy nhận tin nhắn từ chúng ta" in outbox and "nhắn STOP" not in outbox
+    household = client.get(f"/households/{sent.household_id}").get_data(as_text=True)
+    assert "nhà mạng từ chối gửi SMS tới số này" in household and "đã nhắn STOP" not in household
 
 
 @pytest.mark.parametrize("signature", ["", "bm90IGEgc2lnbmF0dXJl"])

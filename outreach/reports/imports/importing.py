@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from outreach.audit.models import ImportBatch
@@ -142,9 +143,9 @@ def import_statistics(
                     "%(line)s: fully online (%(fully)s) and partly online (%(partly)s) "
                     "do not add up to online (%(online)s).",
                     line=line_label(row.line) if row.line else row.agency.name,
-                    fully=row.fully_online,
-                    partly=row.partly_online,
-                    online=row.online,
+                    fully=format_decimal(row.fully_online),
+                    partly=format_decimal(row.partly_online),
+                    online=format_decimal(row.online),
                 )
             )
     agencies = {row.agency.id: row.agency for row in stats}

@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from outreach.clock import EARLIEST_DAY, local_today
@@ -148,7 +149,14 @@ def _summary_rows(
         if total is None or online is None:  # required columns: an empty one was refused above
             continue
         if online > total:
-            errors.add(line, _("Online (%(online)s) is more than the total (%(total)s).", online=online, total=total))
+            errors.add(
+                line,
+                _(
+                    "Online (%(online)s) is more than the total (%(total)s).",
+                    online=format_decimal(online),
+                    total=format_decimal(total),
+                ),
+            )
             continue
         for name in ("fully_online", "partly_online"):
             given = counts[name]
@@ -158,8 +166,8 @@ def _summary_rows(
                     _(
                         "%(column)s (%(value)s) is more than online (%(online)s).",
                         column=FIELDS[name].label,
-                        value=given,
-                        online=online,
+                        value=format_decimal(given),
+                        online=format_decimal(online),
                     ),
                 )
         paid = counts["paid_online"]
@@ -169,8 +177,8 @@ def _summary_rows(
                 _(
                     "%(column)s (%(value)s) is more than the total (%(total)s).",
                     column=FIELDS["paid_online"].label,
-                    value=paid,
-                    total=total,
+                    value=format_decimal(paid),
+                    total=format_decimal(total),
                 ),
             )
         if errors.count > bad:
@@ -206,11 +214,11 @@ def _check_rate(text: str, online: int, total: int, line: int, warnings: list[st
         return
     warnings.append(
         _(
-            "%(line)s: the file says %(written)s but %(online)s / %(total)s is %(computed).2f%%; the counts are used.",
+            "%(line)s: the file says %(written)s but %(online)s / %(total)s is %(computed)s%%; the counts are used.",
             line=line_label(line),
             written=text,
-            online=online,
-            total=total,
-            computed=computed,
+            online=format_decimal(online),
+            total=format_decimal(total),
+            computed=format_decimal(round(computed, 2), format="#,##0.00"),
         )
     )
