@@ -180,7 +180,8 @@ class Stack:
             "SECRET_KEY": "deploy-test-" + "0" * 52,
             "DATABASE_URL": self.database_url,
             "RATELIMIT_STORAGE_URI": REDIS,
-            "PUBLIC_BASE_URL": f"https://127.0.0.1:{self.https_port}",
+            # Production refuses a loopback address here (SMS links must reach residents): a name, as in the field.
+            "PUBLIC_BASE_URL": f"https://outreach.deploy-test.example:{self.https_port}",
             "TRUSTED_PROXIES": "1",
             "METRICS_ALLOWED": "127.0.0.1",
             "MAX_UPLOAD_MB": "32",
