@@ -17,9 +17,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "outreach"
 
 KERNEL = ("extensions", "text", "errors", "types", "labels", "csvio", "clock", "forms", "api")
 AREA_ORDER = (
-    "audit", "auth", "geo", "planning", "visits", "sms", "reports", "maps", "activity", "home", "ops", "demo"
+    "audit", "auth", "geo", "planning", "visits", "sms", "requests", "reports", "maps", "activity", "privacy", "home",
+    "ops", "demo",
 )  # fmt: skip
-MODEL_ORDER = ("geo", "audit", "auth", "planning", "visits", "sms", "reports", "activity", "ops")
+MODEL_ORDER = ("geo", "audit", "auth", "planning", "visits", "sms", "requests", "reports", "activity", "privacy", "ops")
 SHELL = ("__init__", "web", "openapi", "scheduler")
 
 
