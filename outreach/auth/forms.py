@@ -15,7 +15,7 @@ class LoginForm(FlaskForm):
 ROLE_CHOICES = [
     SelectChoice("member", _l("Team member")),
     SelectChoice("leader", _l("Commune leader")),
-    SelectChoice("staff", _l("District/province staff")),
+    SelectChoice("staff", _l("Staff (maps and reports, read-only)")),
     SelectChoice("admin", _l("Administrator")),
 ]
 

@@ -16,7 +16,7 @@ from outreach.auth.scope import get_unit, release_out_of_scope, require_role, un
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Level
-from outreach.labels import LEVEL_LABELS, ROLE_LABELS
+from outreach.labels import LEVEL_LABELS, ROLE_LABELS, whole_unit_label
 from outreach.text import fold
 
 TOKEN_PREFIX = "otr_"
@@ -182,7 +182,11 @@ def _check_user(role: str, unit: AdminUnit | None, password: str | None) -> dict
                     "%(role)s cannot work at the level of %(unit)s; choose a unit of level: %(levels)s.",
                     role=ROLE_LABELS[role],
                     unit=unit.name,
-                    levels=", ".join(str(LEVEL_LABELS[lv]) for lv in ROLE_LEVELS[Role(role)]),
+                    levels=", ".join(
+                        str(LEVEL_LABELS[lv])
+                        for lv in ROLE_LEVELS[Role(role)]
+                        if not (lv == Level.DISTRICT and unit.dataset == "2025")  # none since 1/7/2025
+                    ),
                 )
             ]
     if password is not None and len(password) < MIN_PASSWORD:
@@ -329,7 +333,8 @@ def team_members(actor: User) -> list[User]:
 
 def _team_unit(actor: User, unit_id: int | None) -> AdminUnit:
     if unit_id is None:
-        raise ValidationError({"unit": [_("Choose the village (or the whole commune) the member works in.")]})
+        whole = whole_unit_label(actor.scope_unit)
+        raise ValidationError({"unit": [_("Choose the village (or %(whole)s) the member works in.", whole=whole)]})
     try:
         unit = get_unit(actor, unit_id)
     except NotFound as exc:

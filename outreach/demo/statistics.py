@@ -222,7 +222,7 @@ def _rate_rows(
     a rate rising slowly from ``first`` (the demo's first month, so series continue across files) and
     more where the teams went out."""
     lines = []
-    for name, urban, size, base, treated in entries:
+    for name, _urban, size, base, treated in entries:
         for month in months:
             index = (month.year - first.year) * 12 + month.month - first.month
             rate = base + 0.004 * index + rng.gauss(0, 0.02)
@@ -282,9 +282,7 @@ def seed_statistics_across_reform(
         )
     )
     formers = list(
-        db.session.scalars(
-            sa.select(FormerUnit).where(FormerUnit.province_id == province.id).order_by(FormerUnit.code)
-        )
+        db.session.scalars(sa.select(FormerUnit).where(FormerUnit.province_id == province.id).order_by(FormerUnit.code))
     )
     by_short: dict[str, list[FormerUnit]] = {}
     for former in formers:

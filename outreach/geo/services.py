@@ -181,9 +181,9 @@ def commune_area(commune: AdminUnit) -> CommuneArea:
     if commune.bounds is not None:
         return CommuneArea([commune.bounds])
     formers = db.session.scalars(
-        sa.select(FormerUnit).join(Succession, Succession.former_id == FormerUnit.id).where(
-            Succession.unit_id == commune.id
-        )
+        sa.select(FormerUnit)
+        .join(Succession, Succession.former_id == FormerUnit.id)
+        .where(Succession.unit_id == commune.id)
     ).all()
     boxes = [
         Bounds(b.south - MARGIN_DEG, b.west - MARGIN_DEG, b.north + MARGIN_DEG, b.east + MARGIN_DEG)
