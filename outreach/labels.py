@@ -7,7 +7,7 @@ ROLE_LABELS = {
     # Neutral: staff are a province's or a commune's (and, before 1/7/2025, a district's). A given
     # user's label names their level: role_label().
     "staff": _l("Staff (maps and reports, read-only)"),
-    "leader": _l("Commune leader"),
+    "leader": _l("Commune or ward leader"),
     "member": _l("Team member"),
 }
 LEVEL_LABELS = {

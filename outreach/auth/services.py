@@ -361,3 +361,21 @@ def change_team_member(actor: User, user_id: int, *, unit_id: int | None, active
         raise NotFound(user_id)
     unit = _team_unit(actor, unit_id)
     return change_user(actor, member.id, role=Role.MEMBER, unit=unit, active=active, now=now)
+
+
+def example_commune(actor: User | None) -> AdminUnit | None:
+    """A commune to name in a hint ("a name or a code, e.g. …"), so an example names a unit that exists:
+    the actor's own commune, else the first in their area (today's structure before the legacy one)."""
+    if actor is None:
+        return None
+    unit = actor.scope_unit
+    while unit is not None and unit.level == Level.VILLAGE:
+        unit = unit.parent
+    if unit is not None and unit.level == Level.COMMUNE:
+        return unit
+    return db.session.scalar(
+        sa.select(AdminUnit)
+        .where(AdminUnit.level == Level.COMMUNE, unit_in_scope(actor))
+        .order_by(AdminUnit.dataset != "2025", AdminUnit.sort_key, AdminUnit.id)
+        .limit(1)
+    )
