@@ -15,7 +15,7 @@ from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.crosswalk import import_crosswalk
 from outreach.geo.imports import import_households, import_villages
-from outreach.geo.models import AdminUnit, FormerUnit, Household, Level
+from outreach.geo.models import AdminUnit, FormerUnit, Household
 from outreach.geo.services import VillageInput, commune_area, save_village
 from outreach.geo.units import import_units
 from outreach.planning.models import Campaign
