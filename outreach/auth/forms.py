@@ -50,7 +50,11 @@ class UserCreateForm(FlaskForm):
 
 class UserChangeForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    unit_code = StringField(_l("Unit (code or name)"), validators=[Optional(), Length(max=120)])
+    unit_code = StringField(
+        _l("Unit (code or name)"),
+        validators=[Optional(), Length(max=120)],
+        description=LazyString(lambda: unit_example_hint() + " " + _("Leave empty for an administrator.")),
+    )
     active = BooleanField(_l("Can log in"))
     new_password = PasswordField(
         _l("New password"),

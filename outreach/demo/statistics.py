@@ -78,7 +78,7 @@ def seed_spring_campaign(
             username = "lanhdao." + fold(commune.short_name or commune.name).replace(" ", "")
             leader = create_user(
                 None, username, role=Role.LEADER, unit=commune, password=password,
-                full_name=f"Chủ tịch UBND {commune.name.lower()}", now=now,
+                full_name=f"Chủ tịch UBND {(commune.kind or 'xã').lower()} {commune.short_name}", now=now,
             )  # fmt: skip
             leaders[commune.code] = leader
             created.append((username, Role.LEADER.value, commune.name))
@@ -297,7 +297,7 @@ def seed_statistics_across_reform(
             return f"UBND {fold(former.kind or 'xã')} {fold(former.short_name).title()}"
         name = f"UBND {(former.kind or 'xã').lower()} {former.short_name}"
         if len(by_short[fold(former.short_name)]) > 1:
-            name += f", {former.district_name.lower()}"
+            name += f", {former.district_name[:1].lower()}{former.district_name[1:]}"  # "huyện Hàm Yên"
         return name
 
     treated_ids = {c.id for c in communes if c.code in treated_codes}

@@ -301,4 +301,12 @@ def imports():
             errors = exc.errors
         else:
             db.session.commit()
-    return render_template("geo/imports.html", form=form, errors=errors, result=result), 400 if errors else 200
+    example = example_commune(current_user)
+    return render_template(
+        "geo/imports.html",
+        form=form,
+        errors=errors,
+        result=result,
+        example=example,
+        example_kind=services.usual_village_kind(example) if example else "Tổ dân phố",
+    ), 400 if errors else 200
