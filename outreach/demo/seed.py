@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from outreach.auth.models import Role, User
 from outreach.auth.services import create_user
 from outreach.clock import local_today
+from outreach.demo.activity import seed_activity_reports
 from outreach.demo.statistics import seed_spring_campaign, seed_statistics, seed_statistics_across_reform
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -384,6 +385,9 @@ def seed_demo(*, now: datetime, dataset: str = "2025") -> DemoSummary:
     if dataset == "2025":
         # Files from before 1/7/2025 name the former communes; the crosswalk counts them in today's.
         seed_statistics_across_reform(rng, province, set(story.household_communes), today=local_today(now), now=now)
+        # Last month's activity reports, from the communes straight to the province.
+        province_staff = db.session.scalar(sa.select(User).where(User.username == "canbo.tinh"))
+        seed_activity_reports([leader_of[code] for code in story.household_communes], province_staff, now=now)
     else:
         seed_statistics(rng, province, set(story.household_communes), today=local_today(now), now=now)
     districts = db.session.execute(
