@@ -79,6 +79,13 @@ def test_demo_seeds_the_2025_structure_by_default(runner):
     # A merged ward's size carries over the reform: the months either side are of the same order.
     june, july = (next(p for p in points if p.start == m) for m in (date(2025, 6, 1), date(2025, 7, 1)))
     assert 0.6 < july.figures.total / june.figures.total < 1.6
+    # Last month's activity reports went from the communes straight to the province.
+    from outreach.activity.models import ActivityReport
+    from outreach.activity.services import reviewer_unit
+
+    reports = db.session.scalars(sa.select(ActivityReport)).all()
+    assert sorted(r.status for r in reports) == ["approved", "returned"] + ["submitted"] * 4
+    assert {reviewer_unit(r.unit).level for r in reports} == {Level.PROVINCE}
     # Not twice into the same database; --if-empty makes `make run` safe to repeat.
     assert runner.invoke(args=["demo", "seed"]).exit_code == 2
     assert runner.invoke(args=["demo", "seed", "--if-empty"]).exit_code == 0
