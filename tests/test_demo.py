@@ -86,6 +86,8 @@ def test_demo_seeds_the_2025_structure_by_default(runner):
     reports = db.session.scalars(sa.select(ActivityReport)).all()
     assert sorted(r.status for r in reports) == ["approved", "returned"] + ["submitted"] * 4
     assert {reviewer_unit(r.unit).level for r in reports} == {Level.PROVINCE}
+    returned = next(r for r in reports if r.status == "returned")
+    assert returned.unit.name == "Xã Bạch Xa"  # as README says
     # Not twice into the same database; --if-empty makes `make run` safe to repeat.
     assert runner.invoke(args=["demo", "seed"]).exit_code == 2
     assert runner.invoke(args=["demo", "seed", "--if-empty"]).exit_code == 0

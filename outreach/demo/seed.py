@@ -386,8 +386,11 @@ def seed_demo(*, now: datetime, dataset: str = "2025") -> DemoSummary:
         # Files from before 1/7/2025 name the former communes; the crosswalk counts them in today's.
         seed_statistics_across_reform(rng, province, set(story.household_communes), today=local_today(now), now=now)
         # Last month's activity reports, from the communes straight to the province.
-        province_staff = db.session.scalar(sa.select(User).where(User.username == "canbo.tinh"))
-        seed_activity_reports([leader_of[code] for code in story.household_communes], province_staff, now=now)
+        province_staff = db.session.execute(sa.select(User).where(User.username == "canbo.tinh")).scalar_one()
+        # The leaders with a login in README first: Minh Xuân's report is approved, Bạch Xa's returned.
+        named = [code for code, _username, _name in story.leaders]
+        codes = named + [code for code in story.household_communes if code not in named]
+        seed_activity_reports([leader_of[code] for code in codes], province_staff, now=now)
     else:
         seed_statistics(rng, province, set(story.household_communes), today=local_today(now), now=now)
     districts = db.session.execute(
