@@ -335,12 +335,13 @@ def _team_unit(actor: User, unit_id: int | None) -> AdminUnit:
     if unit_id is None:
         whole = whole_unit_label(actor.scope_unit)
         raise ValidationError({"unit": [_("Choose the village (or %(whole)s) the member works in.", whole=whole)]})
+    here = actor.scope_unit.name if actor.scope_unit is not None else ""
     try:
         unit = get_unit(actor, unit_id)
     except NotFound as exc:
-        raise ValidationError({"unit": [_("Choose a village of your commune.")]}) from exc
+        raise ValidationError({"unit": [_("Choose a village of %(commune)s.", commune=here)]}) from exc
     if unit.level not in ROLE_LEVELS[Role.MEMBER]:
-        raise ValidationError({"unit": [_("Choose a village of your commune.")]})
+        raise ValidationError({"unit": [_("Choose a village of %(commune)s.", commune=here)]})
     return unit
 
 
