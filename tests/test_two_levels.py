@@ -240,6 +240,18 @@ def test_words_follow_the_structure(client, world):
     login(client, "staff.tinh")
     home = page("/")
     assert "Cán bộ tỉnh" in home
+    # Staff below the province: a district's before 1/7/2025, a commune's or ward's since.
+    below = world.ward.parent_unit
+    make_user("staff.below", Role.STAFF, below)
+    logout(client)
+    login(client, "staff.below")
+    assert ("Cán bộ huyện" if world.dataset == "legacy" else "Cán bộ tỉnh") in page("/")
+    make_user("staff.ward", Role.STAFF, world.ward)
+    logout(client)
+    login(client, "staff.ward")
+    assert "Cán bộ phường" in page("/")
+    logout(client)
+    login(client, "staff.tinh")
     if world.dataset == "2025":
         for url in (
             "/",
