@@ -4,8 +4,10 @@ from flask_babel import lazy_gettext as _l
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),
-    "staff": _l("District/province staff"),
-    "leader": _l("Commune leader"),
+    # Neutral: staff are a province's or a commune's (and, before 1/7/2025, a district's). A given
+    # user's label names their level: role_label().
+    "staff": _l("Staff (maps and reports, read-only)"),
+    "leader": _l("Commune or ward leader"),
     "member": _l("Team member"),
 }
 LEVEL_LABELS = {
@@ -19,7 +21,45 @@ WHOLE_UNIT_LABELS = {
     "xã": _l("the whole commune"),
     "phường": _l("the whole ward"),
     "thị trấn": _l("the whole town"),
+    "đặc khu": _l("the whole special zone"),
 }
+# A user's role in the words of their unit: no "district" where there are none (since 1/7/2025 a
+# province's communes, wards and special zones sit straight under it).
+STAFF_LABELS = {
+    "province": _l("Province staff"),
+    "district": _l("District staff"),
+    "xã": _l("Commune staff"),
+    "phường": _l("Ward staff"),
+    "thị trấn": _l("Town staff"),
+    "đặc khu": _l("Special zone staff"),
+}
+LEADER_LABELS = {
+    "xã": _l("Commune leader"),
+    "phường": _l("Ward leader"),
+    "thị trấn": _l("Town leader"),
+    "đặc khu": _l("Special zone leader"),
+}
+
+
+def role_label(role: str, unit: object | None = None) -> str:
+    """The role of a user working in ``unit`` (an AdminUnit, or None): "Province staff", "Ward leader"."""
+    level = getattr(unit, "level", "")
+    kind = str(getattr(unit, "kind", "") or "").lower()
+    if role == "staff":
+        label = STAFF_LABELS.get(level) or STAFF_LABELS.get(kind) or (STAFF_LABELS["xã"] if unit else None)
+    elif role == "leader":
+        label = LEADER_LABELS.get(kind) if level == "commune" else None
+    else:
+        label = None
+    return str(label or ROLE_LABELS.get(role, role))
+
+
+def whole_unit_label(unit: object) -> str:
+    """ "The whole commune" in the unit's own kind: "cả phường" for a ward."""
+    kind = str(getattr(unit, "kind", "") or "").lower()
+    return str(WHOLE_UNIT_LABELS.get(kind, WHOLE_UNIT_LABELS["xã"]))
+
+
 PURPOSE_LABELS = {
     "store_phone": _l("Store the phone number"),
     "receive_sms": _l("Receive SMS guides"),

@@ -36,6 +36,7 @@ from outreach.labels import (
     SMS_ERROR_LABELS,
     SMS_NOTE_LABELS,
     SMS_STATUS_LABELS,
+    role_label,
 )
 from outreach.types import MAX_INTEGER
 
@@ -217,6 +218,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["n"] = format_decimal  # 170.531 in Vietnamese, 170,531 in English
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS,
+        role_label=role_label,
         LEVEL_LABELS=LEVEL_LABELS,
         DATASET_LABELS=DATASET_LABELS,
         ACTION_LABELS=ACTION_LABELS,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from outreach.auth import services
 from outreach.errors import ValidationError
 from outreach.extensions import db
-from outreach.labels import ROLE_LABELS
+from outreach.labels import role_label
 from outreach.types import utcnow
 
 users_cli = AppGroup("users", help="Create users and API tokens.")
@@ -42,7 +42,14 @@ def create_user(username: str, role: str, unit_code: str | None, full_name: str,
         _fail(exc)
     db.session.commit()
     where = user.scope_unit.name if user.scope_unit else _("whole country")
-    click.echo(_("Created %(name)s (%(role)s, %(unit)s).", name=user.username, role=ROLE_LABELS[user.role], unit=where))
+    click.echo(
+        _(
+            "Created %(name)s (%(role)s, %(unit)s).",
+            name=user.username,
+            role=role_label(user.role, user.scope_unit),
+            unit=where,
+        )
+    )
 
 
 @users_cli.command("token")

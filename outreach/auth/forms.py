@@ -1,7 +1,12 @@
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
+
+from outreach.auth.services import example_commune
 
 
 class LoginForm(FlaskForm):
@@ -12,10 +17,18 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Stay logged in on this phone"))
 
 
+def unit_example_hint() -> str:
+    """ "A name or a code", with an example that exists where the person works."""
+    unit = example_commune(current_user if current_user and current_user.is_authenticated else None)
+    if unit is None:
+        return _("A name or a code of a province or commune.")
+    return _("A name (“%(name)s”) or a code (“%(code)s”).", name=unit.short_name or unit.name, code=unit.code)
+
+
 ROLE_CHOICES = [
     SelectChoice("member", _l("Team member")),
-    SelectChoice("leader", _l("Commune leader")),
-    SelectChoice("staff", _l("District/province staff")),
+    SelectChoice("leader", _l("Commune or ward leader")),
+    SelectChoice("staff", _l("Staff (maps and reports, read-only)")),
     SelectChoice("admin", _l("Administrator")),
 ]
 
@@ -27,7 +40,7 @@ class UserCreateForm(FlaskForm):
     unit_code = StringField(
         _l("Unit (code or name)"),
         validators=[Optional(), Length(max=40)],
-        description=_l("A name (“Tân Hà”) or a code (“02216”). Leave empty for an administrator."),
+        description=LazyString(lambda: unit_example_hint() + " " + _("Leave empty for an administrator.")),
     )
     password = PasswordField(
         _l("Password"),
@@ -37,7 +50,11 @@ class UserCreateForm(FlaskForm):
 
 class UserChangeForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    unit_code = StringField(_l("Unit (code or name)"), validators=[Optional(), Length(max=120)])
+    unit_code = StringField(
+        _l("Unit (code or name)"),
+        validators=[Optional(), Length(max=120)],
+        description=LazyString(lambda: unit_example_hint() + " " + _("Leave empty for an administrator.")),
+    )
     active = BooleanField(_l("Can log in"))
     new_password = PasswordField(
         _l("New password"),

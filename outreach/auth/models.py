@@ -15,7 +15,7 @@ from outreach.types import UTCDateTime, utcnow
 
 class Role(StrEnum):
     ADMIN = "admin"  # everything
-    STAFF = "staff"  # district/province staff: read-only maps and reports of their subtree
+    STAFF = "staff"  # province or commune staff (legacy: district too): read-only maps and reports of their subtree
     LEADER = "leader"  # commune leader: villages, households, teams and visits of the commune
     MEMBER = "member"  # team member: their assignments and records
 

@@ -16,7 +16,7 @@ from outreach.auth.scope import village_choices
 from outreach.errors import ValidationError
 from outreach.extensions import db, limiter
 from outreach.forms import show_form_errors
-from outreach.labels import WHOLE_UNIT_LABELS
+from outreach.labels import whole_unit_label
 from outreach.types import utcnow
 
 if TYPE_CHECKING:
@@ -225,8 +225,7 @@ def user_detail(user_id: int):
 
 def _team_places() -> list[SelectChoice]:
     commune = current_user.scope_unit
-    whole = WHOLE_UNIT_LABELS.get(commune.kind.lower(), WHOLE_UNIT_LABELS["xã"])
-    return [SelectChoice(commune.id, str(whole))] + [
+    return [SelectChoice(commune.id, whole_unit_label(commune))] + [
         SelectChoice(v.id, v.name) for v in village_choices(current_user) if v.parent_id == commune.id
     ]
 

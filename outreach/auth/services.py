@@ -16,7 +16,7 @@ from outreach.auth.scope import get_unit, release_out_of_scope, require_role, un
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Level
-from outreach.labels import LEVEL_LABELS, ROLE_LABELS
+from outreach.labels import LEVEL_LABELS, ROLE_LABELS, whole_unit_label
 from outreach.text import fold
 
 TOKEN_PREFIX = "otr_"
@@ -182,7 +182,11 @@ def _check_user(role: str, unit: AdminUnit | None, password: str | None) -> dict
                     "%(role)s cannot work at the level of %(unit)s; choose a unit of level: %(levels)s.",
                     role=ROLE_LABELS[role],
                     unit=unit.name,
-                    levels=", ".join(str(LEVEL_LABELS[lv]) for lv in ROLE_LEVELS[Role(role)]),
+                    levels=", ".join(
+                        str(LEVEL_LABELS[lv])
+                        for lv in ROLE_LEVELS[Role(role)]
+                        if not (lv == Level.DISTRICT and unit.dataset == "2025")  # none since 1/7/2025
+                    ),
                 )
             ]
     if password is not None and len(password) < MIN_PASSWORD:
@@ -329,13 +333,15 @@ def team_members(actor: User) -> list[User]:
 
 def _team_unit(actor: User, unit_id: int | None) -> AdminUnit:
     if unit_id is None:
-        raise ValidationError({"unit": [_("Choose the village (or the whole commune) the member works in.")]})
+        whole = whole_unit_label(actor.scope_unit)
+        raise ValidationError({"unit": [_("Choose the village (or %(whole)s) the member works in.", whole=whole)]})
+    here = actor.scope_unit.name if actor.scope_unit is not None else ""
     try:
         unit = get_unit(actor, unit_id)
     except NotFound as exc:
-        raise ValidationError({"unit": [_("Choose a village of your commune.")]}) from exc
+        raise ValidationError({"unit": [_("Choose a village of %(commune)s.", commune=here)]}) from exc
     if unit.level not in ROLE_LEVELS[Role.MEMBER]:
-        raise ValidationError({"unit": [_("Choose a village of your commune.")]})
+        raise ValidationError({"unit": [_("Choose a village of %(commune)s.", commune=here)]})
     return unit
 
 
@@ -356,3 +362,21 @@ def change_team_member(actor: User, user_id: int, *, unit_id: int | None, active
         raise NotFound(user_id)
     unit = _team_unit(actor, unit_id)
     return change_user(actor, member.id, role=Role.MEMBER, unit=unit, active=active, now=now)
+
+
+def example_commune(actor: User | None) -> AdminUnit | None:
+    """A commune to name in a hint ("a name or a code, e.g. …"), so an example names a unit that exists:
+    the actor's own commune, else the first in their area (today's structure before the legacy one)."""
+    if actor is None:
+        return None
+    unit = actor.scope_unit
+    while unit is not None and unit.level == Level.VILLAGE:
+        unit = unit.parent
+    if unit is not None and unit.level == Level.COMMUNE:
+        return unit
+    return db.session.scalar(
+        sa.select(AdminUnit)
+        .where(AdminUnit.level == Level.COMMUNE, unit_in_scope(actor))
+        .order_by(AdminUnit.dataset != "2025", AdminUnit.sort_key, AdminUnit.id)
+        .limit(1)
+    )

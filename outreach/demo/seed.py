@@ -1,5 +1,7 @@
-"""The Tuyên Quang demo: real legacy units (7 districts, 137 communes), invented villages,
-households and one user per role. The same seed gives the same demo every time."""
+"""The Tuyên Quang demo, on the 2025 structure by default: the new province (Tuyên Quang and Hà Giang
+merged, 124 communes straight under it, no districts) and the crosswalk from its 330 former communes; or,
+with ``dataset="legacy"``, the units before 1/7/2025 (7 districts, 137 communes). Invented villages,
+households and one user per role either way. The same seed gives the same demo every time."""
 
 import random
 import uuid
@@ -11,10 +13,12 @@ import sqlalchemy as sa
 from outreach.auth.models import Role, User
 from outreach.auth.services import create_user
 from outreach.clock import local_today
-from outreach.demo.statistics import seed_spring_campaign, seed_statistics
+from outreach.demo.activity import seed_activity_reports
+from outreach.demo.statistics import seed_spring_campaign, seed_statistics, seed_statistics_across_reform
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
-from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose, unit_names
+from outreach.geo.crosswalk import import_crosswalk
+from outreach.geo.models import AdminUnit, Bounds, Consent, FormerUnit, Household, Level, Purpose, unit_names
 from outreach.geo.units import import_units
 from outreach.planning.services import CampaignInput, assign_households, save_campaign
 from outreach.sms import services as sms
@@ -28,6 +32,9 @@ SEED = 2026
 
 # Communes named in the field notes; they get households, the others only villages.
 HOUSEHOLD_COMMUNES = ("02216", "02524", "02200", "02383", "02368", "02284")
+# The same places since 1/7/2025: Minh Xuân (old Tân Hà, Phan Thiết and four more), Bình Thuận (old Đội
+# Cấn), Bạch Xa (old Minh Khương), Tri Phú (old Linh Phú), Nà Hang (old Thanh Tương), and Hàm Yên.
+HOUSEHOLD_COMMUNES_2025 = ("02215", "02524", "02380", "02359", "02221", "02374")
 
 FAMILY = [
     "Nguyễn",
@@ -139,11 +146,48 @@ STREETS = [
     "cạnh nhà văn hoá",
     "gần trường tiểu học",
 ]
-HIGHLAND = ("071", "072")  # Lâm Bình, Na Hang: "bản" are common
+HIGHLAND = ("071", "072")  # Lâm Bình, Na Hang: "bản" are common (and in all of former Hà Giang, "02")
+
+
+@dataclass(frozen=True)
+class Story:
+    """Who is who in the demo of one dataset: commune codes, then (username, full name)."""
+
+    dataset: str
+    household_communes: tuple[str, ...]
+    area_staff: tuple[str, str, str]  # code, username, full name: the staff below the province
+    leaders: tuple[tuple[str, str, str], ...]  # code, username, full name; the first one's members walk today
+    members: tuple[tuple[str, str], ...]
+
+
+STORIES = {
+    "legacy": Story(
+        "legacy",
+        HOUSEHOLD_COMMUNES,
+        ("074", "canbo.hamyen", "Cán bộ huyện Hàm Yên"),
+        (
+            ("02216", "lanhdao.tanha", "Chủ tịch UBND phường Tân Hà"),
+            ("02383", "lanhdao.minhkhuong", "Chủ tịch UBND xã Minh Khương"),
+        ),
+        (("thanhvien.tanha", "Lý Thị Hằng"), ("thanhvien2.tanha", "Ma Văn Tú")),
+    ),
+    # No districts since 1/7/2025: the staff below the province are a commune's.
+    "2025": Story(
+        "2025",
+        HOUSEHOLD_COMMUNES_2025,
+        ("02374", "canbo.hamyen", "Cán bộ UBND xã Hàm Yên"),
+        (
+            ("02215", "lanhdao.minhxuan", "Chủ tịch UBND phường Minh Xuân"),
+            ("02380", "lanhdao.bachxa", "Chủ tịch UBND xã Bạch Xa"),
+        ),
+        (("thanhvien.minhxuan", "Lý Thị Hằng"), ("thanhvien2.minhxuan", "Ma Văn Tú")),
+    ),
+}
 
 
 @dataclass
 class DemoSummary:
+    dataset: str
     districts: int
     communes: int
     villages: int
@@ -157,16 +201,36 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE_F)} {rng.choice(GIVEN_F)}"
 
 
-def _point(rng: random.Random, unit: AdminUnit) -> tuple[float | None, float | None]:
-    box = unit.bounds
+def _point(rng: random.Random, unit: AdminUnit, boxes: list[Bounds]) -> tuple[float | None, float | None]:
+    """A point well inside the commune's box, or (2025: no boxes) inside the box of one of the former
+    communes that went whole into it, or near its centre."""
+    box = unit.bounds or (rng.choice(boxes) if boxes else None)
     if box is None:
-        return unit.lat, unit.lon
+        if unit.lat is None or unit.lon is None:
+            return None, None
+        return round(unit.lat + rng.gauss(0, 0.01), 6), round(unit.lon + rng.gauss(0, 0.01), 6)
     # Keep away from the edges of the box, where it may leave the commune.
     dy, dx = (box.north - box.south) * 0.2, (box.east - box.west) * 0.2
     return (
         round(rng.uniform(box.south + dy, box.north - dy), 6),
         round(rng.uniform(box.west + dx, box.east - dx), 6),
     )
+
+
+def _former_boxes(province: AdminUnit) -> tuple[dict[int, list[Bounds]], set[int]]:
+    """For a 2025 province: the boxes of the former communes that went whole into each commune, and
+    the communes with land of former Hà Giang or of Lâm Bình and Na Hang (where "bản" are common)."""
+    boxes: dict[int, list[Bounds]] = {}
+    highland: set[int] = set()
+    for former in db.session.scalars(sa.select(FormerUnit).where(FormerUnit.province_id == province.id)):
+        main = next((s.unit_id for s in former.successions if s.is_main), None)
+        if main is None:
+            continue
+        if former.old_province_code != province.code or former.district_code in HIGHLAND:
+            highland.add(main)
+        if former.bounds is not None and not former.was_split:
+            boxes.setdefault(main, []).append(former.bounds)
+    return boxes, highland
 
 
 QUARTERS = ("I", "II", "III", "IV")
@@ -176,13 +240,20 @@ def is_empty() -> bool:
     return db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
-def seed_demo(*, now: datetime) -> DemoSummary:
-    """Build the demo in the current transaction (the caller commits)."""
+def seed_demo(*, now: datetime, dataset: str = "2025") -> DemoSummary:
+    """Build the demo in the current transaction (the caller commits): on the 2025 structure, or on the
+    units before 1/7/2025 with ``dataset="legacy"``."""
+    story = STORIES[dataset]
     rng = random.Random(SEED)
-    import_units("legacy", "Tuyên Quang")
+    import_units(dataset, "Tuyên Quang")
     province = db.session.execute(
-        sa.select(AdminUnit).where(AdminUnit.dataset == "legacy", AdminUnit.code == "08")
+        sa.select(AdminUnit).where(AdminUnit.dataset == dataset, AdminUnit.code == "08")
     ).scalar_one()
+    boxes: dict[int, list[Bounds]] = {}
+    highland: set[int] = set()
+    if dataset == "2025":
+        import_crosswalk("Tuyên Quang")  # old names and codes in files and statistics find today's communes
+        boxes, highland = _former_boxes(province)
     communes = list(
         db.session.scalars(
             sa.select(AdminUnit)
@@ -192,18 +263,18 @@ def seed_demo(*, now: datetime) -> DemoSummary:
     )
     village_rows = []
     for commune in communes:
-        district_code = commune.path.split("/")[2]
-        if commune.kind == "Phường" or commune.kind == "Thị trấn":
+        if commune.kind in ("Phường", "Thị trấn"):
             names = [("Tổ dân phố", str(n)) for n in range(1, rng.randint(8, 16) + 1)]
         else:
-            kind = "Bản" if district_code in HIGHLAND and rng.random() < 0.5 else "Thôn"
+            high = commune.id in highland if dataset == "2025" else commune.path.split("/")[2] in HIGHLAND
+            kind = "Bản" if high and rng.random() < 0.5 else "Thôn"
             names = [(kind, n) for n in rng.sample(VILLAGE_NAMES, rng.randint(7, 16))]
         for number, (kind, short) in enumerate(names, start=1):
             code = f"{commune.code}-{number:03d}"
-            lat, lon = _point(rng, commune)
+            lat, lon = _point(rng, commune, boxes.get(commune.id, []))
             village_rows.append(
                 {
-                    "dataset": "legacy",
+                    "dataset": dataset,
                     "code": code,
                     "level": Level.VILLAGE,
                     "kind": kind,
@@ -236,24 +307,30 @@ def seed_demo(*, now: datetime) -> DemoSummary:
         return user
 
     add_user("admin", Role.ADMIN, None, "Quản trị hệ thống")
-    add_user("canbo.tinh", Role.STAFF, province, "Cán bộ Sở Thông tin và Truyền thông")
-    hamyen = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.dataset == "legacy", AdminUnit.code == "074"))
-    add_user("canbo.hamyen", Role.STAFF, hamyen, "Cán bộ huyện Hàm Yên")
-    leader_of["02216"] = add_user("lanhdao.tanha", Role.LEADER, by_code["02216"], "Chủ tịch UBND phường Tân Hà")
-    leader_of["02383"] = add_user("lanhdao.minhkhuong", Role.LEADER, by_code["02383"], "Chủ tịch UBND xã Minh Khương")
-    tanha_villages = list(
-        db.session.scalars(
-            sa.select(AdminUnit).where(AdminUnit.parent_id == by_code["02216"].id).order_by(AdminUnit.code)
-        )
+    # The department in charge of digital transformation: Information and Communications until it merged
+    # into Science and Technology in 2025.
+    department = "Sở Khoa học và Công nghệ" if dataset == "2025" else "Sở Thông tin và Truyền thông"
+    add_user("canbo.tinh", Role.STAFF, province, f"Cán bộ {department}")
+    area_code, area_username, area_name = story.area_staff
+    area = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.dataset == dataset, AdminUnit.code == area_code))
+    add_user(area_username, Role.STAFF, area, area_name)
+    for code, username, full_name in story.leaders:
+        leader_of[code] = add_user(username, Role.LEADER, by_code[code], full_name)
+    home = by_code[story.leaders[0][0]]
+    home_villages = list(
+        db.session.scalars(sa.select(AdminUnit).where(AdminUnit.parent_id == home.id).order_by(AdminUnit.code))
     )
-    member = add_user("thanhvien.tanha", Role.MEMBER, tanha_villages[0], "Lý Thị Hằng")
-    second = add_user("thanhvien2.tanha", Role.MEMBER, tanha_villages[1], "Ma Văn Tú")
+    walkers = [
+        add_user(username, Role.MEMBER, village, full_name)
+        for (username, full_name), village in zip(story.members, home_villages, strict=False)
+    ]
 
     villages = list(
         db.session.scalars(
             sa.select(AdminUnit)
             .where(
-                AdminUnit.level == Level.VILLAGE, AdminUnit.parent_id.in_([by_code[c].id for c in HOUSEHOLD_COMMUNES])
+                AdminUnit.level == Level.VILLAGE,
+                AdminUnit.parent_id.in_([by_code[c].id for c in story.household_communes]),
             )
             .order_by(AdminUnit.code)
         )
@@ -295,21 +372,37 @@ def seed_demo(*, now: datetime) -> DemoSummary:
             db.session.add(household)
             households += 1
     db.session.flush()
-    _seed_field_work(rng, leader_of["02216"], [member, second], tanha_villages, now=now)
-    _seed_sms(rng, leader_of["02216"], member, tanha_villages, now=now)
+    leader = leader_of[home.code]
+    _seed_field_work(rng, leader, walkers, home_villages, now=now)
+    _seed_sms(rng, leader, walkers[0], home_villages, now=now)
     # Spring: the commune leaders went door to door in every commune with households (not in the two
     # villages the members walk today); then three years of submission statistics to measure it by.
-    spring = [by_code[code] for code in HOUSEHOLD_COMMUNES]
+    spring = [by_code[code] for code in story.household_communes]
     for username, role, unit_name in seed_spring_campaign(
-        rng, spring, leader_of, {v.id for v in tanha_villages[:2]}, password=PASSWORD, now=now
+        rng, spring, leader_of, {v.id for v in home_villages[:2]}, password=PASSWORD, now=now
     ):
         users.append((username, role, unit_name))
-    seed_statistics(rng, province, set(HOUSEHOLD_COMMUNES), today=local_today(now), now=now)
+    if dataset == "2025":
+        # Files from before 1/7/2025 name the former communes; the crosswalk counts them in today's.
+        seed_statistics_across_reform(rng, province, set(story.household_communes), today=local_today(now), now=now)
+        # Last month's activity reports, from the communes straight to the province.
+        province_staff = db.session.execute(sa.select(User).where(User.username == "canbo.tinh")).scalar_one()
+        # The leaders with a login in README first: Minh Xuân's report is approved, Bạch Xa's returned.
+        named = [code for code, _username, _name in story.leaders]
+        codes = named + [code for code in story.household_communes if code not in named]
+        seed_activity_reports([leader_of[code] for code in codes], province_staff, now=now)
+    else:
+        seed_statistics(rng, province, set(story.household_communes), today=local_today(now), now=now)
     districts = db.session.execute(
         sa.select(sa.func.count()).where(AdminUnit.path.startswith(province.path), AdminUnit.level == Level.DISTRICT)
     ).scalar_one()
     return DemoSummary(
-        districts=districts, communes=len(communes), villages=len(village_rows), households=households, users=users
+        dataset=dataset,
+        districts=districts,
+        communes=len(communes),
+        villages=len(village_rows),
+        households=households,
+        users=users,
     )
 
 

@@ -7,6 +7,7 @@ from wtforms import SelectChoice
 
 from outreach.auth.models import Role
 from outreach.auth.scope import get_household, get_unit, require_role, village_choices
+from outreach.auth.services import example_commune
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.forms import show_form_errors
@@ -17,6 +18,7 @@ from outreach.geo.imports import import_households, import_villages
 from outreach.geo.models import Level, Purpose
 from outreach.geo.phone import display_phone
 from outreach.labels import PURPOSE_LABELS
+from outreach.text import fold
 from outreach.types import utcnow
 
 geo_bp = Blueprint("geo", __name__)
@@ -47,6 +49,7 @@ def units():
         formerly=services.former_names(results, query) if results else {},
         roots=services.root_units(current_user),
         limit=SEARCH_LIMIT,
+        example=fold(example.short_name) if (example := example_commune(current_user)) else "",
     )
 
 
@@ -298,4 +301,12 @@ def imports():
             errors = exc.errors
         else:
             db.session.commit()
-    return render_template("geo/imports.html", form=form, errors=errors, result=result), 400 if errors else 200
+    example = example_commune(current_user)
+    return render_template(
+        "geo/imports.html",
+        form=form,
+        errors=errors,
+        result=result,
+        example=example,
+        example_kind=services.usual_village_kind(example) if example else "Tổ dân phố",
+    ), 400 if errors else 200

@@ -1,5 +1,6 @@
 """Villages, households and consent. Every read goes through ``outreach.auth.scope``."""
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import (
     VILLAGE_KINDS,
     AdminUnit,
+    Bounds,
     Consent,
     FormerUnit,
     Household,
@@ -136,6 +138,67 @@ class VillageInput:
     lon: float | None = None
 
 
+# A 2025 commune has no bounding box in the dataset: a point counts as in it when it lies in the box of one
+# of the former communes it took land from (widened by MARGIN_DEG), or within AREA_REACH radii of its
+# centre, a radius being that of a disc of the commune's area. Generous on purpose: it is there to refuse
+# a point in another district or province (a typing slip, swapped coordinates), not to draw borders.
+MARGIN_DEG = 0.01  # about 1 km
+AREA_REACH = 2.0
+MIN_RADIUS_KM = 3.0
+
+
+@dataclass
+class CommuneArea:
+    """Where a commune's villages may lie: its own box (legacy), else its former communes' boxes and a
+    disc around its centre (2025)."""
+
+    boxes: list[Bounds]
+    centre: tuple[float, float] | None = None
+    radius_km: float | None = None
+
+    @property
+    def known(self) -> bool:
+        return bool(self.boxes) or (self.centre is not None and self.radius_km is not None)
+
+    def contains(self, lat: float, lon: float) -> bool:
+        if not self.known:
+            return True  # nothing to check against
+        if any(b.south <= lat <= b.north and b.west <= lon <= b.east for b in self.boxes):
+            return True
+        if self.centre is None or self.radius_km is None:
+            return False
+        return _km(self.centre, (lat, lon)) <= self.radius_km
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def commune_area(commune: AdminUnit) -> CommuneArea:
+    """The area a commune's village positions are checked against."""
+    if commune.bounds is not None:
+        return CommuneArea([commune.bounds])
+    formers = db.session.scalars(
+        sa.select(FormerUnit)
+        .join(Succession, Succession.former_id == FormerUnit.id)
+        .where(Succession.unit_id == commune.id)
+    ).all()
+    boxes = [
+        Bounds(b.south - MARGIN_DEG, b.west - MARGIN_DEG, b.north + MARGIN_DEG, b.east + MARGIN_DEG)
+        for b in (f.bounds for f in formers)
+        if b is not None
+    ]
+    from outreach.geo.units import commune_area_km2  # the package's data loads pandas: only when needed
+
+    area = commune_area_km2(commune.dataset, commune.code)
+    if commune.lat is None or commune.lon is None or area is None:
+        return CommuneArea(boxes)
+    radius = max(MIN_RADIUS_KM, AREA_REACH * math.sqrt(area / math.pi))
+    return CommuneArea(boxes, (commune.lat, commune.lon), radius)
+
+
 def check_village(commune: AdminUnit, data: VillageInput) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not clean(data.name):
@@ -151,6 +214,17 @@ def check_village(commune: AdminUnit, data: VillageInput) -> dict[str, list[str]
             errors.setdefault("lat", []).append(
                 _(
                     "This point (%(lat)s, %(lon)s) is outside %(commune)s.",
+                    lat=data.lat,
+                    lon=data.lon,
+                    commune=commune.name,
+                )
+            )
+        elif not commune.has_bounds and not commune_area(commune).contains(data.lat, data.lon):
+            errors.setdefault("lat", []).append(
+                _(
+                    "Latitude and longitude: the point (%(lat)s, %(lon)s) is far from %(commune)s (outside the "
+                    "former communes it was made of, and farther from its centre than its size allows). Check "
+                    "the numbers, or that latitude and longitude are not swapped.",
                     lat=data.lat,
                     lon=data.lon,
                     commune=commune.name,

@@ -5,6 +5,7 @@ The 2025 dataset has two levels (34 provinces > 3,321 communes); the legacy one 
 in place and never duplicates: a unit is identified by (dataset, code).
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -204,3 +205,14 @@ def _move_villages(dataset: str, old_path: str, new_path: str) -> None:
         .values(path=sa.literal(new_path) + sa.func.substr(AdminUnit.path, len(old_path) + 1))
         .execution_options(synchronize_session=False)
     )
+
+
+@functools.cache
+def _areas_2025() -> dict[str, float]:
+    rows = package_query("SELECT wardCode, wardAreaKm2 FROM admin_units")
+    return {r["wardCode"]: float(r["wardAreaKm2"]) for r in rows if r["wardCode"] and r["wardAreaKm2"]}
+
+
+def commune_area_km2(dataset: str, code: str) -> float | None:
+    """A 2025 commune's area as the package gives it (the 2025 dataset has no bounding boxes)."""
+    return _areas_2025().get(code) if dataset == "2025" else None

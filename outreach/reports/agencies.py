@@ -508,6 +508,8 @@ def resolve_agency(
         else:
             unit = get_unit(actor, unit_id)
         if not unit.path.startswith(agency.province.path) or unit.level == Level.VILLAGE:
+            if agency.province.dataset == "2025":  # no districts since 1/7/2025
+                raise ValidationError({"unit": [_("Choose a commune or the province of this agency.")]})
             raise ValidationError({"unit": [_("Choose a commune, district or the province of this agency.")]})
         clash = _double_count(agency, unit, former)
         if clash is not None:

@@ -1,8 +1,11 @@
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from outreach.auth.forms import unit_example_hint
 
 
 class StatsImportForm(FlaskForm):
@@ -31,7 +34,7 @@ class ResolveAgencyForm(FlaskForm):
     unit = StringField(
         _l("Or another unit"),
         validators=[Optional(), Length(max=120)],
-        description=_l("A name (“Xã Tân Hà”) or a code (“02216”)."),
+        description=LazyString(unit_example_hint),
     )
     not_a_unit = BooleanField(_l("Not an administrative unit's committee (a department or other agency)"))
 

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from outreach.auth.models import Role
 from outreach.auth.scope import get_unit, require_role
-from outreach.auth.services import find_unit
+from outreach.auth.services import example_commune, find_unit
 from outreach.csvio import file_sha256, write_csv, write_xlsx
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import db
@@ -461,9 +461,16 @@ def imports_page():
             result=result,
             history=imports.import_history(current_user),
             undo_form=UndoForm(),
+            example_agency=_example_agency(),
         ),
         status,
     )
+
+
+def _example_agency() -> str:
+    """An agency name for the file examples: the committee of a commune that exists in the person's area."""
+    unit = example_commune(current_user)
+    return f"UBND {(unit.kind or 'xã').lower()} {unit.short_name}" if unit else "UBND phường Minh Xuân"
 
 
 def _run_import(stream, filename: str, province_id: int | None, overrides, *, accept_total_mismatch: bool = False):
