@@ -102,7 +102,9 @@ class Phone:
             for field, (filename, data) in files.items():
                 parts.append(
                     f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
-                    f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n"
+                    f"Content-Type: application/octet-stream\r\n\r\n".encode()
+                    + data
+                    + b"\r\n"
                 )
             body = b"".join(parts) + f"--{boundary}--\r\n".encode()
             sent["Content-Type"] = f"multipart/form-data; boundary={boundary}"
