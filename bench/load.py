@@ -355,8 +355,8 @@ def plan(conn) -> dict:
                 (unit_id,),
             ).fetchone()[0]
             pages = [
-                ("campaigns", "/campaigns"),
-                ("campaign progress", f"/campaigns/{campaign}"),
+                (f"campaigns ({level})", "/campaigns"),  # a commune's, a district's or a province's list
+                (f"campaign progress ({level})", f"/campaigns/{campaign}"),
                 (f"{level} map", f"/maps/units/{unit_id}"),
                 (f"{level} report", f"/reports/units/{unit_id}"),
                 (f"{level} impact", f"/reports/units/{unit_id}/impact"),
@@ -365,7 +365,7 @@ def plan(conn) -> dict:
                 pages += [("commune household map", f"/maps/units/{unit_id}/households"), ("assign", "/assign")]
             if level == "province":
                 pages.append(("province impact CSV", f"/reports/units/{unit_id}/impact?format=csv"))
-            leaders.append({"username": username, "role": role, "pages": pages})
+            leaders.append({"username": username, "role": role, "level": level, "pages": pages})
     return {"members": members, "leaders": leaders, "password": PASSWORD}
 
 
@@ -472,8 +472,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=180, help="seconds of load (default 180)")
     parser.add_argument("--rebuild", action="store_true", help="make the 1,000,000 households again")
-    parser.add_argument("--member-wait", default="5,20", help="seconds between a member's batches: MIN,MAX")
-    parser.add_argument("--leader-wait", default="5,15", help="seconds between a leader's pages: MIN,MAX")
+    parser.add_argument("--member-wait", default="10,30", help="seconds between a member's batches: MIN,MAX")
+    parser.add_argument("--leader-wait", default="10,30", help="seconds between a leader's pages: MIN,MAX")
+    parser.add_argument("--no-alone", action="store_true", help="skip timing each leader page alone after the load")
     args = parser.parse_args(argv)
 
     began = time.monotonic()
@@ -505,17 +506,55 @@ def main(argv: list[str]) -> int:
             "--host", f"http://127.0.0.1:{port}", "-u", str(members + leaders), "-r", "20",
             "-t", f"{args.duration}s", "--stop-timeout", "30", "--only-summary", "--loglevel", "WARNING",
         ]  # fmt: skip
+        load_before = _loadavg()
         done = subprocess.run(locust, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        load_after = _loadavg()
         watch.stop.set()
         watch.join()
+        alone = [] if args.no_alone else pages_alone(f"http://127.0.0.1:{port}", the_plan)
     if not (tmp / "out.json").exists():
         print(done.stdout[-3000:], done.stderr[-3000:])
         return 1
     out = json.loads((tmp / "out.json").read_text())
-    return report(out, watch.peaks, the_plan, time.monotonic() - began)
+    print(f"machine load (1-minute average, {os.cpu_count()} CPUs, other work included): {load_before} before, "
+          f"{load_after} at the end")  # fmt: skip
+    return report(out, watch.peaks, alone, args.duration, time.monotonic() - began)
 
 
-def report(out: dict, peaks: dict[int, float], the_plan: dict, elapsed: float) -> int:
+def _loadavg() -> str:
+    with contextlib.suppress(OSError):
+        return Path("/proc/loadavg").read_text().split()[0]
+    return "?"
+
+
+def pages_alone(base: str, the_plan: dict, timeout: float = 60) -> list[tuple[str, str, float | None, int]]:
+    """Each kind of leader page once, one request at a time once the load is over: what a page costs by
+    itself, so a slow page is told apart from a page that waited behind others. (name, path, s, bytes)."""
+    import re
+
+    import requests
+
+    timed, seen = [], set()
+    for leader in the_plan["leaders"]:
+        session = requests.Session()
+        page = session.get(f"{base}/login", timeout=timeout).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        form = {"username": leader["username"], "password": the_plan["password"], "csrf_token": token}
+        session.post(f"{base}/login", data=form, allow_redirects=False, timeout=timeout)
+        for kind, path in leader["pages"]:
+            if kind in seen:
+                continue
+            seen.add(kind)
+            started = time.perf_counter()
+            try:
+                answer = session.get(path if path.startswith("http") else base + path, timeout=timeout)
+                timed.append((kind, path, time.perf_counter() - started, len(answer.content)))
+            except requests.Timeout:
+                timed.append((kind, path, None, 0))
+    return timed
+
+
+def report(out: dict, peaks: dict[int, float], alone: list, duration: int, elapsed: float) -> int:
     failures = []
 
     def line(ok: bool, text: str) -> None:
@@ -528,12 +567,13 @@ def report(out: dict, peaks: dict[int, float], the_plan: dict, elapsed: float) -
     by_name: dict[str, list[float]] = {}
     for name, ms, _failed, _status in requests:
         by_name.setdefault(name, []).append(ms / 1000)
-    leader = [s for name, times in by_name.items() if name.startswith("leader: ") for s in times]
-    print(f"requests: {len(out['requests']):,} ({out['batches']:,} sync batches, {out['resent']} re-sent, "
-          f"{out['visits_sent']:,} visits)")  # fmt: skip
+    leader = leader_pages = [s for name, times in by_name.items() if name.startswith("leader: ") for s in times]
+    print(f"requests: {len(out['requests']):,} in {duration} s ({out['batches']:,} sync batches, "
+          f"{out['batches'] / duration:.1f} a second, {out['resent']} re-sent; {out['visits_sent']:,} visits; "
+          f"{len(by_name.get('assignments', []))} assignment lists; {len(leader_pages)} leader pages)")  # fmt: skip
     for name in sorted(by_name):
         times = by_name[name]
-        print(f"  {name:32} n={len(times):6,}  median={statistics.median(times):6.2f} s  p95={p95(times):6.2f} s  "
+        print(f"  {name:40} n={len(times):6,}  median={statistics.median(times):6.2f} s  p95={p95(times):6.2f} s  "
               f"max={max(times):6.2f} s")  # fmt: skip
     first = f"; first: {errors[:3]} {out['rejected'][:2]}" if errors else ""
     line(not errors, f"errors: {len(errors)} (target 0){first}")
@@ -544,6 +584,11 @@ def report(out: dict, peaks: dict[int, float], the_plan: dict, elapsed: float) -
     slow = sorted(((p95(t), n) for n, t in by_name.items() if n.startswith("leader: ")), reverse=True)[:3]
     line(value < TARGET_P95_S, f"p95 leader pages: {value:.2f} s (target under {TARGET_P95_S} s); slowest: "
          + ", ".join(f"{n.removeprefix('leader: ')} {s:.2f} s" for s, n in slow))  # fmt: skip
+    if alone:
+        print("each leader page alone, after the load (one request at a time):")
+        for name, path, seconds, size in alone:
+            took = f"{seconds:6.2f} s" if seconds is not None else "  > 60 s"
+            print(f"  {name:40} {took}  {size / 1024:7.0f} KB  {path}")
     worst = max(peaks.values(), default=float("nan"))
     line(
         bool(peaks) and worst < TARGET_RSS_MB,
