@@ -446,19 +446,31 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user and system) a process has used so far."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return None
+
+
 class MemoryWatch(threading.Thread):
-    """Each gunicorn worker's resident memory, read from /proc twice a second; the peak of each."""
+    """Each gunicorn worker's resident memory, read from /proc twice a second; the peak of each, and the
+    CPU time each used (so a run starved by other work on the machine shows as such)."""
 
     def __init__(self, master: int):
         super().__init__(daemon=True)
-        self.master, self.peaks, self.stop = master, {}, threading.Event()
+        self.master, self.peaks, self.cpu, self.stop = master, {}, {}, threading.Event()
+        self.cpu_at_start = {pid: _cpu_s(pid) or 0.0 for pid in _children(master)}
 
     def run(self):
         while not self.stop.wait(0.5):
             for pid in _children(self.master):
-                rss = _rss_mb(pid)
+                rss, cpu = _rss_mb(pid), _cpu_s(pid)
                 if rss is not None:
                     self.peaks[pid] = max(rss, self.peaks.get(pid, 0.0))
+                if cpu is not None:
+                    self.cpu[pid] = cpu - self.cpu_at_start.get(pid, 0.0)
 
 
 def p95(values: list[float]) -> float:
@@ -516,8 +528,10 @@ def main(argv: list[str]) -> int:
         print(done.stdout[-3000:], done.stderr[-3000:])
         return 1
     out = json.loads((tmp / "out.json").read_text())
+    used = sum(watch.cpu.values())
     print(f"machine load (1-minute average, {os.cpu_count()} CPUs, other work included): {load_before} before, "
-          f"{load_after} at the end")  # fmt: skip
+          f"{load_after} at the end; the {WORKERS} workers used {used:.0f} CPU-seconds in {args.duration} s "
+          f"({used / args.duration:.2f} of the {os.cpu_count()} CPUs)")  # fmt: skip
     return report(out, watch.peaks, alone, args.duration, time.monotonic() - began)
 
 
