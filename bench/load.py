@@ -454,6 +454,22 @@ def _cpu_s(pid: int) -> float | None:
     return None
 
 
+def _database_processes() -> list[int]:
+    """PostgreSQL's backends serving the load's database (their title names it) and their parallel workers."""
+    from sqlalchemy.engine import make_url
+
+    name = make_url(LOAD_URL).database or ""
+    backends, helpers = [], []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            title = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if title.startswith("postgres: ") and f" {name} " in title:
+                backends.append(int(cmdline.parent.name))
+            elif title.startswith("postgres: ") and "parallel worker for PID " in title:
+                helpers.append((int(cmdline.parent.name), int(title.rsplit("PID ", 1)[1].split()[0])))
+    return backends + [pid for pid, leader in helpers if leader in backends]
+
+
 class MemoryWatch(threading.Thread):
     """Each gunicorn worker's resident memory, read from /proc twice a second; the peak of each, and the
     CPU time each used (so a run starved by other work on the machine shows as such)."""
@@ -462,9 +478,15 @@ class MemoryWatch(threading.Thread):
         super().__init__(daemon=True)
         self.master, self.peaks, self.cpu, self.stop = master, {}, {}, threading.Event()
         self.cpu_at_start = {pid: _cpu_s(pid) or 0.0 for pid in _children(master)}
+        self.database_cpu: dict[int, float] = {}  # PostgreSQL's processes serving the load's database
+        self.database_at_start = {pid: _cpu_s(pid) or 0.0 for pid in _database_processes()}
 
     def run(self):
         while not self.stop.wait(0.5):
+            for pid in _database_processes():
+                cpu = _cpu_s(pid)
+                if cpu is not None:
+                    self.database_cpu[pid] = cpu - self.database_at_start.get(pid, 0.0)
             for pid in _children(self.master):
                 rss, cpu = _rss_mb(pid), _cpu_s(pid)
                 if rss is not None:
@@ -531,7 +553,8 @@ def main(argv: list[str]) -> int:
     used = sum(watch.cpu.values())
     print(f"machine load (1-minute average, {os.cpu_count()} CPUs, other work included): {load_before} before, "
           f"{load_after} at the end; the {WORKERS} workers used {used:.0f} CPU-seconds in {args.duration} s "
-          f"({used / args.duration:.2f} of the {os.cpu_count()} CPUs)")  # fmt: skip
+          f"({used / args.duration:.2f} of the {os.cpu_count()} CPUs), PostgreSQL's processes for it about "
+          f"{sum(watch.database_cpu.values()):.0f}")  # fmt: skip
     return report(out, watch.peaks, alone, args.duration, time.monotonic() - began)
 
 
