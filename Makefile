@@ -16,7 +16,7 @@ PORT    ?= 5000
 PUBLIC_HOST = $(if $(filter 0.0.0.0 ::,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),127.0.0.1),$(HOST))
 PUBLIC_BASE_URL ?= http://$(PUBLIC_HOST):$(PORT)
 
-.PHONY: run test fuzz lint typecheck bench setup vendor db translations extract-messages clean lock deploy-test
+.PHONY: run test fuzz lint typecheck bench load setup vendor db translations extract-messages clean lock deploy-test
 
 setup: $(STAMP) $(MO) vendor
 
@@ -80,6 +80,12 @@ fuzz: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The busy hour under load (bench/load.py; not part of `make test`): 200 members syncing and 20 leaders and
+# staff reading, with locust for 3 minutes against 4 gunicorn workers on PostgreSQL with 1,000,000 households
+# (database outreach_load, built once by bulk SQL and reused). Prints p95s, errors, memory; OK or FAIL each.
+load: setup
+	$(PY) -m bench.load
 
 # After adding or changing user-facing strings: extract, then translate the new entries in messages.po.
 extract-messages: setup

@@ -14,7 +14,8 @@ The active scheduler writes a heartbeat every ``SCHEDULER_HEARTBEAT_S`` and each
 
 Jobs: the SMS outbox every few seconds, follow-up reminders each morning at FOLLOW_UP_REMINDER_HOUR
 (a run missed while no scheduler was active is made up only the same morning), leaders' daily summary,
-and reminders of the monthly activity reports from ACTIVITY_REMINDER_DAY (once per person and month)."""
+reminders of the monthly activity reports from ACTIVITY_REMINDER_DAY (once per person and month), and
+every hour the removal of expired pending uploads (statistics files waiting for their second step)."""
 
 import contextlib
 import fcntl
@@ -39,6 +40,7 @@ from outreach.activity.reminders import send_reminders
 from outreach.clock import local_today, local_zone, utcnow
 from outreach.extensions import db
 from outreach.ops.heartbeat import record_heartbeat, record_job_run
+from outreach.reports.imports.pending import remove_expired
 from outreach.sms import services
 from outreach.sms.dispatcher import dispatch_once
 from outreach.sms.gateway import gateway_from_config
@@ -145,6 +147,10 @@ def activity_reminders() -> None:
     send_reminders(today=local_today(now), now=now)
 
 
+def expire_uploads() -> None:
+    remove_expired(now=utcnow())
+
+
 def reminders_may_catch_up(now: datetime) -> bool:
     """Whether the morning's reminders may still go out at ``now``: from FOLLOW_UP_REMINDER_HOUR
     (local) for ``REMINDER_CATCH_UP``, never at another hour of the day."""
@@ -190,6 +196,10 @@ def build_scheduler(app: Flask, holder: str = "") -> BackgroundScheduler:
         _job(app, activity_reminders, "activity-report-reminders", holder), "cron",
         hour=app.config["ACTIVITY_REMINDER_HOUR"], minute=0,
         id="activity-report-reminders", replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
+    )  # fmt: skip
+    scheduler.add_job(
+        _job(app, expire_uploads, "pending-uploads-expire", holder), "interval", hours=1,
+        id="pending-uploads-expire", replace_existing=True, coalesce=True, misfire_grace_time=3600,
     )  # fmt: skip
     return scheduler
 

@@ -79,7 +79,7 @@ class Phone:
         self.address, self.stack, self.cookies = address, stack, {}
 
     def request(self, method: str, path: str, *, form: dict | None = None, headers: dict | None = None,
-                https: bool = True, port: int | None = None) -> Answer:  # fmt: skip
+                https: bool = True, port: int | None = None, files: dict | None = None) -> Answer:  # fmt: skip
         if https:
             conn = http.client.HTTPSConnection(
                 "127.0.0.1", port or self.stack.https_port, context=self.stack.tls, source_address=(self.address, 0),
@@ -93,7 +93,23 @@ class Phone:
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
-        if form is not None:
+        if files is not None:  # multipart: the form's fields and {name: (filename, bytes)}
+            boundary = "deploy-test-" + os.urandom(8).hex()
+            parts = [
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                for k, v in (form or {}).items()
+            ]
+            for field, (filename, data) in files.items():
+                parts.append(
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+                    f"Content-Type: application/octet-stream\r\n\r\n".encode()
+                    + data
+                    + b"\r\n"
+                )
+            body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+            sent["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+            sent["Referer"] = f"https://127.0.0.1:{self.stack.https_port}{path}"
+        elif form is not None:
             body = urllib.parse.urlencode(form)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
             sent["Referer"] = f"https://127.0.0.1:{self.stack.https_port}{path}"

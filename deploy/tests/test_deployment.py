@@ -119,6 +119,37 @@ def test_a_session_works_on_both_servers(stack):
         assert ADMIN in page.text
 
 
+def test_an_upload_on_one_server_is_imported_through_the_other(stack):
+    """A statistics file whose columns a person chooses: uploaded to one server, its second step sent to
+    the other. The file waits in the shared database, so the second server finds it."""
+    stack.flask("geo", "import-units", "--province", "08")
+    with stack.engine.connect() as conn:
+        province = conn.execute(sa.text("SELECT id FROM admin_unit WHERE level = 'province'")).scalar_one()
+    phone = Phone("127.0.0.5", stack)
+    token = phone.csrf()
+    answer = phone.request("POST", "/login", form={"username": ADMIN, "password": PASSWORD, "csrf_token": token})
+    assert answer.status == 302
+    one, two = stack.app_ports
+    page = phone.get("/reports/imports", https=False, port=one).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    odd = "Nơi nhận,Kỳ,Cột A,Cột B\nUBND phường Minh Xuân,09/2026,100,40\n".encode()
+    answer = phone.request(
+        "POST", "/reports/imports", https=False, port=one, form={"csrf_token": token, "province": str(province)},
+        files={"file": ("thang-9.csv", odd)},
+    )  # fmt: skip
+    assert answer.status == 400 and 'id="mapping"' in answer.text, answer.text[:500]
+    upload = re.search(r'name="upload"[^>]*value="([^"]+)"', answer.text).group(1)
+    answer = phone.request(
+        "POST", "/reports/imports", https=False, port=two,
+        form={"csrf_token": token, "upload": upload, "filename": "thang-9.csv", "province": str(province),
+              "col_agency": "0", "col_period": "1", "col_total": "2", "col_online": "3"},
+    )  # fmt: skip
+    assert answer.status == 200, answer.text[:500]
+    with stack.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT total, online FROM submission_stat")).one() == (100, 40)
+        assert conn.execute(sa.text("SELECT count(*) FROM pending_upload")).scalar() == 0
+
+
 def test_ready(stack):
     answer = Phone("127.0.0.2", stack).get("/readyz")
     assert answer.status == 200, answer.text

@@ -2,7 +2,16 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from outreach.auth.forms import unit_example_hint
@@ -20,12 +29,13 @@ class MappingForm(FlaskForm):
     """The second step for a file kept on the server: the columns a person chose for a file whose headers
     were not all recognised, or their confirmation that the file's own total is what is wrong."""
 
-    upload = HiddenField(validators=[Regexp(r"^[0-9a-f]{64}$")])
+    upload = HiddenField(validators=[Regexp(r"^[A-Za-z0-9_-]{20,64}$")])  # the pending file's token
     filename = HiddenField(validators=[Length(max=255)])
     province = HiddenField()
     accept_total_mismatch = BooleanField(
         _l("I have checked the difference: the rows are right and the file's own total is not. Import the rows.")
     )
+    cancel = SubmitField(_l("Cancel and remove the file"))
 
 
 class ResolveAgencyForm(FlaskForm):

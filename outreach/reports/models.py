@@ -147,3 +147,22 @@ class OnlineTarget(Model):
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     province: Mapped[AdminUnit] = relationship()
+
+
+class PendingUpload(Model):
+    """A statistics file between its upload and the second step (columns chosen by hand, or a total that
+    differs confirmed), kept in the database so the second step works on whichever app server answers.
+
+    Only its owner reads it (anyone else gets 404); it goes when imported or cancelled, and at
+    ``expires_at`` (the scheduler's job, or the next look at it). Its size is at most the upload limit."""
+
+    __tablename__ = "pending_upload"
+    __table_args__ = (sa.CheckConstraint("size >= 0", name="size"),)
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # a random token, never a row number
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)  # read only for the second step
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,8 +1,5 @@
 import io
-import re
-import shutil
-from datetime import date
-from pathlib import Path
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -14,7 +11,7 @@ from flask_login import current_user, login_required
 from outreach.auth.models import Role
 from outreach.auth.scope import get_unit, require_role
 from outreach.auth.services import example_commune, find_unit
-from outreach.csvio import file_sha256, write_csv, write_xlsx
+from outreach.csvio import write_csv, write_xlsx
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import db
 from outreach.forms import show_form_errors
@@ -369,13 +366,9 @@ def agency(agency_id: int):
 
 # --- Imports ---------------------------------------------------------------------------------------------------------
 
-_UPLOAD = re.compile(r"^[0-9a-f]{64}$")
 
-
-def _uploads() -> Path:
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(exist_ok=True)
-    return folder
+def _lifetime() -> timedelta:
+    return timedelta(hours=current_app.config["PENDING_UPLOAD_HOURS"])
 
 
 def _province_choices() -> list[tuple[int, str]]:
@@ -414,37 +407,63 @@ def imports_page():
     mapping_form = MappingForm()
     status = 200
     if request.method == "POST" and request.form.get("upload"):
-        # The second step: the same file (kept under its hash) with the columns a person chose, or
-        # with the difference from the file's own total confirmed.
-        if not mapping_form.validate_on_submit() or not _UPLOAD.match(mapping_form.upload.data or ""):
+        # The second step: the file kept in the database (whichever server received it) with the
+        # columns a person chose, or with the difference from the file's own total confirmed.
+        if not mapping_form.validate_on_submit():
             return redirect(url_for("reports.imports_page"))
-        path = _uploads() / mapping_form.upload.data
-        if not path.exists():
+        try:
+            pending = imports.find_upload(current_user, mapping_form.upload.data, now=utcnow())
+        except imports.UploadExpired as exc:
+            db.session.commit()  # it is removed
+            flash(exc.errors[""][0], "error")
+            return redirect(url_for("reports.imports_page"))
+        if pending is None:
             flash(_("The uploaded file is gone; upload it again."), "error")
             return redirect(url_for("reports.imports_page"))
-        filename = mapping_form.filename.data or "upload"
+        if mapping_form.cancel.data:
+            imports.discard_upload(current_user, pending)
+            db.session.commit()
+            flash(_("Import cancelled: the uploaded file %(file)s was removed.", file=pending.filename), "success")
+            return redirect(url_for("reports.imports_page"))
+        filename = pending.filename
         province_id = int(mapping_form.province.data) if (mapping_form.province.data or "").isdigit() else None
-        with path.open("rb") as stream:
-            layout = imports.read_layout(stream, filename)
-            overrides = _overrides(len(layout.header))
-            result, errors, layout, mismatch = _run_import(
-                stream, filename, province_id, overrides, accept_total_mismatch=mapping_form.accept_total_mismatch.data
-            )
-        if result is not None:
-            path.unlink(missing_ok=True)
+        stream = io.BytesIO(pending.content)
+        layout = imports.read_layout(stream, filename)
+        overrides = _overrides(len(layout.header))
+        result, errors, layout, mismatch = _run_import(
+            stream,
+            filename,
+            province_id,
+            overrides,
+            accept_total_mismatch=mapping_form.accept_total_mismatch.data,
+            pending=pending,
+        )
+        if result is None:
+            mapping_form.filename.data = filename
     elif form.validate_on_submit():
         upload = form.file.data
         filename = upload.filename or "upload.csv"
         stream = upload.stream  # spooled to a temporary file by Werkzeug: read as a stream, never whole
         result, errors, layout, mismatch = _run_import(stream, filename, form.province.data, None)
         if layout is not None and (layout.missing() or mismatch):
-            # Kept under its hash for the second step, where a person chooses the columns or confirms.
+            # Kept in the database for the second step, where a person chooses the columns or confirms.
             stream.seek(0)
-            sha = file_sha256(stream)
-            with (_uploads() / sha).open("wb") as kept:
-                shutil.copyfileobj(stream, kept)
-            mapping_form.upload.data, mapping_form.filename.data = sha, filename
-            mapping_form.province.data = str(form.province.data or "")
+            try:
+                pending = imports.keep_upload(
+                    current_user,
+                    stream,
+                    filename,
+                    now=utcnow(),
+                    lifetime=_lifetime(),
+                    limit=current_app.config["MAX_CONTENT_LENGTH"],
+                )
+            except ValidationError as exc:
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                db.session.commit()
+                mapping_form.upload.data, mapping_form.filename.data = pending.id, filename
+                mapping_form.province.data = str(form.province.data or "")
     if errors:
         status = 400
     return (
@@ -473,9 +492,12 @@ def _example_agency() -> str:
     return f"UBND {(unit.kind or 'xã').lower()} {unit.short_name}" if unit else "UBND phường Minh Xuân"
 
 
-def _run_import(stream, filename: str, province_id: int | None, overrides, *, accept_total_mismatch: bool = False):
-    """Import, committing on success; on failure roll back and return the errors, the layout read and
-    whether the file's own total is what refused it."""
+def _run_import(
+    stream, filename: str, province_id: int | None, overrides, *, accept_total_mismatch: bool = False, pending=None
+):
+    """Import, committing on success (the pending file of the second step goes in the same
+    transaction); on failure roll back and return the errors, the layout read and whether the file's
+    own total is what refused it."""
     layout = None
     try:
         province = imports.import_province(current_user, province_id)
@@ -492,6 +514,8 @@ def _run_import(stream, filename: str, province_id: int | None, overrides, *, ac
     except ValidationError as exc:
         db.session.rollback()
         return None, exc.errors, layout, isinstance(exc, imports.TotalsMismatch)
+    if pending is not None:
+        imports.discard_upload(current_user, pending)
     db.session.commit()
     return result, None, layout, False
 

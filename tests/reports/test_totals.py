@@ -344,6 +344,7 @@ def test_the_import_page_refuses_a_total_that_differs_until_a_person_confirms(cl
     assert 'id="confirm-total"' in html and _count() == 0 and _count(ImportBatch) == 0
     form = html.split('id="confirm-total"')[1].split("</form>")[0]
     fields = dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', form))
+    assert fields.pop("cancel") == "y"  # the other button: cancel and remove the file
     assert fields["col_agency"] == "1" and fields["col_total"] == "3"
 
     # Sent again without ticking the box: still refused, still nothing stored.

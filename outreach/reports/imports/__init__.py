@@ -39,6 +39,14 @@ from outreach.reports.imports.columns import (
 )
 from outreach.reports.imports.history import get_import, import_history, undo_import
 from outreach.reports.imports.importing import ImportResult, import_province, import_statistics, may_import
+from outreach.reports.imports.pending import (
+    KEPT_PER_PERSON,
+    UploadExpired,
+    discard_upload,
+    find_upload,
+    keep_upload,
+    remove_expired,
+)
 from outreach.reports.imports.rows import StatRow
 from outreach.reports.imports.storing import slot
 from outreach.reports.imports.totals import FileTotal, TotalCheck, TotalKind, TotalsMismatch, check_totals, total_label
@@ -47,6 +55,7 @@ __all__ = [
     "DOSSIER_REQUIRED",
     "FIELDS",
     "HEADER_SCAN_ROWS",
+    "KEPT_PER_PERSON",
     "IMPORT_KINDS",
     "KIND_DOSSIERS",
     "KIND_SUMMARY",
@@ -60,13 +69,17 @@ __all__ = [
     "TotalCheck",
     "TotalKind",
     "TotalsMismatch",
+    "UploadExpired",
     "channel_of",
     "check_totals",
+    "discard_upload",
     "file_kind",
+    "find_upload",
     "get_import",
     "import_history",
     "import_province",
     "import_statistics",
+    "keep_upload",
     "may_import",
     "month_end",
     "parse_count",
@@ -76,6 +89,7 @@ __all__ = [
     "range_period",
     "read_layout",
     "recognise",
+    "remove_expired",
     "slot",
     "total_label",
     "undo_import",
