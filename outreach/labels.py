@@ -23,6 +23,13 @@ WHOLE_UNIT_LABELS = {
 PURPOSE_LABELS = {
     "store_phone": _l("Store the phone number"),
     "receive_sms": _l("Receive SMS guides"),
+    "sensitive_health": _l("Record a disability (sensitive data)"),
+}
+# How someone read a household's data (the reads on record: outreach/privacy).
+READ_LABELS = {
+    "read.household": _l("opened its page"),
+    "read.api": _l("fetched it through the API"),
+    "household.export": _l("exported everything held"),
 }
 DATASET_LABELS = {
     "2025": _l("units since 1/7/2025"),

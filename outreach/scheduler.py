@@ -14,7 +14,8 @@ The active scheduler writes a heartbeat every ``SCHEDULER_HEARTBEAT_S`` and each
 
 Jobs: the SMS outbox every few seconds, follow-up reminders each morning at FOLLOW_UP_REMINDER_HOUR
 (a run missed while no scheduler was active is made up only the same morning), leaders' daily summary,
-and reminders of the monthly activity reports from ACTIVITY_REMINDER_DAY (once per person and month)."""
+reminders of the monthly activity reports from ACTIVITY_REMINDER_DAY (once per person and month), and
+each night the retention of personal data (outreach/privacy/retention.py) at PRIVACY_RETENTION_HOUR."""
 
 import contextlib
 import fcntl
@@ -39,6 +40,7 @@ from outreach.activity.reminders import send_reminders
 from outreach.clock import local_today, local_zone, utcnow
 from outreach.extensions import db
 from outreach.ops.heartbeat import record_heartbeat, record_job_run
+from outreach.privacy.retention import run_retention
 from outreach.sms import services
 from outreach.sms.dispatcher import dispatch_once
 from outreach.sms.gateway import gateway_from_config
@@ -145,6 +147,10 @@ def activity_reminders() -> None:
     send_reminders(today=local_today(now), now=now)
 
 
+def privacy_retention() -> None:
+    run_retention(now=utcnow())
+
+
 def reminders_may_catch_up(now: datetime) -> bool:
     """Whether the morning's reminders may still go out at ``now``: from FOLLOW_UP_REMINDER_HOUR
     (local) for ``REMINDER_CATCH_UP``, never at another hour of the day."""
@@ -190,6 +196,12 @@ def build_scheduler(app: Flask, holder: str = "") -> BackgroundScheduler:
         _job(app, activity_reminders, "activity-report-reminders", holder), "cron",
         hour=app.config["ACTIVITY_REMINDER_HOUR"], minute=0,
         id="activity-report-reminders", replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
+    )  # fmt: skip
+    # Personal data past its retention period, anonymised each night (a missed night: the next one does it).
+    scheduler.add_job(
+        _job(app, privacy_retention, "privacy-retention", holder), "cron",
+        hour=app.config["PRIVACY_RETENTION_HOUR"], minute=30, id="privacy-retention",
+        replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
     )  # fmt: skip
     return scheduler
 
