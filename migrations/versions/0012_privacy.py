@@ -26,16 +26,19 @@ OLD_PURPOSES = "purpose in ('store_phone', 'receive_sms')"
 NEW_PURPOSES = "purpose in ('store_phone', 'receive_sms', 'sensitive_health')"
 
 
+def _recreate() -> str:
+    # SQLite changes a CHECK constraint only by copying the table; PostgreSQL alters it in place.
+    return "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+
+
 def upgrade():
-    with op.batch_alter_table("consent", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table("consent", schema=None, recreate=_recreate()) as batch_op:
         batch_op.drop_constraint(op.f("ck_consent_purpose"), type_="check")
         batch_op.create_check_constraint("purpose", NEW_PURPOSES)
     with op.batch_alter_table("household", schema=None) as batch_op:
         batch_op.add_column(sa.Column("restricted_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("visit_record", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("sensitive_consent", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+        batch_op.add_column(sa.Column("sensitive_consent", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("notes_cleared_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.create_index("ix_audit_event_target", ["target_type", "target_id", "at"], unique=False)
@@ -128,6 +131,6 @@ def downgrade():
     with op.batch_alter_table("household", schema=None) as batch_op:
         batch_op.drop_column("restricted_at")
     op.execute("DELETE FROM consent WHERE purpose = 'sensitive_health'")
-    with op.batch_alter_table("consent", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table("consent", schema=None, recreate=_recreate()) as batch_op:
         batch_op.drop_constraint(op.f("ck_consent_purpose"), type_="check")
         batch_op.create_check_constraint("purpose", OLD_PURPOSES)

@@ -10,8 +10,8 @@ from flask_login import current_user
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic import ValidationError as Unfit
 
-from outreach.audit.services import record_event
 from outreach.api import NO_NUL, Query, api_bp, expected, read_query, validation_response
+from outreach.audit.services import record_event
 from outreach.auth.scope import get_household, get_unit
 from outreach.errors import ValidationError
 from outreach.extensions import db

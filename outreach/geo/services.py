@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 
+from outreach.audit.models import AuditEvent
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import (
@@ -17,6 +18,7 @@ from outreach.auth.scope import (
     require_role,
     unit_in_scope,
 )
+from outreach.clock import local_today
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -32,8 +34,6 @@ from outreach.geo.models import (
     unit_names,
 )
 from outreach.geo.phone import PhoneError, normalize_phone
-from outreach.audit.models import AuditEvent
-from outreach.clock import local_today
 from outreach.sms.models import InboundSms, SmsMessage
 from outreach.text import clean, fold
 from outreach.visits.models import SENSITIVE_OBSTACLES, AnonymousFact, VisitObstacle, VisitRecord
@@ -590,8 +590,7 @@ def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
         ],
         "restricted_since": household.restricted_at.isoformat() if household.restricted_at else None,
         "accessed_by": [
-            {"at": e.at.isoformat(), "who": e.actor_name, "what": e.action}
-            for e in household_reads(household.id)
+            {"at": e.at.isoformat(), "who": e.actor_name, "what": e.action} for e in household_reads(household.id)
         ],
     }
 

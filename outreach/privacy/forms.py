@@ -33,7 +33,9 @@ class CaseForm(FlaskForm):
         validators=[DataRequired(message=_l("Enter who made the request.")), Length(max=120)],
         description=_l("The resident, or who asked for them (e.g. “his daughter, Lê Thị Hoa”)"),
     )
-    channel = SelectField(_l("How the request came in"), choices=[SelectChoice(k, v) for k, v in CHANNEL_LABELS.items()])
+    channel = SelectField(
+        _l("How the request came in"), choices=[SelectChoice(k, v) for k, v in CHANNEL_LABELS.items()]
+    )
     received_at = DateTimeLocalField(
         _l("Received at"), format=DATETIME_FORMAT, validators=[Optional()], description=_l("Empty: now")
     )

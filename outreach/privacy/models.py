@@ -36,9 +36,7 @@ class RightsCase(Model):
 
     __tablename__ = "rights_case"
     __table_args__ = (
-        sa.CheckConstraint(
-            "kind in ('know', 'access', 'correct', 'delete', 'restrict', 'object')", name="kind"
-        ),
+        sa.CheckConstraint("kind in ('know', 'access', 'correct', 'delete', 'restrict', 'object')", name="kind"),
         sa.CheckConstraint("status in ('open', 'done', 'refused')", name="status"),
         sa.Index("ix_rights_case_open_due", "status", "due_at"),
     )

@@ -56,7 +56,10 @@ def _data_rows(days: dict[str, int]) -> list[list[str]]:
             _("Contacting the household about the guidance"),
             _("Separate consent “store the phone number”, recorded with its text"),
             _("%(roles)s, of %(area)s", roles=_roles_with("see_households"), area=area),
-            _("until consent is withdrawn; in messages already sent: %(days)s after", days=_days(days["withdrawn_phones"])),
+            _(
+                "until consent is withdrawn; in messages already sent: %(days)s after",
+                days=_days(days["withdrawn_phones"]),
+            ),
         ],
         [
             _("SMS with a link to a guide, and the resident's replies"),
@@ -100,12 +103,17 @@ def _data_rows(days: dict[str, int]) -> list[list[str]]:
 SAFEGUARDS = (
     _l("Every user sees only the households of their own area (one scope filter for every page, list and API call)."),
     _l("Province and district staff see counts, never individual households."),
-    _l("Passwords are stored only as salted hashes; logins end after a password or role change, and can be ended one by one."),  # noqa: E501
+    _l(
+        "Passwords are stored only as salted hashes; logins end after a password or role change, "
+        "and can be ended one by one."
+    ),
     _l("ID card numbers, passwords, OTP codes and VNeID credentials are refused wherever text is entered."),
     _l("Phone numbers and SMS texts never appear in the server's logs."),
     _l("Opening a household's page, exporting it and reading it through the API are recorded (who, what, when)."),
     _l("A disability is recorded with the household only with explicit consent; otherwise it is counted anonymously."),
-    _l("A resident who restricts or objects is hidden from lists, receives no SMS and is not visited, their data kept."),
+    _l(
+        "A resident who restricts or objects is hidden from lists, receives no SMS and is not visited, their data kept."
+    ),
     _l("Data past its retention period is anonymised by a daily job; each run is recorded in the audit log."),
     _l("Connections are encrypted (HTTPS) in production; backups are kept on the same servers as the data."),
 )
@@ -123,7 +131,10 @@ def build_sections() -> list[DocSection]:
                     "services. This register lists the personal data the Outreach app holds for that work, as "
                     "the Law on Personal Data Protection (Law 91/2025/QH15) requires."
                 ),
-                _("Legal basis: the consent of the data subject, per purpose, explicit and recorded (what, who, when, which text)."),  # noqa: E501
+                _(
+                    "Legal basis: the consent of the data subject, per purpose, explicit and recorded "
+                    "(what, who, when, which text)."
+                ),
             ],
         ),
         DocSection(
@@ -151,8 +162,11 @@ def build_sections() -> list[DocSection]:
                     "and the province."
                 ),
                 *[
-                    _("Right %(right)s: answered within %(hours)s hours.", right=RIGHT_LABELS[right],
-                      hours=current_app.config["RIGHTS_DEADLINE_HOURS"].get(right.value, 72))
+                    _(
+                        "Right %(right)s: answered within %(hours)s hours.",
+                        right=RIGHT_LABELS[right],
+                        hours=current_app.config["RIGHTS_DEADLINE_HOURS"].get(right.value, 72),
+                    )
                     for right in Right
                 ],  # fmt: skip
                 _(

@@ -159,7 +159,9 @@ def _count_reads(cutoff: datetime) -> int:
 
 
 def _delete_reads(cutoff: datetime, now: datetime) -> int:
-    result = db.session.execute(sa.delete(AuditEvent).where(_old_reads(cutoff)).execution_options(synchronize_session=False))
+    result = db.session.execute(
+        sa.delete(AuditEvent).where(_old_reads(cutoff)).execution_options(synchronize_session=False)
+    )
     return _rows(result)
 
 

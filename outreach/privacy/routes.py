@@ -89,7 +89,13 @@ def new_case():
             show_form_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Request recorded. Answer it by %(when)s.", when=case.due_at.astimezone(local_zone()).strftime("%H:%M %d/%m/%Y")), "success")  # noqa: E501
+            flash(
+                _(
+                    "Request recorded. Answer it by %(when)s.",
+                    when=case.due_at.astimezone(local_zone()).strftime("%H:%M %d/%m/%Y"),
+                ),
+                "success",
+            )  # noqa: E501
             return redirect(url_for("privacy.case", case_id=case.id))
     status = 400 if request.method == "POST" else 200
     return render_template("privacy/case_form.html", form=form, household=household, **LABELS), status
@@ -148,20 +154,19 @@ def register_download(fmt: str):
 @privacy_bp.route("/breaches", methods=["GET", "POST"])
 def breaches():
     form = BreachForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            data = services.BreachInput(
-                what=form.what.data or "", found_at=_aware(form.found_at.data), people=form.people.data,
-                data_kinds=form.data_kinds.data or "", actions=form.actions.data or "",
-            )  # fmt: skip
-            try:
-                breach = services.record_breach(current_user, data, now=utcnow())
-            except ValidationError as exc:
-                show_form_errors(form, exc)
-            else:
-                db.session.commit()
-                flash(_("Breach recorded."), "success")
-                return redirect(url_for("privacy.breach", breach_id=breach.id))
+    if request.method == "POST" and form.validate_on_submit():
+        data = services.BreachInput(
+            what=form.what.data or "", found_at=_aware(form.found_at.data), people=form.people.data,
+            data_kinds=form.data_kinds.data or "", actions=form.actions.data or "",
+        )  # fmt: skip
+        try:
+            breach = services.record_breach(current_user, data, now=utcnow())
+        except ValidationError as exc:
+            show_form_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Breach recorded."), "success")
+            return redirect(url_for("privacy.breach", breach_id=breach.id))
     found = list(db.session.scalars(services.breaches_in_scope(current_user).limit(100)))
     status = 400 if request.method == "POST" else 200
     return render_template("privacy/breaches.html", form=form, breaches=found, now=utcnow()), status
@@ -170,9 +175,7 @@ def breaches():
 @privacy_bp.get("/breaches/<int:breach_id>")
 def breach(breach_id: int):
     found = services.get_breach(current_user, breach_id)
-    return render_template(
-        "privacy/breach.html", breach=found, text=services.notification_text(found), now=utcnow()
-    )
+    return render_template("privacy/breach.html", breach=found, text=services.notification_text(found), now=utcnow())
 
 
 @privacy_bp.post("/breaches/<int:breach_id>/notified")

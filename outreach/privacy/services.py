@@ -128,9 +128,7 @@ def lift_restriction(household: Household) -> None:
     household.restricted_at = None
 
 
-def close_case(
-    actor: User, case_id: int, *, status: str, action_taken: str, answer: str, now: datetime
-) -> RightsCase:
+def close_case(actor: User, case_id: int, *, status: str, action_taken: str, answer: str, now: datetime) -> RightsCase:
     """Answer a request: what was done, and the answer sent to the person. A deletion done erases the
     household (an anonymous count stays); a restriction or objection refused lifts the stop."""
     require_role(actor, Role.LEADER)

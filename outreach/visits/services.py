@@ -110,7 +110,9 @@ def _sensitive_apart(actor: User, items: list[_Sensitive], *, now: datetime) -> 
             )
         )
     )
-    villages = dict(db.session.execute(sa.select(Household.id, Household.village_id).where(Household.id.in_(ids))).tuples())
+    villages = dict(
+        db.session.execute(sa.select(Household.id, Household.village_id).where(Household.id.in_(ids))).tuples()
+    )
     notes: dict[str, dict[str, str]] = {}
     for item in items:
         if item.consent and item.household_id not in consented:
@@ -159,7 +161,7 @@ _EXPECTED = {
     "outcome": _l("one of: %(values)s", values=", ".join(_declared("outcome")["enum"])),
     "follow_up_on": _l("a date like 2026-12-01"),
     **{name: _whole_number(name) for name in ("people_helped", *_BANDS)},
-    **dict.fromkeys((*HELP_FACTS, "location_consent"), _l("true or false")),
+    **dict.fromkeys((*HELP_FACTS, "location_consent", "sensitive_consent"), _l("true or false")),
     **dict.fromkeys(_FREE_TEXT, _l("text")),
     "guide_given": _l("empty, printed or sms"),
     "obstacles": _l("a list of: %(values)s", values=", ".join(_declared("obstacles")["items"]["enum"])),
