@@ -17,10 +17,13 @@ ROLES = ("admin", "staff", "leader", "member")
 
 MENU = {
     "admin": [
-        "/", "/campaigns", "/assign", "/households", "/maps/", "/reports/", "/activity/", "/privacy", "/reports/imports",
-        "/guides", "/sms", "/units", "/imports", "/admin/users", "/admin/audit", "/maps/boundaries", "/account/tokens",
+        "/", "/campaigns", "/assign", "/households", "/maps/", "/reports/", "/activity/", "/privacy",
+        "/reports/imports", "/guides", "/sms", "/units", "/imports", "/admin/users", "/admin/audit", "/maps/boundaries",
+        "/account/tokens",
     ],
-    "staff": ["/", "/campaigns", "/maps/", "/reports/", "/activity/", "/privacy", "/guides", "/units", "/account/tokens"],
+    "staff": [
+        "/", "/campaigns", "/maps/", "/reports/", "/activity/", "/privacy", "/guides", "/units", "/account/tokens",
+    ],
     "leader": [
         "/", "/today", "/campaigns", "/assign", "/team", "/households", "/maps/", "/reports/", "/activity/", "/privacy",
         "/guides", "/sms", "/units", "/imports", "/account/tokens",
