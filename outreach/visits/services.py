@@ -110,9 +110,12 @@ def _sensitive_apart(actor: User, items: list[_Sensitive], *, now: datetime) -> 
             )
         )
     )
-    villages = dict(
-        db.session.execute(sa.select(Household.id, Household.village_id).where(Household.id.in_(ids))).tuples()
-    )
+    villages: dict[int, int] = {
+        household_id: village_id
+        for household_id, village_id in db.session.execute(
+            sa.select(Household.id, Household.village_id).where(Household.id.in_(ids))
+        )
+    }
     notes: dict[str, dict[str, str]] = {}
     for item in items:
         if item.consent and item.household_id not in consented:

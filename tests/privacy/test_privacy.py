@@ -17,7 +17,7 @@ from outreach.activity.figures import visit_figures
 from outreach.activity.periods import parse_period
 from outreach.audit.models import AuditEvent
 from outreach.auth.services import issue_token
-from outreach.errors import NotFound
+from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import Consent, Household, Purpose
 from outreach.geo.services import withdraw_consent
@@ -67,7 +67,7 @@ def test_a_disability_without_consent_is_counted_for_the_village_not_kept_with_t
     sent = visit_payload(homes["an"], obstacles=["disability", "elderly"])
     answer = client.post("/api/v1/visits/sync", json={"visits": [sent]}, headers=member_auth).get_json()
     result = answer["results"][0]
-    assert result["status"] == "created" and "consent" in result["notes"]["obstacles"]
+    assert result["status"] == "created" and "đồng ý" in result["notes"]["obstacles"]  # "consent", in Vietnamese
     visit = db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == sent["client_id"]))
     assert visit.obstacle_codes == ["elderly"]  # the household keeps only the plain obstacle
     assert _anonymous() == 1
@@ -86,7 +86,7 @@ def test_a_disability_with_consent_is_kept_and_the_consent_recorded_with_its_tex
     assert _count(VisitObstacle, VisitObstacle.code == "disability") == 1 and _anonymous() == 0
     consent = db.session.scalar(sa.select(Consent).where(Consent.purpose == Purpose.SENSITIVE))
     assert consent.household_id == homes["an"].id and consent.collected_by_id == users["member"].id
-    assert "khuyết tật" in consent.text and consent.collected_at == NOW
+    assert "khuyết tật" in consent.text and consent.method == "in_person"
     # A later visit by the web form path (one record) keeps it too: the consent stands until withdrawn.
     later = record_visit(users["leader"], visit_payload(homes["an"], obstacles=["disability"]), now=NOW)
     assert later.status == "created" and not later.notes
@@ -182,7 +182,7 @@ def test_a_restriction_takes_effect_runs_to_its_deadline_and_is_answered(app, cl
     assert "Nguyễn Văn An" not in client.get("/households").get_data(as_text=True)
     assert "Lê Thị Hoa" in client.get("/households").get_data(as_text=True)
     refused = client.post("/api/v1/visits/sync", json={"visits": [visit_payload(an)]}, headers=member_auth).get_json()
-    assert "not be processed" in refused["results"][0]["errors"]["household_id"]
+    assert "không xử lý" in refused["results"][0]["errors"]["household_id"]  # "not be processed"
     with pytest.raises(NotFound):
         assign_households(leader, users["member"].id, [an.id], due_on=NOW.date(), now=NOW)
     db.session.rollback()
@@ -230,7 +230,7 @@ def test_a_leader_never_sees_another_communes_cases(client, homes, users):
     assert services.list_cases(other, now=NOW + 10 * DAY) == [] and services.overdue_count(other, now=NOW + 10 * DAY) == 0
     with pytest.raises(NotFound):
         services.get_case(other, mine.id)
-    with pytest.raises(NotFound):  # nor open one about another commune's household
+    with pytest.raises(ValidationError):  # nor open one about another commune's household
         services.open_case(other, services.CaseInput(kind="delete", requester="X", household_id=homes["an"].id), now=NOW)
     login(client, "leader.minhkhuong")
     assert client.get(f"/privacy/cases/{mine.id}").status_code == 404
