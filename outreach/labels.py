@@ -51,6 +51,14 @@ DETAIL_LABELS = {
     "commune": _l("commune"),
     "replaced": _l("replaced"),
     "restored": _l("restored"),
+    "ids": _l("households"),
+    "via": _l("through"),
+    "kind": _l("kind"),
+    "status": _l("status"),
+    "late": _l("late"),
+    "people": _l("people"),
+    "counts": _l("anonymised"),
+    "days": _l("days kept"),
 }
 ACTION_LABELS = {
     "login": _l("Logged in"),
@@ -81,6 +89,15 @@ ACTION_LABELS = {
     "activity.reminders_on": _l("Agreed to SMS reminders of reports"),
     "activity.reminders_off": _l("Stopped SMS reminders of reports"),
     "target.set": _l("Online rate target set"),
+    "read.household": _l("Household page opened"),
+    "read.api": _l("Household read through the API"),
+    "read.list": _l("List of households shown"),
+    "privacy.case_open": _l("Request about personal data recorded"),
+    "privacy.case_close": _l("Request about personal data answered"),
+    "privacy.breach": _l("Personal data breach recorded"),
+    "privacy.breach_notified": _l("Personal data breach notified"),
+    "privacy.retention": _l("Personal data past its time anonymised"),
+    "privacy.retention_dry_run": _l("Retention dry run"),
 }
 OUTCOME_LABELS = {
     "helped": _l("Helped"),
