@@ -55,7 +55,9 @@ def _count(model, *where) -> int:
 
 
 def _anonymous(code="disability") -> int:
-    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(AnonymousFact.count), 0)).where(AnonymousFact.code == code))
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(AnonymousFact.count), 0)).where(AnonymousFact.code == code)
+    )
 
 
 # --- sensitive facts ---------------------------------------------------------------------------------------------
@@ -101,7 +103,9 @@ def test_the_consent_box_is_apart_and_never_ticked_and_members_do_not_see_the_fa
     page = client.get(f"/record?h={homes['an'].id}").get_data(as_text=True)
     box = page[page.index('name="sensitive_consent"') - 60 : page.index('name="sensitive_consent"') + 60]
     assert 'type="checkbox"' in box and "checked" not in box
-    sync_visits(users["leader"], [visit_payload(homes["an"], obstacles=["disability"], sensitive_consent=True)], now=NOW)
+    sync_visits(
+        users["leader"], [visit_payload(homes["an"], obstacles=["disability"], sensitive_consent=True)], now=NOW
+    )
     db.session.commit()
     member_view = client.get(f"/households/{homes['an'].id}/visits").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -139,7 +143,10 @@ def test_retention_dry_run_says_what_then_the_run_removes_people_and_keeps_count
     assert done == plan
     kept = {v.notes for v in db.session.scalars(sa.select(VisitRecord))}
     assert kept == {"", "Hẹn lại"}  # the old note is gone, the recent one stays
-    assert db.session.scalar(sa.select(InboundSms)).body == "" and db.session.scalar(sa.select(InboundSms)).from_phone == ""
+    assert (
+        db.session.scalar(sa.select(InboundSms)).body == ""
+        and db.session.scalar(sa.select(InboundSms)).from_phone == ""
+    )
     assert _count(VisitObstacle, VisitObstacle.code == "disability") == 1 and _anonymous() == 1
     assert _count(VisitRecord) == 2 and _count(InboundSms) == 1  # the rows stay, for the counts
     assert visit_figures(homes["an"].village.parent, months) == before  # the month's figures did not move
@@ -227,11 +234,15 @@ def test_a_leader_never_sees_another_communes_cases(client, homes, users):
     )
     db.session.commit()
     other = users["leader_other"]
-    assert services.list_cases(other, now=NOW + 10 * DAY) == [] and services.overdue_count(other, now=NOW + 10 * DAY) == 0
+    assert (
+        services.list_cases(other, now=NOW + 10 * DAY) == [] and services.overdue_count(other, now=NOW + 10 * DAY) == 0
+    )
     with pytest.raises(NotFound):
         services.get_case(other, mine.id)
     with pytest.raises(ValidationError):  # nor open one about another commune's household
-        services.open_case(other, services.CaseInput(kind="delete", requester="X", household_id=homes["an"].id), now=NOW)
+        services.open_case(
+            other, services.CaseInput(kind="delete", requester="X", household_id=homes["an"].id), now=NOW
+        )
     login(client, "leader.minhkhuong")
     assert client.get(f"/privacy/cases/{mine.id}").status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -242,7 +253,9 @@ def test_a_leader_never_sees_another_communes_cases(client, homes, users):
 def test_bad_case_input_is_told_by_field_never_a_500(client, homes):
     login(client, "leader.tanha")
     url = f"/privacy/cases/new?household={homes['an'].id}"
-    answer = client.post(url, data={"kind": "bogus", "requester": "", "channel": "x", "csrf_token": csrf_token(client, url)})
+    answer = client.post(
+        url, data={"kind": "bogus", "requester": "", "channel": "x", "csrf_token": csrf_token(client, url)}
+    )
     assert answer.status_code == 400
     assert client.get("/privacy/cases/new?household=999999").status_code == 404
 
