@@ -184,7 +184,11 @@ def test_only_one_scheduler_runs(app):
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
-        "sms-dispatch", "follow-up-reminders", "leader-daily-summary", "activity-report-reminders", "privacy-retention"
+        "sms-dispatch",
+        "follow-up-reminders",
+        "leader-daily-summary",
+        "activity-report-reminders",
+        "privacy-retention",
     }
     assert all(job.coalesce and job.misfire_grace_time for job in jobs.values())
     assert str(scheduler.timezone) == "Asia/Ho_Chi_Minh"
