@@ -20,7 +20,8 @@ from outreach.geo.models import AdminUnit, Household, Level
 from outreach.geo.services import erase_household
 from outreach.planning.models import Assignment
 from outreach.privacy.models import CHANNELS, Breach, CaseStatus, Right, RightsCase
-from outreach.sms.models import SmsMessage, Status
+from outreach.sms.models import InboundSms, SmsMessage, Status
+from outreach.sms.services.webhooks import deletion_asked
 from outreach.text import clean
 
 # Rights whose request stops the processing at once (the data is kept, hidden, until answered).
@@ -102,6 +103,31 @@ def open_case(actor: User, data: CaseInput, *, now: datetime) -> RightsCase:
         restrict_household(household, now=now)
     record_event(actor, "privacy.case_open", target=case, detail={"kind": data.kind}, now=now)
     db.session.flush()
+    return case
+
+
+@deletion_asked.connect
+def open_case_from_reply(reply: InboundSms, *, household: Household, now: datetime) -> RightsCase | None:
+    """A resident replied XOA ("delete") by SMS: a deletion request of their household, from now, for the
+    commune's leader to answer (an SMS alone does not erase: the leader checks who asked)."""
+    commune = _commune_of(household.village)
+    if commune is None:
+        return None
+    case = RightsCase(
+        unit_id=commune.id,
+        household_id=household.id,
+        kind=Right.DELETE,
+        requester=_("Reply by SMS from the household's number"),
+        channel="sms",
+        details=reply.body[:MAX_TEXT],
+        received_at=now,
+        due_at=now + timedelta(hours=deadline_hours(Right.DELETE)),
+        status=CaseStatus.OPEN,
+        created_at=now,
+    )
+    db.session.add(case)
+    db.session.flush()
+    record_event(None, "privacy.case_open", target=case, detail={"kind": Right.DELETE, "via": "sms"}, now=now)
     return case
 
 

@@ -341,3 +341,20 @@ def test_a_breach_counts_its_notification_deadline_and_writes_the_text(client, u
     bad = client.post("/privacy/breaches", data={"what": "", "found_at": "x", "people": "-1",
                                                  "csrf_token": csrf_token(client, "/privacy/breaches")})  # fmt: skip
     assert bad.status_code == 400
+
+
+def test_a_reply_xoa_opens_a_deletion_request_with_its_deadline(app, homes, users):
+    from outreach.sms.services import receive_reply
+
+    reply, answer = receive_reply({"From": "+84912345678", "Body": "Xoá", "MessageSid": "SMxoa"}, now=NOW)
+    db.session.commit()
+    case = db.session.scalar(sa.select(RightsCase))
+    assert reply.keyword == "delete" and "72 gio" in answer
+    assert case.kind == "delete" and case.channel == "sms" and case.household_id == homes["an"].id
+    assert case.due_at == NOW + timedelta(hours=72) and case.created_by_id is None
+    assert homes["an"].erased_at is None  # a leader checks who asked, then answers
+    assert [c.id for c in services.list_cases(users["leader"], now=NOW)] == [case.id]
+    receive_reply({"From": "+84912345678", "Body": "Xoá", "MessageSid": "SMxoa"}, now=NOW)  # Twilio retried
+    assert _count(RightsCase) == 1
+    _reply, unknown = receive_reply({"From": "+84987654321", "Body": "xoa", "MessageSid": "SMxoa2"}, now=NOW)
+    assert "Khong tim thay" in unknown and _count(RightsCase) == 1
