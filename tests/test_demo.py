@@ -26,6 +26,10 @@ def test_demo_seed_builds_tuyen_quang_and_is_deterministic(runner):
     waiting = db.session.scalars(sa.select(Agency.name).where(Agency.status == AgencyStatus.UNRESOLVED)).all()
     assert waiting == ["UBND xa Tan Thanh"]
     assert f'"{waiting[0]}"' in (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    # Personal data: one request answered, one past its deadline on the commune leader's start page.
+    from outreach.privacy.models import RightsCase
+
+    assert sorted(db.session.scalars(sa.select(RightsCase.status))) == ["done", "open"]
     # Not twice into the same database; --if-empty makes `make run` safe to repeat.
     assert runner.invoke(args=["demo", "seed"]).exit_code == 2
     assert runner.invoke(args=["demo", "seed", "--if-empty"]).exit_code == 0

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from outreach.auth.models import Role, User
 from outreach.auth.services import create_user
 from outreach.clock import local_today
+from outreach.demo.privacy import seed_privacy
 from outreach.demo.statistics import seed_spring_campaign, seed_statistics
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -297,6 +298,7 @@ def seed_demo(*, now: datetime) -> DemoSummary:
     db.session.flush()
     _seed_field_work(rng, leader_of["02216"], [member, second], tanha_villages, now=now)
     _seed_sms(rng, leader_of["02216"], member, tanha_villages, now=now)
+    seed_privacy(leader_of["02216"], now=now)
     # Spring: the commune leaders went door to door in every commune with households (not in the two
     # villages the members walk today); then three years of submission statistics to measure it by.
     spring = [by_code[code] for code in HOUSEHOLD_COMMUNES]
