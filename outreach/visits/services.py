@@ -3,6 +3,7 @@ before changes nothing: phones resend, networks drop answers, two requests may r
 
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -257,15 +258,21 @@ def check_visit(payload: dict, now: datetime, *, visit_time: datetime | None = N
     return {name: value for name, value in _values_to_store(visit).items() if name not in errors}, errors
 
 
+def _uuid_or_none(value) -> str | None:
+    """A client_id as stored, or None for anything else (text a database could not even compare: NUL)."""
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
     """Store one visit from a device; a client_id seen before changes nothing."""
     require_role(actor, Role.LEADER, Role.MEMBER)
     client_id = str(payload.get("client_id", "")) if isinstance(payload, dict) else ""
-    supersedes = payload.get("supersedes") if isinstance(payload, dict) else None
+    supersedes = _uuid_or_none(payload.get("supersedes")) if isinstance(payload, dict) else None
     previous = (
-        db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == supersedes))
-        if isinstance(supersedes, str) and supersedes
-        else None
+        db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == supersedes)) if supersedes else None
     )
     # A correction keeps the time of the visit it corrects: its dates are checked against that.
     values, errors = check_visit(payload, now, visit_time=previous.device_time if previous else None)
