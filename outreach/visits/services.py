@@ -498,8 +498,9 @@ def visit_history(actor: User, household) -> list[tuple[VisitRecord, bool]]:
     return [(r, r.id in corrected) for r in records]
 
 
-def visit_as_payload(record: VisitRecord) -> dict:
-    """A stored record in the form the phone sends, so a correction starts from what was recorded."""
+def visit_as_payload(record: VisitRecord, *, sensitive: bool = True) -> dict:
+    """A stored record in the form the phone sends, so a correction starts from what was recorded.
+    Without ``sensitive`` (a reader who neither recorded it nor needs it), a disability is left out."""
     payload = {
         "client_id": record.client_id,
         "household_id": record.household_id,
@@ -513,7 +514,7 @@ def visit_as_payload(record: VisitRecord) -> dict:
         **{fact: getattr(record, fact) for fact in HELP_FACTS},
         "procedure": record.procedure,
         "guide_given": record.guide_given,
-        "obstacles": record.obstacle_codes,
+        "obstacles": record.obstacle_codes if sensitive else record.plain_obstacle_codes,
         "obstacle_other": record.obstacle_other,
         "location_consent": record.location_consent,
         "sensitive_consent": record.sensitive_consent,

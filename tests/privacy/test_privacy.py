@@ -358,3 +358,20 @@ def test_a_reply_xoa_opens_a_deletion_request_with_its_deadline(app, homes, user
     assert _count(RightsCase) == 1
     _reply, unknown = receive_reply({"From": "+84987654321", "Body": "xoa", "MessageSid": "SMxoa2"}, now=NOW)
     assert "Khong tim thay" in unknown and _count(RightsCase) == 1
+
+
+def test_a_recorded_disability_goes_through_the_api_only_to_who_recorded_it_and_leaders(client, homes, users, geo):
+    from tests.conftest import make_user
+
+    sent = visit_payload(homes["an"], obstacles=["disability", "elderly"], sensitive_consent=True)
+    record_visit(users["member"], sent, now=NOW)
+    other = make_user("member2.tanha", users["member"].role, geo["tanha_v1"])
+    tokens = {u.username: issue_token(u, now=NOW) for u in (users["member"], other, users["leader"])}
+    db.session.commit()
+
+    def obstacles(username):
+        auth = {"Authorization": f"Bearer {tokens[username]}"}
+        return client.get(f"/api/v1/visits/{sent['client_id']}", headers=auth).get_json()["obstacles"]
+
+    assert obstacles("member.tanha") == obstacles("leader.tanha") == ["disability", "elderly"]
+    assert obstacles("member2.tanha") == ["elderly"]
