@@ -185,6 +185,28 @@ class Config:
     ACTIVITY_REMINDER_DAY = int(os.environ.get("ACTIVITY_REMINDER_DAY", "25"))
     ACTIVITY_REMINDER_HOUR = int(os.environ.get("ACTIVITY_REMINDER_HOUR", "9"))
 
+    # Personal data (Law 91/2025/QH15; README "Personal data"). How many days each kind of personal data
+    # is kept before the retention job anonymises it (counts stay, people go); 0 keeps it for ever.
+    RETENTION_DAYS = {
+        "visit_notes": int(os.environ.get("RETAIN_VISIT_NOTES_DAYS", "365")),  # notes, "other obstacle"
+        "sensitive_facts": int(os.environ.get("RETAIN_SENSITIVE_FACTS_DAYS", "365")),  # disability, with consent
+        "withdrawn_phones": int(os.environ.get("RETAIN_WITHDRAWN_PHONES_DAYS", "30")),  # in SMS sent and received
+        "resident_replies": int(os.environ.get("RETAIN_RESIDENT_REPLIES_DAYS", "180")),  # SMS replies' text
+        "reads": int(os.environ.get("RETAIN_READS_DAYS", "730")),  # who opened whose data
+    }
+    PRIVACY_RETENTION_HOUR = int(os.environ.get("PRIVACY_RETENTION_HOUR", "2"))  # local time, daily
+    # Hours to answer a person's request, per right, from when it is received (72 h: the legal default).
+    RIGHTS_DEADLINE_HOURS = {
+        right: int(os.environ.get(f"RIGHTS_{right.upper()}_HOURS", "72"))
+        for right in ("know", "access", "correct", "delete", "restrict", "object")
+    }
+    BREACH_NOTIFY_HOURS = int(os.environ.get("BREACH_NOTIFY_HOURS", "72"))  # to notify the authority
+    # Who the breach notification goes to, and where the data is kept (the register says so).
+    PRIVACY_AUTHORITY = os.environ.get(
+        "PRIVACY_AUTHORITY", "Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05), Bộ Công an"
+    )
+    DATA_LOCATION = os.environ.get("DATA_LOCATION", "")  # e.g. "Máy chủ của UBND tỉnh, Trung tâm dữ liệu tỉnh"
+
     # Map tiles: the one thing a map may fetch from outside. Empty: no tiles, units on a plain background.
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
     MAP_TILES_ATTRIBUTION = os.environ.get(

@@ -73,6 +73,8 @@ def _register_areas(app: Flask) -> None:
     from outreach.ops import setup as ops_setup
     from outreach.ops.cli import ops_cli
     from outreach.planning.routes import planning_bp
+    from outreach.privacy.cli import privacy_cli
+    from outreach.privacy.routes import privacy_bp
     from outreach.reports.cli import report_cli, stats_cli
     from outreach.reports.routes import reports_bp
     from outreach.scheduler import scheduler_command
@@ -85,11 +87,11 @@ def _register_areas(app: Flask) -> None:
     ops_setup.init_app(app)  # first: every request gets its id, its metrics and its log line
     for blueprint in (
         home_bp, auth_bp, admin_bp, audit_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, sms_bp,
-        activity_bp, api_bp,
+        activity_bp, privacy_bp, api_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     for group in (
-        users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli, sms_cli, activity_cli, ops_cli,
-        scheduler_command,
+        users_cli, geo_cli, households_cli, demo_cli, stats_cli, report_cli, sms_cli, activity_cli, privacy_cli,
+        ops_cli, scheduler_command,
     ):  # fmt: skip
         app.cli.add_command(group)

@@ -63,6 +63,13 @@ def whole_unit_label(unit: object) -> str:
 PURPOSE_LABELS = {
     "store_phone": _l("Store the phone number"),
     "receive_sms": _l("Receive SMS guides"),
+    "sensitive_health": _l("Record a disability (sensitive data)"),
+}
+# How someone read a household's data (the reads on record: outreach/privacy).
+READ_LABELS = {
+    "read.household": _l("opened its page"),
+    "read.api": _l("fetched it through the API"),
+    "household.export": _l("exported everything held"),
 }
 DATASET_LABELS = {
     "2025": _l("units since 1/7/2025"),
@@ -84,6 +91,14 @@ DETAIL_LABELS = {
     "commune": _l("commune"),
     "replaced": _l("replaced"),
     "restored": _l("restored"),
+    "ids": _l("households"),
+    "via": _l("through"),
+    "kind": _l("kind"),
+    "status": _l("status"),
+    "late": _l("late"),
+    "people": _l("people"),
+    "counts": _l("anonymised"),
+    "days": _l("days kept"),
 }
 ACTION_LABELS = {
     "login": _l("Logged in"),
@@ -114,6 +129,15 @@ ACTION_LABELS = {
     "activity.reminders_on": _l("Agreed to SMS reminders of reports"),
     "activity.reminders_off": _l("Stopped SMS reminders of reports"),
     "target.set": _l("Online rate target set"),
+    "read.household": _l("Household page opened"),
+    "read.api": _l("Household read through the API"),
+    "read.list": _l("List of households shown"),
+    "privacy.case_open": _l("Request about personal data recorded"),
+    "privacy.case_close": _l("Request about personal data answered"),
+    "privacy.breach": _l("Personal data breach recorded"),
+    "privacy.breach_notified": _l("Personal data breach notified"),
+    "privacy.retention": _l("Personal data past its time anonymised"),
+    "privacy.retention_dry_run": _l("Retention dry run"),
 }
 OUTCOME_LABELS = {
     "helped": _l("Helped"),

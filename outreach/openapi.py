@@ -44,6 +44,12 @@ SYNC_RESPONSE = {
                     "client_id": {"type": "string"},
                     "status": {"enum": ["created", "duplicate", "rejected"]},
                     "errors": _ERRORS,
+                    "notes": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Stored, but not all of it: by field, what was left out and why "
+                        "(a disability without the resident's consent is only counted for the village).",
+                    },
                 },
             },
         }

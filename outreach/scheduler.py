@@ -15,7 +15,8 @@ The active scheduler writes a heartbeat every ``SCHEDULER_HEARTBEAT_S`` and each
 Jobs: the SMS outbox every few seconds, follow-up reminders each morning at FOLLOW_UP_REMINDER_HOUR
 (a run missed while no scheduler was active is made up only the same morning), leaders' daily summary,
 reminders of the monthly activity reports from ACTIVITY_REMINDER_DAY (once per person and month), and
-every hour the removal of expired pending uploads (statistics files waiting for their second step)."""
+every hour the removal of expired pending uploads (statistics files waiting for their second step);
+each night the retention of personal data (outreach/privacy/retention.py) at PRIVACY_RETENTION_HOUR."""
 
 import contextlib
 import fcntl
@@ -40,6 +41,7 @@ from outreach.activity.reminders import send_reminders
 from outreach.clock import local_today, local_zone, utcnow
 from outreach.extensions import db
 from outreach.ops.heartbeat import record_heartbeat, record_job_run
+from outreach.privacy.retention import run_retention
 from outreach.reports.imports.pending import remove_expired
 from outreach.sms import services
 from outreach.sms.dispatcher import dispatch_once
@@ -149,6 +151,8 @@ def activity_reminders() -> None:
 
 def expire_uploads() -> None:
     remove_expired(now=utcnow())
+def privacy_retention() -> None:
+    run_retention(now=utcnow())
 
 
 def reminders_may_catch_up(now: datetime) -> bool:
@@ -200,6 +204,12 @@ def build_scheduler(app: Flask, holder: str = "") -> BackgroundScheduler:
     scheduler.add_job(
         _job(app, expire_uploads, "pending-uploads-expire", holder), "interval", hours=1,
         id="pending-uploads-expire", replace_existing=True, coalesce=True, misfire_grace_time=3600,
+    )  # fmt: skip
+    # Personal data past its retention period, anonymised each night (a missed night: the next one does it).
+    scheduler.add_job(
+        _job(app, privacy_retention, "privacy-retention", holder), "cron",
+        hour=app.config["PRIVACY_RETENTION_HOUR"], minute=30, id="privacy-retention",
+        replace_existing=True, coalesce=True, misfire_grace_time=12 * 3600,
     )  # fmt: skip
     return scheduler
 

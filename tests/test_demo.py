@@ -111,6 +111,10 @@ def test_demo_seed_keeps_the_legacy_structure_on_request(runner):
 
     waiting = db.session.scalars(sa.select(Agency.name).where(Agency.status == AgencyStatus.UNRESOLVED)).all()
     assert waiting == ["UBND xa Tan Thanh"]
+    # Personal data: one request answered, one past its deadline on the commune leader's start page.
+    from outreach.privacy.models import RightsCase
+
+    assert sorted(db.session.scalars(sa.select(RightsCase.status))) == ["done", "open"]
 
 
 def test_the_demo_tells_its_story_relative_to_the_day_it_is_seeded(app):

@@ -1,7 +1,7 @@
 """pending uploads in the database
 
 Revision ID: 0013_uploads
-Revises: 0010_monthly
+Revises: 0012_privacy
 Create Date: 2026-11-29 11:38:40.833595
 
 - pending_upload: a statistics file between its upload and its second step (columns chosen by hand,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_uploads'
-down_revision = '0010_monthly'
+down_revision = '0012_privacy'
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,15 @@ from outreach.labels import OBSTACLE_LABELS
 from outreach.reports import services as report_services
 from outreach.reports.targets import gap_to_target, online_needed
 from outreach.sms.models import SmsMessage, Status
-from outreach.visits.models import Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits, reached
+from outreach.visits.models import (
+    AnonymousFact,
+    Obstacle,
+    Outcome,
+    VisitObstacle,
+    VisitRecord,
+    current_visits,
+    reached,
+)
 
 if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString
@@ -165,6 +173,20 @@ def visit_figures(unit: AdminUnit, period: ReportPeriod, member: "User | None" =
             .group_by(VisitObstacle.code)
         ).all()
     )
+    if member is None:
+        # Sensitive facts counted without a household (no consent to link them, or past their time).
+        village = sa.orm.aliased(AdminUnit)
+        for code, count in db.session.execute(
+            sa.select(AnonymousFact.code, sa.func.coalesce(sa.func.sum(AnonymousFact.count), 0))
+            .join(village, village.id == AnonymousFact.village_id)
+            .where(
+                village.path.startswith(unit.path, autoescape=True),
+                AnonymousFact.day >= period.start,
+                AnonymousFact.day <= period.end,
+            )
+            .group_by(AnonymousFact.code)
+        ):
+            obstacles[code] = obstacles.get(code, 0) + int(count)
     for key in OBSTACLE_KEYS:
         figures[key] = int(obstacles.get(key.removeprefix("obstacle."), 0))
     return figures

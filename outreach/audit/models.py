@@ -15,6 +15,8 @@ class AuditEvent(Model):
     """One thing somebody did that must be answerable later: logins, exports, erasures, roles."""
 
     __tablename__ = "audit_event"
+    # Who read a household (outreach/privacy): the events about one record, newest first.
+    __table_args__ = (sa.Index("ix_audit_event_target", "target_type", "target_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -34,6 +34,10 @@ def _value(key: str, value) -> str:
         return str(ROLE_LABELS.get(value, value))
     if key == "purpose":
         return str(PURPOSE_LABELS.get(value, value))
+    if key == "ids" and isinstance(value, list):
+        return ", ".join(f"#{n}" for n in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
     return str(value)
 
 

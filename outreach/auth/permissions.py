@@ -21,7 +21,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Households and villages.
     "see_households": frozenset({ADMIN, LEADER, MEMBER}),
     "edit_households": frozenset({ADMIN, LEADER, MEMBER}),  # add, edit, record or withdraw consent
-    "handle_data_requests": frozenset({ADMIN, LEADER}),  # a resident's export and erasure
+    "handle_data_requests": frozenset({ADMIN, LEADER}),  # a resident's export and erasure, rights cases
+    "see_sensitive_facts": frozenset({LEADER}),  # a disability recorded with consent (outreach/privacy)
+    # Personal data: rights cases (overdue ones up the chain), the processing register, breaches.
+    "see_privacy": frozenset({ADMIN, STAFF, LEADER}),
     "edit_villages": frozenset({ADMIN, LEADER}),
     "import_households": frozenset({ADMIN, LEADER}),  # the CSV import of households and villages
     # Planning a commune's outreach.

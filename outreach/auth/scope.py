@@ -31,22 +31,28 @@ def get_unit(actor: User, unit_id: int) -> AdminUnit:
     return unit
 
 
-def households_in_scope(actor: User) -> sa.Select:
-    """Households (not erased) of the villages in the actor's subtree. Staff see none."""
+def households_in_scope(actor: User, *, include_restricted: bool = False) -> sa.Select:
+    """Households (not erased) of the villages in the actor's subtree. Staff see none. A household whose
+    resident restricted or objected to the processing is kept but hidden, unless ``include_restricted``
+    (its commune's leaders, who answer the request: outreach/privacy)."""
     if actor.role == Role.STAFF:
         raise Forbidden("staff see counts, not individual households")
-    return (
+    stmt = (
         sa.select(Household)
         .join(AdminUnit, Household.village_id == AdminUnit.id)
         .where(unit_in_scope(actor), Household.erased_at.is_(None))
     )
+    if not (include_restricted and actor.role in (Role.ADMIN, Role.LEADER)):
+        stmt = stmt.where(Household.restricted_at.is_(None))
+    return stmt
 
 
-def get_household(actor: User, household_id: int) -> Household:
+def get_household(actor: User, household_id: int, *, include_restricted: bool = False) -> Household:
     """The household if the actor may see it, else ``NotFound`` (never a hint that it exists)."""
     if actor.role == Role.STAFF:
         raise NotFound(household_id)
-    household = db.session.scalar(households_in_scope(actor).where(Household.id == household_id))
+    stmt = households_in_scope(actor, include_restricted=include_restricted)
+    household = db.session.scalar(stmt.where(Household.id == household_id))
     if household is None:
         raise NotFound(household_id)
     return household

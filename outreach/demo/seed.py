@@ -14,6 +14,7 @@ from outreach.auth.models import Role, User
 from outreach.auth.services import create_user
 from outreach.clock import local_today
 from outreach.demo.activity import seed_activity_reports
+from outreach.demo.privacy import seed_privacy
 from outreach.demo.statistics import seed_spring_campaign, seed_statistics, seed_statistics_across_reform
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -375,6 +376,7 @@ def seed_demo(*, now: datetime, dataset: str = "2025") -> DemoSummary:
     leader = leader_of[home.code]
     _seed_field_work(rng, leader, walkers, home_villages, now=now)
     _seed_sms(rng, leader, walkers[0], home_villages, now=now)
+    seed_privacy(leader, now=now)
     # Spring: the commune leaders went door to door in every commune with households (not in the two
     # villages the members walk today); then three years of submission statistics to measure it by.
     spring = [by_code[code] for code in story.household_communes]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from pydantic import ValidationError as Unfit
 
 from outreach.api import NO_NUL, Query, api_bp, expected, read_query, validation_response
+from outreach.audit.services import record_event
 from outreach.auth.scope import get_household, get_unit
 from outreach.errors import ValidationError
 from outreach.extensions import db
@@ -144,12 +145,17 @@ def households():
     found = services.list_households(
         current_user, query=asked.q, village_id=asked.village_id, page=asked.page, per_page=100
     )
+    record_event(current_user, "read.list", detail={"ids": [h.id for h in found.items], "via": "api"}, now=utcnow())
+    db.session.commit()
     return jsonify({"total": found.total, "page": found.page, "households": [household_json(h) for h in found]})
 
 
 @api_bp.get("/households/<int:household_id>")
 def household(household_id: int):
-    return jsonify(household_json(get_household(current_user, household_id)))
+    found = get_household(current_user, household_id)
+    record_event(current_user, "read.api", target=found, now=utcnow())  # who read whose data (outreach/privacy)
+    db.session.commit()
+    return jsonify(household_json(found))
 
 
 @api_bp.post("/households")

@@ -219,6 +219,9 @@ class Household(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     import_batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_batch.id", ondelete="SET NULL"))
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The resident asked to restrict or objected to the processing (outreach/privacy): the data is kept
+    # but hidden from lists, no SMS goes out and no new visit or assignment is made, until lifted.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     village: Mapped[AdminUnit] = relationship(back_populates="households", lazy="joined")
     consents: Mapped[list["Consent"]] = relationship(
@@ -240,6 +243,7 @@ class Household(Model):
     def may_receive_sms(self) -> bool:
         return (
             self.erased_at is None
+            and self.restricted_at is None
             and self.phone is not None
             and self.active_consent(Purpose.STORE_PHONE) is not None
             and self.active_consent(Purpose.RECEIVE_SMS) is not None
@@ -249,13 +253,20 @@ class Household(Model):
 class Purpose(StrEnum):
     STORE_PHONE = "store_phone"
     RECEIVE_SMS = "receive_sms"
+    # Sensitive personal data (health: a disability): recorded only with this explicit consent.
+    SENSITIVE = "sensitive_health"
+
+
+PURPOSE_VALUES = tuple(p.value for p in Purpose)
 
 
 class Consent(Model):
     """Consent for one purpose: who collected it, when, and the exact text the resident agreed to."""
 
     __tablename__ = "consent"
-    __table_args__ = (sa.CheckConstraint("purpose in ('store_phone', 'receive_sms')", name="purpose"),)
+    __table_args__ = (
+        sa.CheckConstraint("purpose in ('store_phone', 'receive_sms', 'sensitive_health')", name="purpose"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(sa.ForeignKey("household.id", ondelete="CASCADE"), index=True)

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from outreach.audit.services import record_event
 from outreach.auth.models import Role
 from outreach.auth.scope import get_household, get_unit, require_role, village_choices
 from outreach.auth.services import example_commune
@@ -17,7 +18,7 @@ from outreach.geo.forms import EraseForm, HouseholdForm, ImportForm, VillageForm
 from outreach.geo.imports import import_households, import_villages
 from outreach.geo.models import Level, Purpose
 from outreach.geo.phone import display_phone
-from outreach.labels import PURPOSE_LABELS
+from outreach.labels import PURPOSE_LABELS, READ_LABELS
 from outreach.text import fold
 from outreach.types import utcnow
 
@@ -159,6 +160,9 @@ def households():
     found = services.list_households(
         current_user, query=query, village_id=village_id, page=request.args.get("page", 1, type=int), per_page=50
     )
+    # Reads on record (README "Personal data"): which households a list showed, to whom.
+    record_event(current_user, "read.list", detail={"ids": [h.id for h in found.items]}, now=utcnow())
+    db.session.commit()
     return render_template(
         "geo/households.html",
         households=found,
@@ -195,10 +199,14 @@ def new_household():
 
 @geo_bp.get("/households/<int:household_id>")
 def household(household_id: int):
-    household = get_household(current_user, household_id)
+    household = get_household(current_user, household_id, include_restricted=True)
+    record_event(current_user, "read.household", target=household, now=utcnow())
+    db.session.commit()
     return render_template(
         "geo/household.html", household=household, erase_form=EraseForm(), Purpose=Purpose, consent_texts=CONSENT_TEXTS,
         opted_out=opt_out_of(household.phone),
+        reads=services.household_reads(household.id, limit=20) if current_user.role == Role.LEADER else [],
+        read_labels=READ_LABELS,
     )  # fmt: skip
 
 
@@ -268,13 +276,13 @@ def export_household(household_id: int):
             mimetype="application/json",
             headers={"Content-Disposition": f"attachment; filename=household-{household_id}.json"},
         )
-    household = get_household(current_user, household_id)
+    household = get_household(current_user, household_id, include_restricted=True)
     return render_template("geo/household_export.html", household=household, now=now, purposes=PURPOSE_LABELS)
 
 
 @geo_bp.post("/households/<int:household_id>/erase")
 def erase_household(household_id: int):
-    household = get_household(current_user, household_id)
+    household = get_household(current_user, household_id, include_restricted=True)
     form = EraseForm()
     if not form.validate_on_submit():
         flash(_("Tick the box to confirm the erasure."), "error")

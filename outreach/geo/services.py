@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 
+from outreach.audit.models import AuditEvent
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import (
@@ -18,6 +19,7 @@ from outreach.auth.scope import (
     require_role,
     unit_in_scope,
 )
+from outreach.clock import local_today
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -36,6 +38,7 @@ from outreach.geo.models import (
 from outreach.geo.phone import PhoneError, normalize_phone
 from outreach.sms.models import InboundSms, SmsMessage
 from outreach.text import clean, fold
+from outreach.visits.models import SENSITIVE_OBSTACLES, AnonymousFact, VisitObstacle, VisitRecord
 
 # --- units -----------------------------------------------------------------------------------
 
@@ -507,7 +510,50 @@ def _withdraw(household: Household, purpose: Purpose, actor: User | None, now: d
     if purpose == Purpose.STORE_PHONE and household.phone:
         household.phone = None
         changed = True
+    if purpose == Purpose.SENSITIVE:
+        # Without the consent the household's sensitive facts are no longer linked to it: counted only.
+        unlink_sensitive_facts(VisitRecord.household_id == household.id)
     return changed
+
+
+# --- sensitive facts -------------------------------------------------------------------------
+
+
+def count_anonymously(village_id: int, day, code: str, n: int = 1) -> None:
+    """Add ``n`` to a village's anonymous count of a sensitive fact on a day (linked to nobody)."""
+    row = db.session.scalar(
+        sa.select(AnonymousFact).where(
+            AnonymousFact.village_id == village_id, AnonymousFact.day == day, AnonymousFact.code == code
+        )
+    )
+    if row is None:
+        db.session.add(AnonymousFact(village_id=village_id, day=day, code=code, count=n))
+    else:
+        row.count += n
+    db.session.flush()
+
+
+def unlink_sensitive_facts(condition, *, dry_run: bool = False) -> int:
+    """Move the sensitive obstacles of the visits matching ``condition`` (on ``VisitRecord``) to their
+    village's anonymous counts, and delete the links to the household. Returns how many facts."""
+    rows = db.session.execute(
+        sa.select(VisitObstacle.visit_id, VisitObstacle.code, VisitRecord.device_time, Household.village_id)
+        .join(VisitRecord, VisitRecord.id == VisitObstacle.visit_id)
+        .join(Household, Household.id == VisitRecord.household_id)
+        .where(VisitObstacle.code.in_(sorted(SENSITIVE_OBSTACLES)), condition)
+    ).all()
+    if dry_run or not rows:
+        return len(rows)
+    for _visit_id, code, device_time, village_id in rows:
+        count_anonymously(village_id, local_today(device_time), code)
+    for visit_id, code, _time, _village in rows:
+        db.session.execute(
+            sa.delete(VisitObstacle)
+            .where(VisitObstacle.visit_id == visit_id, VisitObstacle.code == code)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.expire_all()
+    return len(rows)
 
 
 def withdraw_consent(actor: User, household_id: int, purpose: str, *, now: datetime) -> Household:
@@ -577,7 +623,7 @@ def list_households(
 def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
     """Everything held about one household, for the resident who asks (and an audit entry)."""
     require_role(actor, Role.LEADER)
-    household = get_household(actor, household_id)
+    household = get_household(actor, household_id, include_restricted=True)
     record_event(actor, "household.export", target=household, now=now)
     village = household.village
     return {
@@ -607,13 +653,52 @@ def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
             }
             for c in household.consents
         ],
+        "sensitive_facts": [
+            {"visit_on": local_today(when).isoformat(), "fact": code}
+            for when, code in db.session.execute(
+                sa.select(VisitRecord.device_time, VisitObstacle.code)
+                .join(VisitObstacle, VisitObstacle.visit_id == VisitRecord.id)
+                .where(VisitRecord.household_id == household.id, VisitObstacle.code.in_(sorted(SENSITIVE_OBSTACLES)))
+                .order_by(VisitRecord.device_time)
+            )
+        ],
+        "restricted_since": household.restricted_at.isoformat() if household.restricted_at else None,
+        "accessed_by": [
+            {"at": e.at.isoformat(), "who": e.actor_name, "what": e.action} for e in household_reads(household.id)
+        ],
     }
+
+
+READ_ACTIONS = ("read.household", "read.api", "household.export")
+
+
+def household_reads(household_id: int, *, limit: int = 500) -> list[AuditEvent]:
+    """Who opened, fetched or exported this household's data, newest first (kept ``RETENTION_DAYS["reads"]``)."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.target_type == "Household",
+                AuditEvent.target_id == str(household_id),
+                AuditEvent.action.in_(READ_ACTIONS),
+            )
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
     """Erase a resident's data on request: the row stays only as an anonymous count in its village."""
     require_role(actor, Role.LEADER)
-    household = get_household(actor, household_id)
+    household = get_household(actor, household_id, include_restricted=True)
+    unlink_sensitive_facts(VisitRecord.household_id == household.id)
+    db.session.execute(  # what the team wrote about them goes too; the visits stay as counts
+        sa.update(VisitRecord)
+        .where(VisitRecord.household_id == household.id)
+        .values(notes="", obstacle_other="", lat=None, lon=None, accuracy_m=None, location_consent=False)
+        .execution_options(synchronize_session=False)
+    )
     household.head_name = ""
     household.head_name_folded = ""
     household.address = ""

@@ -11,7 +11,9 @@ from outreach.auth.routes import safe_next
 from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.home.services import area_summary, team_day
+from outreach.privacy.services import overdue_count
 from outreach.sms.services import list_guides
+from outreach.types import utcnow
 
 home_bp = Blueprint("home", __name__)
 
@@ -23,7 +25,12 @@ def index():
     # A leader's own walk list is always empty (households are assigned to members): their today is the team's.
     team = team_day(current_user, today=today) if current_user.role == Role.LEADER else None
     return render_template(
-        "home/index.html", summary=area_summary(current_user), team=team, today=today, notices=notices_for(current_user)
+        "home/index.html",
+        summary=area_summary(current_user),
+        team=team,
+        today=today,
+        notices=notices_for(current_user),
+        overdue_requests=overdue_count(current_user, now=utcnow()),
     )
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from pydantic import Field, WithJsonSchema
 
 from outreach.api import Query, api_bp, read_query
+from outreach.auth.permissions import may
 from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.planning.services import walk_list
@@ -45,7 +46,10 @@ def sync():
 
 @api_bp.get("/visits/<uuid:client_id>")  # only a UUID: GET /visits/sync is no route, so OPTIONS allows POST alone
 def visit(client_id: uuid.UUID):
-    return jsonify(visit_as_payload(get_visit(current_user, str(client_id))))
+    record = get_visit(current_user, str(client_id))
+    # A sensitive fact goes to who recorded it (to correct it) and to the roles that need it.
+    sensitive = record.member_id == current_user.id or may(current_user, "see_sensitive_facts")
+    return jsonify(visit_as_payload(record, sensitive=sensitive))
 
 
 @api_bp.get("/assignments")

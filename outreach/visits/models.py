@@ -83,6 +83,10 @@ class VisitRecord(Model):
     lon: Mapped[float | None]
     accuracy_m: Mapped[float | None]
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # The resident's explicit consent, at this visit, to record a sensitive fact (a disability).
+    sensitive_consent: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Set when the retention job cleared this record's free text (notes, other obstacle).
+    notes_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supersedes_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visit_record.id"), unique=True)
     # A correction keeps the time of the visit it corrects (device_time); this is when it was made.
     corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -95,9 +99,20 @@ class VisitRecord(Model):
     def obstacle_codes(self) -> list[str]:
         return [o.code for o in self.obstacles]
 
+    @property
+    def plain_obstacle_codes(self) -> list[str]:
+        """The obstacles without the sensitive ones (for lists, exports and roles that need no more)."""
+        return [o.code for o in self.obstacles if o.code not in SENSITIVE_OBSTACLES]
+
+
+# Health facts: sensitive personal data (Law 91/2025). Linked to a household only with the resident's
+# explicit consent (Purpose.SENSITIVE); otherwise counted in ``AnonymousFact``, linked to nobody.
+SENSITIVE_OBSTACLES = frozenset({Obstacle.DISABILITY.value})
+
 
 class VisitObstacle(Model):
-    """What blocked the household, one row per obstacle (counted and mapped in SQL)."""
+    """What blocked the household, one row per obstacle (counted and mapped in SQL). A code of
+    ``SENSITIVE_OBSTACLES`` is sensitive: left out of lists and exports unless a role needs it."""
 
     __tablename__ = "visit_obstacle"
     __table_args__ = (
@@ -109,7 +124,30 @@ class VisitObstacle(Model):
     )
 
     visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_record.id", ondelete="CASCADE"), primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(20), primary_key=True, index=True)
+    code: Mapped[str] = mapped_column(
+        sa.String(20), primary_key=True, index=True, info={"sensitive": sorted(SENSITIVE_OBSTACLES)}
+    )
+
+    @property
+    def sensitive(self) -> bool:
+        return self.code in SENSITIVE_OBSTACLES
+
+
+class AnonymousFact(Model):
+    """A sensitive fact counted for a village and a day, linked to no household and no person: what a
+    visit saw without the resident's consent to record it, and what the retention job unlinked."""
+
+    __tablename__ = "anonymous_fact"
+    __table_args__ = (
+        sa.UniqueConstraint("village_id", "day", "code"),
+        sa.CheckConstraint("count >= 0", name="count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(sa.ForeignKey("admin_unit.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date]
+    code: Mapped[str] = mapped_column(sa.String(20))
+    count: Mapped[int] = mapped_column(default=0)
 
 
 def reached(outcome) -> sa.ColumnElement[bool]:

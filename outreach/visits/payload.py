@@ -104,6 +104,11 @@ class VisitPayload(BaseModel):
     obstacles: set[ObstacleCode] = Field(set(), strict=False)  # a JSON list; repeats count once
     obstacle_other: ShortText = ""
     location_consent: bool = False
+    sensitive_consent: bool = Field(
+        False,
+        description="The resident's explicit consent to record a disability (sensitive data). Without it a "
+        "disability is only counted for the village, not linked to the household.",
+    )
     location: Location | None = Field(None, description="Only with the resident's consent.")
     notes: LongText = Field("", description="Never ID card numbers, passwords or OTP codes.")
     supersedes: ClientId | None = Field(None, description="client_id of the record this corrects.")

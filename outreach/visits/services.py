@@ -3,6 +3,7 @@ before changes nothing: phones resend, networks drop answers, two requests may r
 
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -13,14 +14,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from outreach.auth.models import Role, User
-from outreach.auth.scope import get_household, households_in_scope, require_role
+from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
 from outreach.clock import TOMORROW, YEAR_AHEAD, day_range, day_start, in_day_range, in_moment_range, local_today
 from outreach.errors import NotFound
 from outreach.extensions import db
-from outreach.geo.models import Household
+from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
+from outreach.geo.models import AdminUnit, Consent, Household, Purpose
+from outreach.geo.services import count_anonymously
 from outreach.planning.services import close_assignments, keep_for_another_try
 from outreach.text import fold
-from outreach.visits.models import HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
+from outreach.visits.models import (
+    HELP_FACTS,
+    SENSITIVE_OBSTACLES,
+    Obstacle,
+    Outcome,
+    VisitObstacle,
+    VisitRecord,
+    current_visits,
+)
 from outreach.visits.payload import VISIT_SCHEMA, VisitPayload, read_visit
 
 MAX_BATCH = 500
@@ -67,9 +78,73 @@ class SyncResult:
     status: str  # created | duplicate | rejected
     errors: dict[str, str] = field(default_factory=dict)
     visit_id: int | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # stored, but not all of it: what and why, by field
 
     def as_json(self) -> dict:
-        return {"client_id": self.client_id, "status": self.status, "errors": self.errors}
+        answer = {"client_id": self.client_id, "status": self.status, "errors": self.errors}
+        if self.notes:
+            answer["notes"] = self.notes
+        return answer
+
+
+@dataclass
+class _Sensitive:
+    client_id: str
+    household_id: int
+    device_time: datetime
+    codes: list[str]  # the record's obstacles; sensitive ones without consent are taken out
+    consent: bool
+
+
+def _sensitive_apart(actor: User, items: list[_Sensitive], *, now: datetime) -> dict[str, dict[str, str]]:
+    """Sensitive facts (a disability) stay with the household only with the resident's explicit consent,
+    given at this visit (recorded as the household's consent, with its text) or before. Without it the
+    fact is counted for the village and the day, linked to nobody, and the record says so."""
+    items = [item for item in items if SENSITIVE_OBSTACLES.intersection(item.codes)]
+    if not items:
+        return {}
+    ids = {item.household_id for item in items}
+    consented = set(
+        db.session.scalars(
+            sa.select(Consent.household_id).where(
+                Consent.household_id.in_(ids), Consent.purpose == Purpose.SENSITIVE, Consent.withdrawn_at.is_(None)
+            )
+        )
+    )
+    villages: dict[int, int] = {
+        household_id: village_id
+        for household_id, village_id in db.session.execute(
+            sa.select(Household.id, Household.village_id).where(Household.id.in_(ids))
+        )
+    }
+    notes: dict[str, dict[str, str]] = {}
+    for item in items:
+        if item.consent and item.household_id not in consented:
+            db.session.add(
+                Consent(
+                    household_id=item.household_id,
+                    purpose=Purpose.SENSITIVE,
+                    text_version=CONSENT_VERSION,
+                    text=CONSENT_TEXTS[Purpose.SENSITIVE],
+                    method="in_person",
+                    collected_by_id=actor.id,
+                    collected_at=now,
+                )
+            )
+            consented.add(item.household_id)
+        if item.household_id in consented:
+            continue
+        for code in sorted(SENSITIVE_OBSTACLES.intersection(item.codes)):
+            item.codes.remove(code)
+            count_anonymously(villages[item.household_id], local_today(item.device_time), code)
+        notes[item.client_id] = {
+            "obstacles": _(
+                "a disability is recorded only with the resident's consent: it was counted for the village, "
+                "not kept with the household"
+            )
+        }
+    db.session.flush()
+    return notes
 
 
 def _declared(name: str) -> dict:
@@ -90,7 +165,7 @@ _EXPECTED = {
     "outcome": _l("one of: %(values)s", values=", ".join(_declared("outcome")["enum"])),
     "follow_up_on": _l("a date like 2026-12-01"),
     **{name: _whole_number(name) for name in ("people_helped", *_BANDS)},
-    **dict.fromkeys((*HELP_FACTS, "location_consent"), _l("true or false")),
+    **dict.fromkeys((*HELP_FACTS, "location_consent", "sensitive_consent"), _l("true or false")),
     **dict.fromkeys(_FREE_TEXT, _l("text")),
     "guide_given": _l("empty, printed or sms"),
     "obstacles": _l("a list of: %(values)s", values=", ".join(_declared("obstacles")["items"]["enum"])),
@@ -183,15 +258,21 @@ def check_visit(payload: dict, now: datetime, *, visit_time: datetime | None = N
     return {name: value for name, value in _values_to_store(visit).items() if name not in errors}, errors
 
 
+def _uuid_or_none(value) -> str | None:
+    """A client_id as stored, or None for anything else (text a database could not even compare: NUL)."""
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
     """Store one visit from a device; a client_id seen before changes nothing."""
     require_role(actor, Role.LEADER, Role.MEMBER)
     client_id = str(payload.get("client_id", "")) if isinstance(payload, dict) else ""
-    supersedes = payload.get("supersedes") if isinstance(payload, dict) else None
+    supersedes = _uuid_or_none(payload.get("supersedes")) if isinstance(payload, dict) else None
     previous = (
-        db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == supersedes))
-        if isinstance(supersedes, str) and supersedes
-        else None
+        db.session.scalar(sa.select(VisitRecord).where(VisitRecord.client_id == supersedes)) if supersedes else None
     )
     # A correction keeps the time of the visit it corrects: its dates are checked against that.
     values, errors = check_visit(payload, now, visit_time=previous.device_time if previous else None)
@@ -204,7 +285,9 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         try:
             household = get_household(actor, values["household_id"])
         except NotFound:
-            errors["household_id"] = _("no such household in your area")
+            errors["household_id"] = _unseen(actor, {values["household_id"]}).get(
+                values["household_id"], _("no such household in your area")
+            )
     if values.get("supersedes") and not errors:
         if previous is None or household is None or previous.household_id != household.id:
             errors["supersedes"] = _("no earlier record of this household with that client_id")
@@ -233,8 +316,12 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         supersedes_id=previous.id if previous else None,
         obstacles=[VisitObstacle(code=code) for code in obstacles],
     )
+    notes: dict[str, dict[str, str]] = {}
     try:
         with db.session.begin_nested():  # a savepoint: this record alone is undone if it fails
+            item = _Sensitive(client_id, household.id, visit.device_time, list(obstacles), visit.sensitive_consent)
+            notes = _sensitive_apart(actor, [item], now=now)
+            visit.obstacles = [VisitObstacle(code=code) for code in item.codes]
             db.session.add(visit)
             db.session.flush()
             if visit.outcome == Outcome.NOBODY_HOME:
@@ -250,7 +337,24 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.supersedes_id == visit.supersedes_id)):
             return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
         return SyncResult(client_id, "rejected", {"": _("the record could not be stored; send it again")})
-    return SyncResult(client_id, "created", visit_id=visit.id)
+    return SyncResult(client_id, "created", visit_id=visit.id, notes=notes.get(client_id, {}))
+
+
+def _unseen(actor: User, household_ids: set[int]) -> dict[int, str]:
+    """Why households of the actor's area are refused: the resident restricted or objected to the processing."""
+    # A member cannot open a restricted household; only the reason for the refusal is told.
+    found = db.session.scalars(
+        sa.select(Household.id)
+        .join(AdminUnit, Household.village_id == AdminUnit.id)
+        .where(
+            unit_in_scope(actor),
+            Household.erased_at.is_(None),
+            Household.id.in_(household_ids),
+            Household.restricted_at.is_not(None),
+        )
+    )
+    message = _("the resident asked that their data not be processed: no new visit can be recorded")
+    return dict.fromkeys(found, message)
 
 
 def sync_visits(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
@@ -300,6 +404,7 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
         if wanted
         else set()
     )
+    restricted = _unseen(actor, wanted - visible) if wanted - visible else {}
     results: list[SyncResult] = []
     rows, obstacles, batch_ids = [], {}, set()
     for client_id, values, errors in checked:
@@ -307,7 +412,7 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
             results.append(SyncResult(client_id, "duplicate"))
             continue
         if "household_id" in values and values["household_id"] not in visible:
-            errors["household_id"] = _("no such household in your area")
+            errors["household_id"] = restricted.get(values["household_id"], _("no such household in your area"))
         if errors:
             results.append(SyncResult(client_id, "rejected", errors))
             continue
@@ -327,6 +432,17 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
                 result.visit_id = created[result.client_id]
             else:
                 result.status = "duplicate"
+    by_id = {row["client_id"]: row for row in rows}
+    sensitive = [
+        _Sensitive(c, by_id[c]["household_id"], by_id[c]["device_time"], codes, by_id[c]["sensitive_consent"])
+        for c, codes in obstacles.items()
+        if c in created
+    ]
+    notes = _sensitive_apart(actor, sensitive, now=now)
+    for item in sensitive:
+        obstacles[item.client_id] = item.codes
+    for result in results:
+        result.notes = notes.get(result.client_id, {}) if result.status == "created" else {}
     obstacle_rows = [
         {"visit_id": created[client_id], "code": code}
         for client_id, codes in obstacles.items()
@@ -382,8 +498,9 @@ def visit_history(actor: User, household) -> list[tuple[VisitRecord, bool]]:
     return [(r, r.id in corrected) for r in records]
 
 
-def visit_as_payload(record: VisitRecord) -> dict:
-    """A stored record in the form the phone sends, so a correction starts from what was recorded."""
+def visit_as_payload(record: VisitRecord, *, sensitive: bool = True) -> dict:
+    """A stored record in the form the phone sends, so a correction starts from what was recorded.
+    Without ``sensitive`` (a reader who neither recorded it nor needs it), a disability is left out."""
     payload = {
         "client_id": record.client_id,
         "household_id": record.household_id,
@@ -397,9 +514,10 @@ def visit_as_payload(record: VisitRecord) -> dict:
         **{fact: getattr(record, fact) for fact in HELP_FACTS},
         "procedure": record.procedure,
         "guide_given": record.guide_given,
-        "obstacles": record.obstacle_codes,
+        "obstacles": record.obstacle_codes if sensitive else record.plain_obstacle_codes,
         "obstacle_other": record.obstacle_other,
         "location_consent": record.location_consent,
+        "sensitive_consent": record.sensitive_consent,
         "location": {"lat": record.lat, "lon": record.lon, "accuracy": record.accuracy_m}
         if record.lat is not None
         else None,

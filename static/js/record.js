@@ -21,6 +21,7 @@
     show("helping", NOBODY_HELPED.indexOf(outcome) < 0);
     show("procedure", form.procedure_submitted.checked);
     show("other", form.querySelector('[name="obstacles"][value="other"]').checked);
+    show("sensitive", form.querySelector('[name="obstacles"][value="disability"]').checked);
     show("location", form.location_consent.checked);
   }
   form.addEventListener("change", refresh);
@@ -45,7 +46,7 @@
     form.querySelectorAll('[name="outcome"]').forEach(function (r) { r.checked = r.value === payload.outcome; });
     form.follow_up_on.value = payload.follow_up_on || "";
     ["people_helped", "helped_under_30", "helped_30_to_59", "helped_60_plus"].forEach(function (n) { form[n].value = payload[n] || 0; });
-    HELPS.concat(["location_consent"]).forEach(function (n) { form[n].checked = !!payload[n]; });
+    HELPS.concat(["location_consent", "sensitive_consent"]).forEach(function (n) { form[n].checked = !!payload[n]; });
     form.procedure.value = payload.procedure || "";
     form.guide_given.value = payload.guide_given || "";
     form.querySelectorAll('[name="obstacles"]').forEach(function (box) { box.checked = (payload.obstacles || []).indexOf(box.value) >= 0; });
@@ -95,6 +96,8 @@
     HELPS.forEach(function (n) { payload[n] = !nobody && form[n].checked; });
     if (form.outcome.value === "follow_up") payload.follow_up_on = form.follow_up_on.value || null;
     if (payload.location_consent && position) payload.location = position;
+    // Asked apart, never ticked in advance; only with a disability to record.
+    payload.sensitive_consent = payload.obstacles.indexOf("disability") >= 0 && form.sensitive_consent.checked;
     if (corrects) payload.supersedes = corrects;
     return payload;
   }

@@ -17,12 +17,15 @@ ROLES = ("admin", "staff", "leader", "member")
 
 MENU = {
     "admin": [
-        "/", "/campaigns", "/assign", "/households", "/maps/", "/reports/", "/activity/", "/reports/imports",
-        "/guides", "/sms", "/units", "/imports", "/admin/users", "/admin/audit", "/maps/boundaries", "/account/tokens",
+        "/", "/campaigns", "/assign", "/households", "/maps/", "/reports/", "/activity/", "/privacy",
+        "/reports/imports", "/guides", "/sms", "/units", "/imports", "/admin/users", "/admin/audit", "/maps/boundaries",
+        "/account/tokens",
     ],
-    "staff": ["/", "/campaigns", "/maps/", "/reports/", "/activity/", "/guides", "/units", "/account/tokens"],
+    "staff": [
+        "/", "/campaigns", "/maps/", "/reports/", "/activity/", "/privacy", "/guides", "/units", "/account/tokens",
+    ],
     "leader": [
-        "/", "/today", "/campaigns", "/assign", "/team", "/households", "/maps/", "/reports/", "/activity/",
+        "/", "/today", "/campaigns", "/assign", "/team", "/households", "/maps/", "/reports/", "/activity/", "/privacy",
         "/guides", "/sms", "/units", "/imports", "/account/tokens",
     ],
     "member": ["/", "/today", "/households", "/maps/", "/activity/mine", "/guides", "/units"],

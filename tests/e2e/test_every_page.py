@@ -43,6 +43,7 @@ ALLOWED = {
     "stop", "start", "help", "wifi", "vnd", "utf", "bom", "stt", "cccd", "internet", "camera", "m", "km", "mb",
     "markdown", "sha", "excel", "featurecollection", "link", "docx",
     "csrf", "http", "https", "www", "tp",
+    "ii", "iii", "iv", "v",  # the Roman numbers of an administrative document's sections (the privacy register)
 }  # fmt: skip
 # English words that also have the shape of a Vietnamese syllable, so the shape alone cannot tell them.
 ENGLISH = {"the", "at", "it", "not", "but", "by", "up", "on", "map", "mi", "ft", "yes"}  # not "to": "Phóng to"
@@ -175,6 +176,7 @@ def _pages(role: str, w: dict, geo: dict, users: dict) -> list[str]:
         f"/reports/agencies/{w['agency']}", "/sms/bulk", "/guides/new", f"/guides/{w['guide']}/edit",
         f"/guides/{w['guide']}/print", f"/villages/{v}/edit", f"/admin/users/{users['member'].id}",
         "/maps/boundaries", "/reports/imports", "/g/vneid1", "/offline",
+        "/privacy/cases", f"/privacy/cases/new?household={h}", "/privacy/register", "/privacy/breaches",
     ]  # fmt: skip
     pages = list(MENU.get(role, MENU["staff"])) + [url for url, _needle, _roles in _gates(w)] + further
     return list(dict.fromkeys(pages))

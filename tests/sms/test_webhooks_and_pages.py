@@ -189,6 +189,7 @@ def test_only_one_scheduler_runs(app):
         "leader-daily-summary",
         "activity-report-reminders",
         "pending-uploads-expire",
+        "privacy-retention",
     }
     assert all(job.coalesce and job.misfire_grace_time for job in jobs.values())
     assert str(scheduler.timezone) == "Asia/Ho_Chi_Minh"

@@ -178,7 +178,7 @@ def test_a_stored_visit_read_back_fits_the_declaration(client, phone):
 
 
 def test_the_declaration_covers_every_column_a_phone_fills():
-    by_server = {"id", "member_id", "server_time", "supersedes_id", "corrected_at"}
+    by_server = {"id", "member_id", "server_time", "supersedes_id", "corrected_at", "notes_cleared_at"}
     columns = {c.name for c in VisitRecord.__table__.columns} - by_server
     fields = set(VisitPayload.model_fields) - {"location", "obstacles", "supersedes"} | {"lat", "lon", "accuracy_m"}
     assert fields == columns

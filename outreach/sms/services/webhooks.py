@@ -4,6 +4,8 @@ import re
 from datetime import datetime
 
 import sqlalchemy as sa
+from blinker import signal
+from flask import current_app
 
 from outreach.extensions import db
 from outreach.geo.models import Household
@@ -51,6 +53,9 @@ def record_delivery(params: dict, *, now: datetime) -> SmsMessage | None:
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "huy", "tu choi", "tuchoi", "ngung"}
 START_WORDS = {"start", "unstop", "bat dau", "batdau", "dang ky lai"}
 HELP_WORDS = {"help", "info", "giup", "tro giup", "huong dan"}
+# "Delete my data": outreach/privacy records it as a request with its legal deadline (this area only tells).
+DELETE_WORDS = {"xoa", "xoa du lieu", "xoa thong tin", "xoa so", "xoa so dien thoai"}
+deletion_asked = signal("sms-deletion-asked")  # sent with the reply, household= and now=
 TWILIO_HANDLES = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "start", "unstop"}
 REPLIES = {
     "stop": "Ban da ngung nhan tin nhan huong dan cua To cong nghe so cong dong. Nhan BAT DAU de nhan lai.",
@@ -63,7 +68,7 @@ REPLIES = {
 
 
 def keyword_of(body: str) -> str:
-    """ "stop", "start", "help" or "": the whole reply, any case, with or without diacritics."""
+    """ "stop", "start", "help", "delete" or "": the whole reply, any case, with or without diacritics."""
     words = " ".join(re.findall(r"[a-z0-9]+", fold(body)))
     if words in STOP_WORDS:
         return "stop"
@@ -71,6 +76,8 @@ def keyword_of(body: str) -> str:
         return "start"
     if words in HELP_WORDS:
         return "help"
+    if words in DELETE_WORDS:
+        return "delete"
     return ""
 
 
@@ -106,5 +113,11 @@ def receive_reply(params: dict, *, now: datetime) -> tuple[InboundSms, str]:
     elif keyword == "start":
         opt_in(phone)
     db.session.flush()
+    if keyword == "delete":
+        if household is None:
+            return inbound, "Khong tim thay du lieu nao gan voi so dien thoai nay."
+        deletion_asked.send(inbound, household=household, now=now)
+        hours = current_app.config["RIGHTS_DEADLINE_HOURS"].get("delete", 72)
+        return inbound, f"Da nhan yeu cau xoa du lieu cua ho. UBND xa se tra loi trong {hours} gio."
     answer = "" if not keyword or fold(body).strip() in TWILIO_HANDLES else REPLIES[keyword]
     return inbound, answer

@@ -1,0 +1,77 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from outreach.privacy.models import CHANNELS
+
+RIGHT_CHOICES = (
+    ("know", _l("To be informed: what is held and why")),
+    ("access", _l("Access: a copy of everything held")),
+    ("correct", _l("Correct a mistake")),
+    ("delete", _l("Delete their data")),
+    ("restrict", _l("Restrict: stop using the data for now")),
+    ("object", _l("Object to the processing")),
+)
+RIGHT_LABELS = dict(RIGHT_CHOICES)
+CHANNEL_LABELS = {
+    "in_person": _l("In person"),
+    "phone": _l("By phone"),
+    "sms": _l("By SMS reply"),
+    "letter": _l("By letter"),
+    "guide_page": _l("From a guide page"),
+}
+assert set(CHANNEL_LABELS) == set(CHANNELS)
+STATUS_LABELS = {"open": _l("Open"), "done": _l("Done"), "refused": _l("Refused")}
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class CaseForm(FlaskForm):
+    kind = SelectField(_l("What the person asks for"), choices=[SelectChoice(k, v) for k, v in RIGHT_CHOICES])
+    requester = StringField(
+        _l("Who asked"),
+        validators=[DataRequired(message=_l("Enter who made the request.")), Length(max=120)],
+        description=_l("The resident, or who asked for them (e.g. “his daughter, Lê Thị Hoa”)"),
+    )
+    channel = SelectField(
+        _l("How the request came in"), choices=[SelectChoice(k, v) for k, v in CHANNEL_LABELS.items()]
+    )
+    received_at = DateTimeLocalField(
+        _l("Received at"), format=DATETIME_FORMAT, validators=[Optional()], description=_l("Empty: now")
+    )
+    details = TextAreaField(
+        _l("What exactly"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Never write ID card numbers, passwords or OTP codes."),
+    )
+
+
+class CloseCaseForm(FlaskForm):
+    status = SelectField(
+        _l("Outcome"), choices=[SelectChoice("done", _l("Done")), SelectChoice("refused", _l("Refused"))]
+    )
+    action_taken = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=2000)])
+    answer = TextAreaField(
+        _l("The answer sent to the person"),
+        validators=[DataRequired(message=_l("Write the answer sent to the person.")), Length(max=2000)],
+    )
+
+
+class BreachForm(FlaskForm):
+    what = TextAreaField(
+        _l("What happened"), validators=[DataRequired(message=_l("Say what happened.")), Length(max=2000)]
+    )
+    found_at = DateTimeLocalField(
+        _l("When it was found"), format=DATETIME_FORMAT, validators=[InputRequired(message=_l("When it was found."))]
+    )
+    people = IntegerField(
+        _l("How many people (estimate)"),
+        default=0,
+        validators=[InputRequired(message=_l("A whole number.")), NumberRange(min=0, max=100_000_000)],
+        render_kw={"inputmode": "numeric"},
+    )
+    data_kinds = TextAreaField(
+        _l("Which personal data"), validators=[Optional(), Length(max=2000)],
+        description=_l("e.g. names and phone numbers of one village"),
+    )  # fmt: skip
+    actions = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=2000)])
