@@ -22,6 +22,7 @@ from outreach.planning.services import close_assignments, keep_for_another_try
 from outreach.text import fold
 from outreach.visits.models import HELP_FACTS, Obstacle, Outcome, VisitObstacle, VisitRecord, current_visits
 from outreach.visits.payload import VISIT_SCHEMA, VisitPayload, read_visit
+from outreach.visits.signals import StoredVisit, visits_stored
 
 MAX_BATCH = 500
 _FIELDS = frozenset(VisitPayload.model_fields)  # what a phone may send
@@ -250,6 +251,9 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.supersedes_id == visit.supersedes_id)):
             return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
         return SyncResult(client_id, "rejected", {"": _("the record could not be stored; send it again")})
+    visits_stored.send(
+        actor, visits=[StoredVisit(visit.id, household.id, visit.outcome, visit.device_time)], now=now
+    )
     return SyncResult(client_id, "created", visit_id=visit.id)
 
 
@@ -345,6 +349,14 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
             tried[row["household_id"]] = max(row["device_time"], tried.get(row["household_id"], row["device_time"]))
     close_assignments(actor, met, now=now)
     keep_for_another_try(actor, tried, now=now)
+    visits_stored.send(
+        actor,
+        visits=[
+            StoredVisit(created[row["client_id"]], row["household_id"], row["outcome"], row["device_time"])
+            for row in stored
+        ],
+        now=now,
+    )
     return results
 
 

@@ -68,6 +68,7 @@ from outreach.sms.services.policy import (
     sms_blocker,
 )
 from outreach.sms.services.webhooks import (
+    ASK_WORDS,
     HELP_WORDS,
     PROVIDER_STATUS,
     RANK,
@@ -81,6 +82,7 @@ from outreach.sms.services.webhooks import (
 )
 
 __all__ = [
+    "ASK_WORDS",
     "ATTENTION",
     "BLOCK_REASONS",
     "CODE_PATTERN",

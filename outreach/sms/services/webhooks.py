@@ -11,6 +11,7 @@ from outreach.geo.phone import PhoneError, normalize_phone
 from outreach.sms.gateway import OPTED_OUT_CODE
 from outreach.sms.models import InboundSms, SmsMessage, Status
 from outreach.sms.services.policy import commune_of, opt_in, opt_out
+from outreach.sms.signals import help_asked
 from outreach.text import clean, fold
 
 RANK = {
@@ -50,7 +51,9 @@ def record_delivery(params: dict, *, now: datetime) -> SmsMessage | None:
 
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "huy", "tu choi", "tuchoi", "ngung"}
 START_WORDS = {"start", "unstop", "bat dau", "batdau", "dang ky lai"}
-HELP_WORDS = {"help", "info", "giup", "tro giup", "huong dan"}
+HELP_WORDS = {"help", "info", "tro giup", "huong dan"}
+# "Someone, come and help me": a request for a member's visit (the requests area takes it).
+ASK_WORDS = {"giup", "can giup", "giup toi", "giup do", "ho tro", "can ho tro", "ho tro toi"}
 TWILIO_HANDLES = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "start", "unstop"}
 REPLIES = {
     "stop": "Ban da ngung nhan tin nhan huong dan cua To cong nghe so cong dong. Nhan BAT DAU de nhan lai.",
@@ -63,7 +66,7 @@ REPLIES = {
 
 
 def keyword_of(body: str) -> str:
-    """ "stop", "start", "help" or "": the whole reply, any case, with or without diacritics."""
+    """ "stop", "start", "help", "ask" or "": the whole reply, any case, with or without diacritics."""
     words = " ".join(re.findall(r"[a-z0-9]+", fold(body)))
     if words in STOP_WORDS:
         return "stop"
@@ -71,6 +74,8 @@ def keyword_of(body: str) -> str:
         return "start"
     if words in HELP_WORDS:
         return "help"
+    if words in ASK_WORDS:
+        return "ask"
     return ""
 
 
@@ -106,5 +111,10 @@ def receive_reply(params: dict, *, now: datetime) -> tuple[InboundSms, str]:
     elif keyword == "start":
         opt_in(phone)
     db.session.flush()
+    if keyword == "ask":
+        # The requests area records it and queues its own answer through the outbox ("" from it),
+        # or answers at once for a number it cannot place (the same words either way).
+        answers = [answer for _receiver, answer in help_asked.send(inbound, household=household, now=now)]
+        return inbound, next((a for a in answers if a), "")
     answer = "" if not keyword or fold(body).strip() in TWILIO_HANDLES else REPLIES[keyword]
     return inbound, answer
