@@ -6,6 +6,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -28,10 +29,12 @@ class AskForm(FlaskForm):
     phone = StringField(_l("Your phone number"), render_kw={"inputmode": "tel", "autocomplete": "tel"})
     village_id = RadioField(_l("Your village"), coerce=int, validate_choice=False)
     need = RadioField(
-        _l("What do you need help with?"), choices=[(n, NEED_LABELS[n]) for n in NEEDS], validate_choice=False
+        _l("What do you need help with?"),
+        choices=[SelectChoice(n, NEED_LABELS[n]) for n in NEEDS],
+        validate_choice=False,
     )
     preferred_time = RadioField(
-        _l("When suits you best?"), choices=[(t, TIME_LABELS[t]) for t in TIMES], validate_choice=False
+        _l("When suits you best?"), choices=[SelectChoice(t, TIME_LABELS[t]) for t in TIMES], validate_choice=False
     )
     note = TextAreaField(_l("Anything else the team should know (optional)"))
     consent = BooleanField(_l("I agree"), default=False)
@@ -52,8 +55,10 @@ class AssignRequestForm(FlaskForm):
 
 class DeskForm(FlaskForm):
     client_id = HiddenField()
-    done = MultiCheckboxField(_l("What was done"), choices=list(HELP_LABELS.items()))
+    done = MultiCheckboxField(_l("What was done"), choices=[SelectChoice(k, v) for k, v in HELP_LABELS.items()])
     people = IntegerField(_l("How many people"), default=1, validators=[Optional()])
-    obstacles = MultiCheckboxField(_l("What blocked them (optional)"), choices=list(OBSTACLE_LABELS.items()))
+    obstacles = MultiCheckboxField(
+        _l("What blocked them (optional)"), choices=[SelectChoice(k, v) for k, v in OBSTACLE_LABELS.items()]
+    )
     household_id = IntegerField(_l("Household number (optional, with the resident's consent)"), validators=[Optional()])
     note = StringField(_l("Note (optional)"))

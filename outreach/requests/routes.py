@@ -3,12 +3,13 @@ import uuid
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from outreach.auth.models import Role
 from outreach.auth.scope import require_role
 from outreach.clock import local_today, utcnow
 from outreach.errors import ValidationError
-from outreach.extensions import db, limiter
+from outreach.extensions import csrf, db, limiter
 from outreach.forms import show_form_errors
 from outreach.geo.models import AdminUnit
 from outreach.geo.phone import display_phone
@@ -52,7 +53,7 @@ def _labels() -> dict:
         "NEED_LABELS": NEED_LABELS, "TIME_LABELS": TIME_LABELS, "REQUEST_STATUS_LABELS": REQUEST_STATUS_LABELS,
         "REQUEST_SOURCE_LABELS": REQUEST_SOURCE_LABELS,
         # Pages of lower areas (a campaign's progress) show these counts through a template include.
-        "help_figures": services.help_figures,
+        "help_figures_between": services.help_figures_between,
     }  # fmt: skip
 
 
@@ -64,6 +65,7 @@ def _ask_limit() -> str:
 
 
 @requests_bp.route("/help", methods=["GET", "POST"])
+@csrf.exempt  # nobody is logged in and no cookie is set: there is no session to forge a request in
 @limiter.limit(_ask_limit, methods=["POST"])
 def ask():
     """ "Tôi cần người đến hướng dẫn": no login, no cookie, no script; a leaflet's QR code names the
@@ -73,7 +75,7 @@ def ask():
     source = "qr" if request.values.get("from") == "leaflet" else "form"
     form = AskForm(formdata=request.form if request.method == "POST" else None)
     commune, villages = services.commune_and_villages(unit) if unit is not None else (None, [])
-    form.village_id.choices = [(v.id, v.name) for v in villages]
+    form.village_id.choices = [SelectChoice(v.id, v.name) for v in villages]
     if request.method == "GET":
         form.token.data = services.new_form_token()
         if unit is not None and unit.level == "village":
@@ -125,8 +127,8 @@ def index():
 
 def _assign_form(help_request) -> AssignRequestForm:
     form = AssignRequestForm()
-    form.member_id.choices = [(0, _("— choose a member —"))] + [
-        (m.id, m.full_name or m.username) for m in services.members_for(current_user, help_request)
+    form.member_id.choices = [SelectChoice(0, _("— choose a member —"))] + [
+        SelectChoice(m.id, m.full_name or m.username) for m in services.members_for(current_user, help_request)
     ]
     if request.method == "GET":
         form.due_on.data = help_request.due_on or local_today()

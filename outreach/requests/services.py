@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
-from outreach.clock import YEAR_AHEAD, in_day_range, local_today
+from outreach.clock import YEAR_AHEAD, day_end, day_start, in_day_range, local_today
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Consent, Household, Level, Purpose
@@ -534,6 +534,11 @@ def help_figures(unit: AdminUnit, start: datetime | None = None, end: datetime |
         desk = desk.where(DeskHelp.helped_at < end)
     figures.desk_records, figures.desk_people = db.session.execute(desk).one()
     return figures
+
+
+def help_figures_between(unit: AdminUnit, first: date, last: date) -> HelpFigures:
+    """The figures of requests made (and desk help given) from ``first`` to ``last``, local days."""
+    return help_figures(unit, day_start(first), day_end(last))
 
 
 # --- help at the desk ------------------------------------------------------------------------

@@ -251,9 +251,7 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.supersedes_id == visit.supersedes_id)):
             return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
         return SyncResult(client_id, "rejected", {"": _("the record could not be stored; send it again")})
-    visits_stored.send(
-        actor, visits=[StoredVisit(visit.id, household.id, visit.outcome, visit.device_time)], now=now
-    )
+    visits_stored.send(actor, visits=[StoredVisit(visit.id, household.id, visit.outcome, visit.device_time)], now=now)
     return SyncResult(client_id, "created", visit_id=visit.id)
 
 
