@@ -151,3 +151,17 @@ def test_the_address_limit(client, app, geo, monkeypatch):
     assert len(_requests()) == 2
     # Reading the form is not limited.
     assert client.get("/help?unit=02216").status_code == 200
+
+
+def test_guide_pages_and_leaflets_offer_the_form(client, geo, users):
+    from outreach.sms.services import GuideInput, save_guide
+    from tests.conftest import login
+
+    guide = save_guide(None, GuideInput("vneid1", "Cài VNeID", "1. Mở CH Play"), now=NOW)
+    db.session.commit()
+    page = client.get("/g/vneid1").get_data(as_text=True)
+    assert 'href="/help"' in page and "Tôi cần người đến hướng dẫn" in page
+    login(client, "leader.tanha")
+    leaflet = client.get(f"/guides/{guide.id}/print").get_data(as_text=True)
+    assert "Tôi cần người đến hướng dẫn" in leaflet and "/help?unit=legacy:02216&amp;from=leaflet" in leaflet
+    assert leaflet.count("<svg") >= 2  # the guide's QR code and the form's
