@@ -17,15 +17,16 @@ ROLES = ("admin", "staff", "leader", "member")
 
 MENU = {
     "admin": [
-        "/", "/campaigns", "/assign", "/households", "/maps/", "/reports/", "/activity/", "/reports/imports",
-        "/guides", "/sms", "/units", "/imports", "/admin/users", "/admin/audit", "/maps/boundaries", "/account/tokens",
+        "/", "/campaigns", "/assign", "/requests", "/households", "/maps/", "/reports/", "/activity/",
+        "/reports/imports", "/guides", "/sms", "/units", "/imports", "/admin/users", "/admin/audit", "/maps/boundaries",
+        "/account/tokens",
     ],
     "staff": ["/", "/campaigns", "/maps/", "/reports/", "/activity/", "/guides", "/units", "/account/tokens"],
     "leader": [
-        "/", "/today", "/campaigns", "/assign", "/team", "/households", "/maps/", "/reports/", "/activity/",
-        "/guides", "/sms", "/units", "/imports", "/account/tokens",
+        "/", "/today", "/campaigns", "/assign", "/requests", "/desk", "/team", "/households", "/maps/", "/reports/",
+        "/activity/", "/guides", "/sms", "/units", "/imports", "/account/tokens",
     ],
-    "member": ["/", "/today", "/households", "/maps/", "/activity/mine", "/guides", "/units"],
+    "member": ["/", "/today", "/desk", "/households", "/maps/", "/activity/mine", "/guides", "/units"],
 }  # fmt: skip
 
 START_PAGE_BUTTONS = {

@@ -18,7 +18,7 @@ from outreach.requests.models import DeskHelp, HelpRequest
 from outreach.sms.dispatcher import dispatch_once
 from outreach.sms.models import InboundSms, SmsMessage, Status
 from outreach.visits.services import record_visit, sync_visits
-from tests.conftest import NOW, csrf_token, login, make_household, visit_payload
+from tests.conftest import NOW, csrf_token, login, visit_payload
 from tests.sms.conftest import DAY, fake_twilio, gateway  # noqa: F401 - fixtures
 from tests.sms.test_webhooks_and_pages import signed_post
 
