@@ -40,7 +40,8 @@ def test_the_leaflets_link_opens_a_short_form_with_nothing_ticked_and_no_script(
 
 def test_a_village_code_chooses_the_village(client, geo):
     html = _form(client, "/help?unit=02216-002")
-    assert re.search(r'<input[^>]*checked[^>]*value="%d"|value="%d"[^>]*checked' % ((geo["tanha_v2"].id,) * 2), html)
+    chosen = geo["tanha_v2"].id
+    assert re.search(rf'<input[^>]*checked[^>]*value="{chosen}"|value="{chosen}"[^>]*checked', html)
 
 
 def test_without_a_unit_the_resident_finds_their_commune(client, geo):
