@@ -188,8 +188,9 @@ def change_status(request_id: int):
 @login_required
 def household(request_id: int):
     try:
-        if request.form.get("household_id", type=int):
-            services.link_household(current_user, request_id, request.form.get("household_id", type=int), now=utcnow())
+        household_id = request.form.get("household_id", type=int)
+        if household_id:
+            services.link_household(current_user, request_id, household_id, now=utcnow())
         else:
             services.household_from_request(current_user, request_id, now=utcnow())
     except ValidationError as exc:

@@ -442,6 +442,7 @@ def close_by_visits(actor: User, visits: list[StoredVisit], *, now: datetime) ->
     for request in db.session.scalars(
         sa.select(HelpRequest).where(HelpRequest.household_id.in_(list(met)), HelpRequest.status.in_(OPEN_STATUSES))
     ):
+        assert request.household_id is not None  # picked by its household
         visit = met[request.household_id]
         request.status, request.visit_id, request.closed_at = RequestStatus.DONE, visit.visit_id, now
         request.member_id = request.member_id or actor.id
@@ -491,7 +492,7 @@ def help_figures(unit: AdminUnit, start: datetime | None = None, end: datetime |
     villages: dict[int | None, dict] = {}
     members: dict[int, dict] = {}
     pairs: list[tuple[datetime, datetime]] = []
-    names = {}
+    names: dict[int | None, str] = {}
     for request, visited_at, member in db.session.execute(stmt):
         figures.received += 1
         figures.open += request.is_open

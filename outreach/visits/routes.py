@@ -60,7 +60,7 @@ def asked_for_help(household_ids: list[int]) -> dict[int, str]:
         .where(HelpRequest.household_id.in_(household_ids), HelpRequest.status.in_(OPEN_STATUSES))
         .order_by(HelpRequest.id)
     )
-    return {household_id: preferred for household_id, preferred in rows}
+    return {household_id: preferred for household_id, preferred in rows if household_id is not None}
 
 
 @visits_bp.post("/today/seen")
