@@ -44,6 +44,12 @@ DETAIL_LABELS = {
     "commune": _l("commune"),
     "replaced": _l("replaced"),
     "restored": _l("restored"),
+    "status": _l("status"),
+    "previous": _l("before"),
+    "member": _l("member"),
+    "day": _l("day"),
+    "household": _l("household"),
+    "visit": _l("visit"),
 }
 ACTION_LABELS = {
     "login": _l("Logged in"),

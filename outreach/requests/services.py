@@ -317,7 +317,7 @@ def set_status(actor: User, request_id: int, status: str, *, now: datetime) -> H
     request.status = status
     request.updated_at = now
     request.closed_at = None if status == RequestStatus.NEW else now
-    _audit(actor, "request.status", request, now, before=before, after=status)
+    _audit(actor, "request.status", request, now, status=status, previous=before)
     db.session.flush()
     return request
 
@@ -444,10 +444,12 @@ def close_by_visits(actor: User, visits: list[StoredVisit], *, now: datetime) ->
     ):
         assert request.household_id is not None  # picked by its household
         visit = met[request.household_id]
+        previous = request.status
         request.status, request.visit_id, request.closed_at = RequestStatus.DONE, visit.visit_id, now
         request.member_id = request.member_id or actor.id
         request.updated_at = now
-        record_event(actor, "request.status", target=request, detail={"after": RequestStatus.DONE}, now=now)
+        detail = {"status": RequestStatus.DONE.value, "previous": previous, "visit": visit.visit_id}
+        record_event(actor, "request.status", target=request, detail=detail, now=now)
         closed += 1
     db.session.flush()
     return closed

@@ -167,13 +167,16 @@ def test_a_visit_where_nobody_was_home_leaves_the_request_open(app, geo, users, 
     assert _fresh()[0].status == "done"
 
 
-def test_status_changes_are_audited_and_a_closed_request_is_not_assigned(app, geo, users, known):
+def test_status_changes_are_audited_and_a_closed_request_is_not_assigned(app, client, geo, users, known):
     request = _ask(geo)
     services.set_status(users["leader"], request.id, "spam", now=NOW)
     services.set_status(users["leader"], request.id, "spam", now=NOW)  # twice: one event
     db.session.commit()
     events = _fresh(AuditEvent)
-    assert [(e.action, e.detail.get("after")) for e in events] == [("request.status", "spam")]
+    assert [(e.action, e.detail) for e in events] == [("request.status", {"status": "spam", "previous": "new"})]
+    login(client, "admin")
+    audit = client.get("/admin/audit").get_data(as_text=True)
+    assert "Yêu cầu hỗ trợ: đổi trạng thái" in audit and "trạng thái: Rác" in audit
     services.link_household(users["leader"], request.id, known.id, now=NOW)
     with pytest.raises(services.ValidationError):
         services.assign_request(users["leader"], request.id, users["member"].id, due_on=date(2026, 11, 27), now=NOW)
