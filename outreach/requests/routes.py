@@ -188,8 +188,8 @@ def change_status(request_id: int):
 @login_required
 def household(request_id: int):
     try:
-        household_id = request.form.get("household_id", type=int)
-        if household_id:
+        if "household_id" in request.form:  # this household (a number nobody has reads as none: 404)
+            household_id = request.form.get("household_id", type=int) or 0
             services.link_household(current_user, request_id, household_id, now=utcnow())
         else:
             services.household_from_request(current_user, request_id, now=utcnow())

@@ -38,6 +38,7 @@ from outreach.sms.models import InboundSms, SmsMessage, Status
 from outreach.sms.segments import count_segments
 from outreach.sms.services import commune_of, invalid_numbers, new_token, opted_out_numbers, schedule
 from outreach.text import clean, fold
+from outreach.types import MAX_INTEGER
 from outreach.visits.models import HELP_FACTS, Obstacle, VisitRecord
 from outreach.visits.signals import StoredVisit
 
@@ -325,6 +326,8 @@ def set_status(actor: User, request_id: int, status: str, *, now: datetime) -> H
 def link_household(actor: User, request_id: int, household_id: int, *, now: datetime) -> HelpRequest:
     """The request is this household's (one the leader may see)."""
     request = get_request(actor, request_id)
+    if not 1 <= household_id <= MAX_INTEGER:
+        raise NotFound(household_id)
     household = get_household(actor, household_id)
     if request.household_id == household.id:
         return request
@@ -382,6 +385,8 @@ def assign_request(actor: User, request_id: int, member_id: int, *, due_on: date
         raise ValidationError({"member_id": [_("First link the request to a household, or make one from it.")]})
     if not in_day_range(due_on, now, YEAR_AHEAD) or due_on < local_today(now):
         raise ValidationError({"due_on": [_("Choose a day from today on.")]})
+    if not 1 <= member_id <= MAX_INTEGER:
+        raise ValidationError({"member_id": [_("Choose an active team member of your commune.")]})
     same = request.status == RequestStatus.ASSIGNED and request.member_id == member_id and request.due_on == due_on
     result = assign_households(actor, member_id, [request.household_id], due_on=due_on, now=now, reassign=True)
     if not result.done:
@@ -588,7 +593,9 @@ def record_desk_help(actor: User, data: DeskInput, *, now: datetime) -> DeskHelp
     if len(clean(data.note)) > 300:
         errors["note"] = [_("The note is too long (at most 300 characters).")]
     household = None
-    if data.household_id:
+    if data.household_id is not None and not 1 <= data.household_id <= MAX_INTEGER:
+        errors["household_id"] = [_("No such household in your area.")]
+    elif data.household_id:
         try:
             household = get_household(actor, data.household_id)
         except NotFound:

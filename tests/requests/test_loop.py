@@ -249,3 +249,25 @@ def test_desk_help_in_a_few_taps_stored_once_and_counted(client, app, geo, users
     figures = services.help_figures(geo["tanha"])
     assert (figures.desk_records, figures.desk_people) == (1, 3)
     assert services.help_figures(geo["minhkhuong"]).desk_people == 0
+
+
+def test_odd_numbers_get_messages_not_errors(client, app, geo, users):
+    login(client, "member.tanha")
+    token = csrf_token(client, "/desk")
+    huge = "99999999999999999999"
+    response = client.post(
+        "/desk", data={"csrf_token": token, "client_id": "x", "done": ["vneid_installed"], "household_id": huge}
+    )
+    assert response.status_code == 400
+    assert client.post("/desk", data={"csrf_token": token, "client_id": "y", "done": ["nothing"]}).status_code == 400
+    assert client.get(f"/requests/{huge}").status_code in (403, 404)
+    assert client.get("/help?unit=%00&q=%00").status_code == 400  # refused with a message, as every page
+    assert client.get("/help?unit=x" + "9" * 300 + "&q=" + "a" * 300).status_code == 200
+    request = _ask(geo)
+    leader = app.test_client()
+    login(leader, "leader.tanha")
+    token = csrf_token(leader, f"/requests/{request.id}")
+    linked = leader.post(f"/requests/{request.id}/household", data={"csrf_token": token, "household_id": huge})
+    assert linked.status_code == 404
+    assign = {"csrf_token": token, "member_id": huge, "due_on": "2026-12-01"}
+    assert leader.post(f"/requests/{request.id}/assign", data=assign).status_code == 400
