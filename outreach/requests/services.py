@@ -171,7 +171,7 @@ def _open_request_of(phone: str | None, household_id: int | None, now: datetime)
     ).first()
 
 
-def ask(data: AskInput, *, now: datetime) -> HelpRequest | None:
+def ask(data: AskInput, *, now: datetime) -> HelpRequest:
     """A resident's request from the public form. The same form sent twice changes nothing; the
     same phone within a week adds to its open request; a phone asking again within the hour changes
     nothing. The caller shows the same answer whatever happened (never whether a number is known)."""
