@@ -13,6 +13,7 @@ from outreach.audit.models import AuditEvent
 from outreach.extensions import db
 from outreach.geo.models import Purpose
 from outreach.geo.services import erase_household, export_household
+from outreach.planning.services import CampaignInput, save_campaign
 from outreach.requests import services
 from outreach.requests.models import DeskHelp, HelpRequest
 from outreach.sms.dispatcher import dispatch_once
@@ -153,6 +154,16 @@ def test_the_whole_loop(client, app, geo, users, gateway, fake_twilio):  # noqa:
     figures = services.help_figures(geo["tanha"])
     assert (figures.received, figures.answered) == (1, 1) and figures.median_hours is not None
     assert figures.by_member[0]["answered"] == 1 and figures.by_village[0]["received"] == 1
+    # The campaign's page shows them (planning sits below requests: through the template include).
+    campaign = save_campaign(
+        leader, geo["tanha"], CampaignInput("Gõ cửa", date(2026, 11, 1), date(2026, 12, 31), [geo["tanha_v1"].id]),
+        now=NOW,
+    )  # fmt: skip
+    db.session.commit()
+    leader_client = app.test_client()
+    login(leader_client, "leader.tanha")
+    progress = leader_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'id="help-requests"' in progress and "Member.Tanha" in progress
 
 
 def test_a_visit_where_nobody_was_home_leaves_the_request_open(app, geo, users, known):
