@@ -95,7 +95,7 @@ def upgrade():
     with op.batch_alter_table('help_requests', schema=None) as batch_op:
         batch_op.create_index('ix_help_requests_commune_status', ['commune_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_help_requests_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_help_requests_form_token'), ['form_token'], unique=False)
+        batch_op.create_index('uq_help_requests_form_token', ['form_token'], unique=True, sqlite_where=sa.text("form_token <> ''"), postgresql_where=sa.text("form_token <> ''"))
         batch_op.create_index(batch_op.f('ix_help_requests_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_help_requests_member_id'), ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_help_requests_phone'), ['phone'], unique=False)
@@ -118,7 +118,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_help_requests_phone'))
         batch_op.drop_index(batch_op.f('ix_help_requests_member_id'))
         batch_op.drop_index(batch_op.f('ix_help_requests_household_id'))
-        batch_op.drop_index(batch_op.f('ix_help_requests_form_token'))
+        batch_op.drop_index('uq_help_requests_form_token', sqlite_where=sa.text("form_token <> ''"), postgresql_where=sa.text("form_token <> ''"))
         batch_op.drop_index(batch_op.f('ix_help_requests_created_at'))
         batch_op.drop_index('ix_help_requests_commune_status')
 

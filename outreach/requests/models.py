@@ -43,6 +43,14 @@ class HelpRequest(Model):
         sa.CheckConstraint(_in("source", SOURCES), name="source"),
         sa.CheckConstraint("asks >= 1", name="asks"),
         sa.Index("ix_help_requests_commune_status", "commune_id", "status"),
+        # A form sent twice at once is stored once.
+        sa.Index(
+            "uq_help_requests_form_token",
+            "form_token",
+            unique=True,
+            sqlite_where=sa.text("form_token <> ''"),
+            postgresql_where=sa.text("form_token <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +71,7 @@ class HelpRequest(Model):
     asks: Mapped[int] = mapped_column(default=1)
     last_asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The last form that asked (a form sent twice changes nothing).
-    form_token: Mapped[str] = mapped_column(sa.String(40), default="", index=True)
+    form_token: Mapped[str] = mapped_column(sa.String(40), default="")
     member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assignment.id", ondelete="SET NULL"))
     due_on: Mapped[date | None]

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
@@ -202,8 +203,14 @@ def ask(data: AskInput, *, now: datetime) -> HelpRequest:
         consent_at=now, consent_channel="help_form", source=data.source if data.source in ("form", "qr") else "form",
         status=RequestStatus.NEW, asks=1, last_asked_at=now, form_token=token, created_at=now, updated_at=now,
     )  # fmt: skip
-    db.session.add(request)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the same form sent twice at once: the other one stored it
+            db.session.add(request)
+    except IntegrityError:
+        seen = db.session.scalar(sa.select(HelpRequest).where(HelpRequest.form_token == token))
+        if seen is None:
+            raise
+        return seen
     return request
 
 
@@ -607,8 +614,14 @@ def record_desk_help(actor: User, data: DeskInput, *, now: datetime) -> DeskHelp
         household_id=household.id if household else None, helped_at=now, people=data.people,
         done=sorted(set(data.done)), obstacles=sorted(set(data.obstacles)), note=clean(data.note), created_at=now,
     )  # fmt: skip
-    db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the same form sent twice at once: the other one stored it
+            db.session.add(row)
+    except IntegrityError:
+        seen = db.session.scalar(sa.select(DeskHelp).where(DeskHelp.client_id == client_id))
+        if seen is None:
+            raise
+        return seen
     return row
 
 

@@ -5,6 +5,7 @@ twice changes nothing, and the answer never tells whether the number is known.""
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from outreach.extensions import db
@@ -166,3 +167,35 @@ def test_guide_pages_and_leaflets_offer_the_form(client, geo, users):
     leaflet = client.get(f"/guides/{guide.id}/print").get_data(as_text=True)
     assert "Tôi cần người đến hướng dẫn" in leaflet and "/help?unit=legacy:02216&amp;from=leaflet" in leaflet
     assert leaflet.count("<svg") >= 2  # the guide's QR code and the form's
+
+
+def test_the_same_form_sent_twice_at_once_is_stored_once(app, is_postgres, geo):
+    if not is_postgres:
+        pytest.skip(
+            "two writers at once need PostgreSQL; on SQLite a form's request holds the write lock from its start"
+        )
+    import threading
+    import time
+
+    village_id, first_stored, ids, errors = geo["tanha_v1"].id, threading.Event(), [], []
+
+    def send(*, first):
+        try:
+            with app.app_context():
+                if not first:
+                    first_stored.wait(10)
+                data = services.AskInput("An", "0987111222", village_id, "fee", consent=True, token="same-form")
+                ids.append(services.ask(data, now=NOW).id)
+                if first:
+                    first_stored.set()
+                    time.sleep(0.5)  # the other one checks the token while this one has not committed
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, kwargs={"first": first}) for first in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert errors == [] and len(set(ids)) == 1 and len(_requests()) == 1
