@@ -11,6 +11,7 @@ from outreach.auth.routes import safe_next
 from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.home.services import area_summary, team_day
+from outreach.requests.services import new_requests
 from outreach.sms.services import list_guides
 
 home_bp = Blueprint("home", __name__)
@@ -22,9 +23,12 @@ def index():
     today = local_today()
     # A leader's own walk list is always empty (households are assigned to members): their today is the team's.
     team = team_day(current_user, today=today) if current_user.role == Role.LEADER else None
+    # Residents who asked for a visit and wait for someone to be given them.
+    asking = new_requests(current_user) if team is not None else 0
     return render_template(
-        "home/index.html", summary=area_summary(current_user), team=team, today=today, notices=notices_for(current_user)
-    )
+        "home/index.html", summary=area_summary(current_user), team=team, today=today,
+        notices=notices_for(current_user), asking=asking,
+    )  # fmt: skip
 
 
 @home_bp.post("/language")

@@ -287,6 +287,18 @@ def request_list(actor: User, *, status: str | None, limit: int = 200) -> dict:
     return {"counts": counts, "rows": list(db.session.scalars(rows))}
 
 
+def new_requests(actor: User) -> int:
+    """How many requests of the actor's area nobody has been given yet."""
+    return (
+        db.session.scalar(
+            requests_in_scope(actor)
+            .where(HelpRequest.status == RequestStatus.NEW)
+            .with_only_columns(sa.func.count(HelpRequest.id))
+        )
+        or 0
+    )
+
+
 def get_request(actor: User, request_id: int) -> HelpRequest:
     request = db.session.scalar(requests_in_scope(actor).where(HelpRequest.id == request_id))
     if request is None:

@@ -96,6 +96,8 @@ def test_leaders_see_only_their_communes_requests_and_staff_see_counts(client, a
     mine = _ask(geo)
     other = _ask(geo, phone="0977000111", village_id=geo["minhkhuong_v1"].id)
     login(client, "leader.tanha")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/requests?status=new"' in home and "1 người dân xin hỗ trợ" in home
     page = client.get("/requests").get_data(as_text=True)
     assert "Lò Thị Mai" in page and f"/requests/{other.id}" not in page
     assert client.get(f"/requests/{mine.id}").status_code == 200
