@@ -555,10 +555,10 @@ def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
 
 
 def _help_requests_of(household: Household) -> list[HelpRequest]:
-    """The requests for help this household made: linked to it, or from its phone number."""
+    """The requests for help this household made: linked to it, or from its phone number in its commune."""
     who = [HelpRequest.household_id == household.id]
     if household.phone:
-        who.append(HelpRequest.phone == household.phone)
+        who.append(sa.and_(HelpRequest.phone == household.phone, HelpRequest.commune_id == household.village.parent_id))
     return list(
         db.session.scalars(
             sa.select(HelpRequest).where(sa.or_(*who), HelpRequest.erased_at.is_(None)).order_by(HelpRequest.id)

@@ -156,13 +156,19 @@ def test_the_address_limit(client, app, geo, monkeypatch):
 
 
 def test_guide_pages_and_leaflets_offer_the_form(client, geo, users):
-    from outreach.sms.services import GuideInput, save_guide
-    from tests.conftest import login
+    from outreach.sms.services import GuideInput, queue_guide_sms, save_guide
+    from tests.conftest import login, make_household
 
     guide = save_guide(None, GuideInput("vneid1", "Cài VNeID", "1. Mở CH Play"), now=NOW)
     db.session.commit()
     page = client.get("/g/vneid1").get_data(as_text=True)
     assert 'href="/help"' in page and "Tôi cần người đến hướng dẫn" in page
+    # Opened from an SMS: the link names the commune the message went to, so its villages are listed.
+    household = make_household(users["leader"], geo["tanha_v1"], phone="0912345678", consent_sms=True)
+    [message] = queue_guide_sms(users["leader"], [household.id], guide.id, "{name} {link}", now=NOW).messages
+    db.session.commit()
+    page = client.get(f"/g/vneid1?t={message.token}").get_data(as_text=True)
+    assert 'href="/help?unit=legacy:02216"' in page
     login(client, "leader.tanha")
     leaflet = client.get(f"/guides/{guide.id}/print").get_data(as_text=True)
     assert "Tôi cần người đến hướng dẫn" in leaflet and "/help?unit=legacy:02216&amp;from=leaflet" in leaflet
