@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from outreach.audit.models import AuditEvent
+from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import Purpose
 from outreach.geo.services import erase_household, export_household
@@ -191,7 +192,7 @@ def test_status_changes_are_audited_and_a_closed_request_is_not_assigned(app, cl
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "Yêu cầu hỗ trợ: đổi trạng thái" in audit and "trạng thái: Rác" in audit
     services.link_household(users["leader"], request.id, known.id, now=NOW)
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(ValidationError):
         services.assign_request(users["leader"], request.id, users["member"].id, due_on=date(2026, 11, 27), now=NOW)
 
 
