@@ -168,6 +168,9 @@ class Config:
     # A row claimed longer ago than this and still "sending" was interrupted: a person checks it.
     SMS_STALE_CLAIM_S = int(os.environ.get("SMS_STALE_CLAIM_S", "300"))
     SMS_WEBHOOK_RATE_LIMIT = os.environ.get("SMS_WEBHOOK_RATE_LIMIT", "300 per minute")
+    # The residents' "I need someone to come and help" form: sends per address (the same phone
+    # within an hour, or within a week, changes nothing more: outreach/requests/services.py).
+    HELP_RATE_LIMIT = os.environ.get("HELP_RATE_LIMIT", "10 per hour")
     FOLLOW_UP_REMINDER_HOUR = int(os.environ.get("FOLLOW_UP_REMINDER_HOUR", "8"))
     DAILY_SUMMARY_HOUR = int(os.environ.get("DAILY_SUMMARY_HOUR", "6"))
 

@@ -99,6 +99,11 @@ DETAIL_LABELS = {
     "people": _l("people"),
     "counts": _l("anonymised"),
     "days": _l("days kept"),
+    "previous": _l("before"),
+    "member": _l("member"),
+    "day": _l("day"),
+    "household": _l("household"),
+    "visit": _l("visit"),
 }
 ACTION_LABELS = {
     "login": _l("Logged in"),
@@ -138,6 +143,10 @@ ACTION_LABELS = {
     "privacy.breach_notified": _l("Personal data breach notified"),
     "privacy.retention": _l("Personal data past its time anonymised"),
     "privacy.retention_dry_run": _l("Retention dry run"),
+    "request.status": _l("Request for help: status changed"),
+    "request.assign": _l("Request for help assigned"),
+    "request.household": _l("Request for help linked to a household"),
+    "request.erase": _l("Request for help erased"),
 }
 OUTCOME_LABELS = {
     "helped": _l("Helped"),
@@ -235,4 +244,32 @@ SMS_NOTE_LABELS = {
     "too_late": _l(
         "Cancelled: the follow-up day is more than a day past; the household is on the member's Today list."
     ),
+}
+
+# Residents asking for help (the requests area).
+NEED_LABELS = {
+    "vneid1": _l("VNeID level 1 (install the app, register)"),
+    "vneid2": _l("VNeID level 2 (at the police)"),
+    "online": _l("Submitting a procedure online"),
+    "fee": _l("Paying a fee online"),
+    "other": _l("Something else"),
+}
+TIME_LABELS = {
+    "morning": _l("morning"),
+    "afternoon": _l("afternoon"),
+    "evening": _l("evening"),
+    "weekend": _l("weekend"),
+    "": _l("any time"),
+}
+REQUEST_STATUS_LABELS = {
+    "new": _l("New"),
+    "assigned": _l("Assigned"),
+    "done": _l("Done"),
+    "cannot_help": _l("Cannot help"),
+    "spam": _l("Spam"),
+}
+REQUEST_SOURCE_LABELS = {
+    "form": _l("Guide page"),
+    "qr": _l("Leaflet QR code"),
+    "sms": _l("SMS reply"),
 }

@@ -1,7 +1,7 @@
 """personal data under Law 91/2025: sensitive facts apart, restriction, rights cases, breaches
 
 Revision ID: 0012_privacy
-Revises: 0010_monthly
+Revises: 0011_requests
 Create Date: 2026-11-29 12:00:00
 
 - consent may be given for "sensitive_health" (a disability recorded with the resident's explicit consent).
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_privacy"
-down_revision = "0010_monthly"
+down_revision = "0011_requests"
 branch_labels = None
 depends_on = None
 

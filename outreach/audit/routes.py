@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from outreach.audit.services import recent_events, target_names
 from outreach.auth.models import Role
-from outreach.labels import DETAIL_LABELS, PURPOSE_LABELS, ROLE_LABELS
+from outreach.labels import DETAIL_LABELS, PURPOSE_LABELS, REQUEST_STATUS_LABELS, ROLE_LABELS
 
 audit_bp = Blueprint("audit", __name__, url_prefix="/admin")
 
@@ -38,6 +38,8 @@ def _value(key: str, value) -> str:
         return ", ".join(f"#{n}" for n in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
+    if key in ("status", "previous") and isinstance(value, str):
+        return str(REQUEST_STATUS_LABELS.get(value, value))
     return str(value)
 
 

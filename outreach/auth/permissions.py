@@ -32,6 +32,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "assign": frozenset({ADMIN, LEADER}),
     "plan_any_commune": frozenset({ADMIN}),  # so the commune is chosen, not implied by the user's own
     "manage_team": frozenset({LEADER}),
+    # Residents asking for help, and walk-in help at the commune's one-stop desk.
+    "handle_help_requests": frozenset({ADMIN, LEADER}),
+    "record_desk_help": frozenset({LEADER, MEMBER}),
     # Guides and SMS.
     "edit_guides": frozenset({ADMIN, LEADER}),
     "manage_sms": frozenset({ADMIN, LEADER}),  # the outbox and sending to many households

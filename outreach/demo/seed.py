@@ -22,6 +22,7 @@ from outreach.geo.crosswalk import import_crosswalk
 from outreach.geo.models import AdminUnit, Bounds, Consent, FormerUnit, Household, Level, Purpose, unit_names
 from outreach.geo.units import import_units
 from outreach.planning.services import CampaignInput, assign_households, save_campaign
+from outreach.requests import services as helps
 from outreach.sms import services as sms
 from outreach.sms.guides_content import install_guides
 from outreach.sms.models import Status
@@ -376,6 +377,7 @@ def seed_demo(*, now: datetime, dataset: str = "2025") -> DemoSummary:
     leader = leader_of[home.code]
     _seed_field_work(rng, leader, walkers, home_villages, now=now)
     _seed_sms(rng, leader, walkers[0], home_villages, now=now)
+    _seed_help_requests(leader, walkers[0], home_villages, now=now)
     seed_privacy(leader, now=now)
     # Spring: the commune leaders went door to door in every commune with households (not in the two
     # villages the members walk today); then three years of submission statistics to measure it by.
@@ -505,6 +507,38 @@ def _seed_sms(rng: random.Random, leader: User, member: User, villages: list[Adm
     for guide in guides:
         guide.opens = sum(m.opens for m in plan.messages if m.guide_id == guide.id) + rng.randint(3, 20)
     sms.daily_summaries(day=local_today(now - timedelta(days=1)), now=now)
+    db.session.flush()
+
+
+def _seed_help_requests(leader: User, member: User, villages: list[AdminUnit], *, now: datetime) -> None:
+    """Residents asking for help in Tân Hà: two from the form (one new, one already assigned to the
+    member for today), one by replying GIUP to a guide SMS, and walk-in help at the one-stop desk."""
+    earlier = now - timedelta(days=1)
+    helps.ask(
+        helps.AskInput("Hà Thị Lan", "0978 123 456", villages[0].id, "vneid1", "afternoon", "Tôi không có điện thoại "
+                       "thông minh, nhờ con gái giúp.", consent=True, token="demo-help-1", source="qr"),
+        now=earlier,
+    )  # fmt: skip
+    assigned = helps.ask(
+        helps.AskInput("Ma Văn Tòng", "0965 222 333", villages[0].id, "fee", "morning", consent=True,
+                       token="demo-help-2"),
+        now=earlier,
+    )  # fmt: skip
+    helps.household_from_request(leader, assigned.id, now=earlier)
+    helps.assign_request(leader, assigned.id, member.id, due_on=local_today(now), now=earlier)
+    phone = db.session.scalar(
+        sa.select(Household.phone)
+        .where(Household.village_id == villages[1].id, Household.phone.is_not(None))
+        .order_by(Household.id)
+        .limit(1)
+    )
+    if phone:
+        sms.receive_reply({"From": phone, "Body": "Giúp", "MessageSid": "SMdemohelp0000000000000001"}, now=earlier)
+    helps.record_desk_help(
+        member,
+        helps.DeskInput("demo-desk-1", people=2, done=["vneid_installed", "vneid_level1"], obstacles=["elderly"]),
+        now=earlier,
+    )
     db.session.flush()
 
 

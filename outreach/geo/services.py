@@ -36,6 +36,7 @@ from outreach.geo.models import (
     unit_names,
 )
 from outreach.geo.phone import PhoneError, normalize_phone
+from outreach.requests.models import HelpRequest
 from outreach.sms.models import InboundSms, SmsMessage
 from outreach.text import clean, fold
 from outreach.visits.models import SENSITIVE_OBSTACLES, AnonymousFact, VisitObstacle, VisitRecord
@@ -666,6 +667,23 @@ def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
         "accessed_by": [
             {"at": e.at.isoformat(), "who": e.actor_name, "what": e.action} for e in household_reads(household.id)
         ],
+        "help_requests": [
+            {
+                "asked_at": r.created_at.isoformat(),
+                "source": r.source,
+                "name": r.name,
+                "phone": r.phone,
+                "need": r.need,
+                "preferred_time": r.preferred_time,
+                "note": r.note,
+                "status": r.status,
+                "consent_text": r.consent_text,
+                "consent_at": r.consent_at.isoformat() if r.consent_at else None,
+                "consent_channel": r.consent_channel,
+                "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+            }
+            for r in _help_requests_of(household)
+        ],
     }
 
 
@@ -688,6 +706,18 @@ def household_reads(household_id: int, *, limit: int = 500) -> list[AuditEvent]:
     )
 
 
+def _help_requests_of(household: Household) -> list[HelpRequest]:
+    """The requests for help this household made: linked to it, or from its phone number in its commune."""
+    who = [HelpRequest.household_id == household.id]
+    if household.phone:
+        who.append(sa.and_(HelpRequest.phone == household.phone, HelpRequest.commune_id == household.village.parent_id))
+    return list(
+        db.session.scalars(
+            sa.select(HelpRequest).where(sa.or_(*who), HelpRequest.erased_at.is_(None)).order_by(HelpRequest.id)
+        )
+    )
+
+
 def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
     """Erase a resident's data on request: the row stays only as an anonymous count in its village."""
     require_role(actor, Role.LEADER)
@@ -699,6 +729,23 @@ def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
         .values(notes="", obstacle_other="", lat=None, lon=None, accuracy_m=None, location_consent=False)
         .execution_options(synchronize_session=False)
     )
+    # Its requests for help name the resident and hold the number: only what counts them stays.
+    requests = _help_requests_of(household)
+    messages = [m for r in requests for m in (r.ack_message_id, r.notice_message_id) if m]
+    for request in requests:
+        request.name, request.phone, request.note, request.form_token = "", None, "", ""
+        request.erased_at = request.updated_at = now
+    if messages:
+        db.session.execute(
+            sa.update(SmsMessage)
+            .where(SmsMessage.id.in_(messages))
+            .values(
+                to_phone="",
+                body="",
+                status=sa.case((SmsMessage.status == "queued", "cancelled"), else_=SmsMessage.status),
+            )
+            .execution_options(synchronize_session=False)
+        )
     household.head_name = ""
     household.head_name_folded = ""
     household.address = ""

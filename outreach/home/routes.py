@@ -12,6 +12,7 @@ from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.home.services import area_summary, team_day
 from outreach.privacy.services import overdue_count
+from outreach.requests.services import new_requests
 from outreach.sms.services import list_guides
 from outreach.types import utcnow
 
@@ -24,14 +25,12 @@ def index():
     today = local_today()
     # A leader's own walk list is always empty (households are assigned to members): their today is the team's.
     team = team_day(current_user, today=today) if current_user.role == Role.LEADER else None
+    # Residents who asked for a visit and wait for someone to be given them.
+    asking = new_requests(current_user) if team is not None else 0
     return render_template(
-        "home/index.html",
-        summary=area_summary(current_user),
-        team=team,
-        today=today,
-        notices=notices_for(current_user),
-        overdue_requests=overdue_count(current_user, now=utcnow()),
-    )
+        "home/index.html", summary=area_summary(current_user), team=team, today=today,
+        notices=notices_for(current_user), asking=asking, overdue_requests=overdue_count(current_user, now=utcnow()),
+    )  # fmt: skip
 
 
 @home_bp.post("/language")

@@ -21,7 +21,7 @@ from outreach.geo.services import erase_household
 from outreach.planning.models import Assignment
 from outreach.privacy.models import CHANNELS, Breach, CaseStatus, Right, RightsCase
 from outreach.sms.models import InboundSms, SmsMessage, Status
-from outreach.sms.services.webhooks import deletion_asked
+from outreach.sms.signals import deletion_asked
 from outreach.text import clean
 
 # Rights whose request stops the processing at once (the data is kept, hidden, until answered).

@@ -30,6 +30,7 @@ from outreach.reports.tables import (
     points_abs,
     points_short,
 )
+from outreach.requests.services import help_figures
 from outreach.types import utcnow
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -262,6 +263,7 @@ def impact(unit_id: int):
         scatter=_scatter(report),
         print_view=request.args.get("print") == "1",
         exclusion_labels=EXCLUSION_LABELS,
+        help=help_figures(unit),
     )
 
 

@@ -61,7 +61,7 @@ class SmsMessage(Model):
     __tablename__ = "sms_message"
     __table_args__ = (
         sa.CheckConstraint("status in (" + ", ".join(f"'{s}'" for s in STATUSES) + ")", name="status"),
-        sa.CheckConstraint("kind in ('guide', 'reminder')", name="kind"),
+        sa.CheckConstraint("kind in ('guide', 'reminder', 'request')", name="kind"),
         sa.CheckConstraint("segments >= 1", name="segments"),
         sa.Index("ix_sms_message_due", "status", "due_at"),
         sa.Index("ix_sms_message_commune_due", "commune_id", "due_at"),

@@ -77,9 +77,16 @@ def print_guide(guide_id: int):
     db.session.commit()
     link = services.guide_url(guide)
     qr = segno.make(link, error="m").svg_inline(scale=4, dark="#000", light="#fff", border=2)
+    # "I need someone to come and help": the form, for the printer's commune or village (a short list).
+    unit = services.help_unit_of(current_user)
+    query: dict[str, Any] = {"unit": unit} if unit else {}
+    query["from"] = "leaflet"
+    help_link = services.settings()["PUBLIC_BASE_URL"].rstrip("/") + url_for("requests.ask", **query)
+    help_qr = segno.make(help_link, error="m").svg_inline(scale=3, dark="#000", light="#fff", border=2)
     return render_template(
-        "sms/guide_print.html", guide=guide, link=link, qr=qr, body=services.render_markdown(guide.body_vi)
-    )
+        "sms/guide_print.html", guide=guide, link=link, qr=qr, body=services.render_markdown(guide.body_vi),
+        help_link=help_link, help_qr=help_qr,
+    )  # fmt: skip
 
 
 # --- public guide pages ----------------------------------------------------------------------
@@ -100,8 +107,11 @@ def public_guide(code: str):
         services.count_open(guide, request.args.get("t"), now=utcnow())
         db.session.commit()
     body = services.render_markdown(guide.body_en if english else guide.body_vi)
+    unit = services.help_unit_code(guide, request.args.get("t"))
+    help_link = url_for("requests.ask", unit=unit or None)
     response = current_app.response_class(
-        render_template("sms/guide_public.html", guide=guide, body=body, english=english), mimetype="text/html"
+        render_template("sms/guide_public.html", guide=guide, body=body, english=english, help_link=help_link),
+        mimetype="text/html",
     )
     response.headers["Cache-Control"] = "no-cache"
     return response

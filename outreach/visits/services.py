@@ -33,6 +33,7 @@ from outreach.visits.models import (
     current_visits,
 )
 from outreach.visits.payload import VISIT_SCHEMA, VisitPayload, read_visit
+from outreach.visits.signals import StoredVisit, visits_stored
 
 MAX_BATCH = 500
 _FIELDS = frozenset(VisitPayload.model_fields)  # what a phone may send
@@ -337,6 +338,7 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.supersedes_id == visit.supersedes_id)):
             return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
         return SyncResult(client_id, "rejected", {"": _("the record could not be stored; send it again")})
+    visits_stored.send(actor, visits=[StoredVisit(visit.id, household.id, visit.outcome, visit.device_time)], now=now)
     return SyncResult(client_id, "created", visit_id=visit.id, notes=notes.get(client_id, {}))
 
 
@@ -461,6 +463,14 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
             tried[row["household_id"]] = max(row["device_time"], tried.get(row["household_id"], row["device_time"]))
     close_assignments(actor, met, now=now)
     keep_for_another_try(actor, tried, now=now)
+    visits_stored.send(
+        actor,
+        visits=[
+            StoredVisit(created[row["client_id"]], row["household_id"], row["outcome"], row["device_time"])
+            for row in stored
+        ],
+        now=now,
+    )
     return results
 
 

@@ -17,7 +17,7 @@ ROLES = ("admin", "staff", "leader", "member")
 
 MENU = {
     "admin": [
-        "/", "/campaigns", "/assign", "/households", "/maps/", "/reports/", "/activity/", "/privacy",
+        "/", "/campaigns", "/assign", "/requests", "/households", "/maps/", "/reports/", "/activity/", "/privacy",
         "/reports/imports", "/guides", "/sms", "/units", "/imports", "/admin/users", "/admin/audit", "/maps/boundaries",
         "/account/tokens",
     ],
@@ -25,10 +25,10 @@ MENU = {
         "/", "/campaigns", "/maps/", "/reports/", "/activity/", "/privacy", "/guides", "/units", "/account/tokens",
     ],
     "leader": [
-        "/", "/today", "/campaigns", "/assign", "/team", "/households", "/maps/", "/reports/", "/activity/", "/privacy",
-        "/guides", "/sms", "/units", "/imports", "/account/tokens",
+        "/", "/today", "/campaigns", "/assign", "/requests", "/desk", "/team", "/households", "/maps/", "/reports/",
+        "/activity/", "/privacy", "/guides", "/sms", "/units", "/imports", "/account/tokens",
     ],
-    "member": ["/", "/today", "/households", "/maps/", "/activity/mine", "/guides", "/units"],
+    "member": ["/", "/today", "/desk", "/households", "/maps/", "/activity/mine", "/guides", "/units"],
 }  # fmt: skip
 
 START_PAGE_BUTTONS = {

@@ -23,6 +23,7 @@ from outreach.geo.models import Household
 from outreach.planning.services import assign_households
 from outreach.reports.imports import import_statistics
 from outreach.reports.models import Agency
+from outreach.requests.services import AskInput, ask
 from outreach.sms.models import SmsMessage, Status
 from outreach.types import utcnow
 from tests.auth import test_role_links as role_tests
@@ -160,9 +161,14 @@ def day(app, users, geo, world):
         "UBND phường Tân Hà,10/2026,1.300,520\nUBND phường Đội Cấn,10/2026,950,230\n"
     )
     import_statistics(province_staff, io.BytesIO(summary.encode()), "thang-9-10.csv", province=geo["province"], now=NOW)
+    # A resident asked for help (the leader's list and its page).
+    asked = ask(AskInput("Lò Thị Mai", "0987111222", geo["tanha_v1"].id, "vneid1", "afternoon", consent=True), now=NOW)
     db.session.commit()
     unmatched = db.session.scalar(sa.select(Agency.id).where(Agency.name == "UBND xã Không Rõ"))
-    return {**world, "province_staff": province_staff, "agency": unmatched, "homes": [h.id for h in homes]}
+    return {
+        **world, "province_staff": province_staff, "agency": unmatched, "homes": [h.id for h in homes],
+        "request": asked.id,
+    }  # fmt: skip
 
 
 def _pages(role: str, w: dict, geo: dict, users: dict) -> list[str]:
@@ -175,7 +181,8 @@ def _pages(role: str, w: dict, geo: dict, users: dict) -> list[str]:
         f"/reports/units/{city}/impact", f"/reports/units/{province}", "/reports/agencies",
         f"/reports/agencies/{w['agency']}", "/sms/bulk", "/guides/new", f"/guides/{w['guide']}/edit",
         f"/guides/{w['guide']}/print", f"/villages/{v}/edit", f"/admin/users/{users['member'].id}",
-        "/maps/boundaries", "/reports/imports", "/g/vneid1", "/offline",
+        "/maps/boundaries", "/reports/imports", "/g/vneid1", "/offline", f"/requests/{w['request']}",
+        "/help?unit=02216&from=leaflet", "/help?q=tan ha", "/help/received",
         "/privacy/cases", f"/privacy/cases/new?household={h}", "/privacy/register", "/privacy/breaches",
     ]  # fmt: skip
     pages = list(MENU.get(role, MENU["staff"])) + [url for url, _needle, _roles in _gates(w)] + further

@@ -30,6 +30,8 @@ from outreach.sms.services.guides import (
     guide_to_edit,
     guide_url,
     guides_for,
+    help_unit_code,
+    help_unit_of,
     link_went_out,
     list_guides,
     mark_printed,
@@ -68,6 +70,7 @@ from outreach.sms.services.policy import (
     sms_blocker,
 )
 from outreach.sms.services.webhooks import (
+    ASK_WORDS,
     HELP_WORDS,
     PROVIDER_STATUS,
     RANK,
@@ -81,6 +84,7 @@ from outreach.sms.services.webhooks import (
 )
 
 __all__ = [
+    "ASK_WORDS",
     "ATTENTION",
     "BLOCK_REASONS",
     "CODE_PATTERN",
@@ -113,6 +117,8 @@ __all__ = [
     "guide_to_edit",
     "guide_url",
     "guides_for",
+    "help_unit_code",
+    "help_unit_of",
     "hold_daily_caps",
     "household_messages",
     "in_quiet_hours",

@@ -26,7 +26,7 @@ from outreach.auth.models import Role, User
 from outreach.auth.scope import require_role, unit_in_scope
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
-from outreach.geo.models import AdminUnit
+from outreach.geo.models import AdminUnit, Level
 from outreach.sms.models import Guide, SmsMessage
 from outreach.sms.services.config import settings
 from outreach.text import clean
@@ -369,3 +369,27 @@ def _leading_to(guide: Guide) -> list[int]:
 def guide_url(guide: Guide, token: str | None = None) -> str:
     base = settings()["PUBLIC_BASE_URL"].rstrip("/")
     return f"{base}/g/{guide.code}" + (f"?t={token}" if token else "")
+
+
+def help_unit_code(guide: Guide, token: str | None) -> str:
+    """The unit a guide page's "I need someone to come and help" link names, so the resident's list
+    of villages is short: the commune of the message that carried the link, else the guide's own
+    commune or village; "" when neither is known (the resident finds their commune)."""
+    unit = None
+    if token and len(token) <= 16:
+        unit = db.session.scalar(
+            sa.select(AdminUnit)
+            .join(SmsMessage, SmsMessage.commune_id == AdminUnit.id)
+            .where(SmsMessage.token == token)
+        )
+    if unit is None and guide.owner_unit is not None and guide.owner_unit.level in (Level.COMMUNE, Level.VILLAGE):
+        unit = guide.owner_unit
+    return f"{unit.dataset}:{unit.code}" if unit is not None else ""
+
+
+def help_unit_of(user: User) -> str:
+    """The unit a printed leaflet's link names: the commune or village of whoever prints it."""
+    unit = getattr(user, "scope_unit", None)
+    if unit is None or unit.level not in (Level.COMMUNE, Level.VILLAGE):
+        return ""
+    return f"{unit.dataset}:{unit.code}"

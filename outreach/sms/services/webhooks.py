@@ -4,7 +4,6 @@ import re
 from datetime import datetime
 
 import sqlalchemy as sa
-from blinker import signal
 from flask import current_app
 
 from outreach.extensions import db
@@ -13,6 +12,7 @@ from outreach.geo.phone import PhoneError, normalize_phone
 from outreach.sms.gateway import OPTED_OUT_CODE
 from outreach.sms.models import InboundSms, SmsMessage, Status
 from outreach.sms.services.policy import commune_of, opt_in, opt_out
+from outreach.sms.signals import deletion_asked, help_asked
 from outreach.text import clean, fold
 
 RANK = {
@@ -52,10 +52,11 @@ def record_delivery(params: dict, *, now: datetime) -> SmsMessage | None:
 
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "huy", "tu choi", "tuchoi", "ngung"}
 START_WORDS = {"start", "unstop", "bat dau", "batdau", "dang ky lai"}
-HELP_WORDS = {"help", "info", "giup", "tro giup", "huong dan"}
+HELP_WORDS = {"help", "info", "tro giup", "huong dan"}
+# "Someone, come and help me": a request for a member's visit (the requests area takes it).
+ASK_WORDS = {"giup", "can giup", "giup toi", "giup do", "ho tro", "can ho tro", "ho tro toi"}
 # "Delete my data": outreach/privacy records it as a request with its legal deadline (this area only tells).
 DELETE_WORDS = {"xoa", "xoa du lieu", "xoa thong tin", "xoa so", "xoa so dien thoai"}
-deletion_asked = signal("sms-deletion-asked")  # sent with the reply, household= and now=
 TWILIO_HANDLES = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "start", "unstop"}
 REPLIES = {
     "stop": "Ban da ngung nhan tin nhan huong dan cua To cong nghe so cong dong. Nhan BAT DAU de nhan lai.",
@@ -68,7 +69,7 @@ REPLIES = {
 
 
 def keyword_of(body: str) -> str:
-    """ "stop", "start", "help", "delete" or "": the whole reply, any case, with or without diacritics."""
+    """ "stop", "start", "help", "ask", "delete" or "": the whole reply, any case, with or without diacritics."""
     words = " ".join(re.findall(r"[a-z0-9]+", fold(body)))
     if words in STOP_WORDS:
         return "stop"
@@ -78,6 +79,8 @@ def keyword_of(body: str) -> str:
         return "help"
     if words in DELETE_WORDS:
         return "delete"
+    if words in ASK_WORDS:
+        return "ask"
     return ""
 
 
@@ -119,5 +122,10 @@ def receive_reply(params: dict, *, now: datetime) -> tuple[InboundSms, str]:
         deletion_asked.send(inbound, household=household, now=now)
         hours = current_app.config["RIGHTS_DEADLINE_HOURS"].get("delete", 72)
         return inbound, f"Da nhan yeu cau xoa du lieu cua ho. UBND xa se tra loi trong {hours} gio."
+    if keyword == "ask":
+        # The requests area records it and queues its own answer through the outbox ("" from it),
+        # or answers at once for a number it cannot place (the same words either way).
+        answers = [answer for _receiver, answer in help_asked.send(inbound, household=household, now=now)]
+        return inbound, next((a for a in answers if a), "")
     answer = "" if not keyword or fold(body).strip() in TWILIO_HANDLES else REPLIES[keyword]
     return inbound, answer
