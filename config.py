@@ -195,6 +195,7 @@ class Config:
         "sensitive_facts": int(os.environ.get("RETAIN_SENSITIVE_FACTS_DAYS", "365")),  # disability, with consent
         "withdrawn_phones": int(os.environ.get("RETAIN_WITHDRAWN_PHONES_DAYS", "30")),  # in SMS sent and received
         "resident_replies": int(os.environ.get("RETAIN_RESIDENT_REPLIES_DAYS", "180")),  # SMS replies' text
+        "help_requests": int(os.environ.get("RETAIN_HELP_REQUESTS_DAYS", "365")),  # closed requests for help
         "reads": int(os.environ.get("RETAIN_READS_DAYS", "730")),  # who opened whose data
     }
     PRIVACY_RETENTION_HOUR = int(os.environ.get("PRIVACY_RETENTION_HOUR", "2"))  # local time, daily

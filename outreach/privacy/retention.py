@@ -2,8 +2,8 @@
 (``RETENTION_DAYS``); past it, the job anonymises it (counts stay, people go). A dry run says what it would
 remove. Every run, dry or real, is recorded in the audit log.
 
-A kind is a small function pair in ``KINDS``: another area's data (residents' help requests) is added
-by appending a ``Kind`` (README "Personal data")."""
+A kind is a small function pair in ``KINDS``; another kind of data is added by appending a ``Kind``
+(README "Personal data")."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from outreach.auth.models import User
 from outreach.extensions import db
 from outreach.geo.models import Consent, Household, Purpose
 from outreach.geo.services import unlink_sensitive_facts
+from outreach.requests.models import OPEN_STATUSES, HelpRequest
 from outreach.sms.models import FINAL, InboundSms, SmsMessage
 from outreach.visits.models import VisitRecord
 
@@ -147,6 +148,29 @@ def _clear_replies(cutoff: datetime, now: datetime) -> int:
     return _rows(result)
 
 
+# --- residents' requests for help: who asked, their number, what they wrote ----------------------
+
+
+def _old_requests(cutoff: datetime):
+    """Requests closed (done, cannot help, spam) before ``cutoff`` that still name someone; open ones stay."""
+    closed_at = sa.func.coalesce(HelpRequest.closed_at, HelpRequest.updated_at)
+    return sa.and_(HelpRequest.status.not_in(OPEN_STATUSES), closed_at < cutoff, HelpRequest.erased_at.is_(None))
+
+
+def _count_requests(cutoff: datetime) -> int:
+    return _n(sa.select(HelpRequest.id).where(_old_requests(cutoff)))
+
+
+def _clear_requests(cutoff: datetime, now: datetime) -> int:
+    result = db.session.execute(
+        sa.update(HelpRequest)
+        .where(_old_requests(cutoff))
+        .values(name="", phone=None, note="", form_token="", erased_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rows(result)
+
+
 # --- reads on record: who opened whose data ------------------------------------------------------
 
 
@@ -193,6 +217,13 @@ KINDS: list[Kind] = [
         _l("the reply is still counted, without number or text"),
         _count_replies,
         _clear_replies,
+    ),
+    Kind(
+        "help_requests",
+        _l("Residents' requests for help, once closed (name, phone, what they wrote)"),
+        _l("the request is still counted: when, where, what was needed, how it ended"),
+        _count_requests,
+        _clear_requests,
     ),
     Kind(
         "reads",

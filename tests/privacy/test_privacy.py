@@ -375,3 +375,25 @@ def test_a_recorded_disability_goes_through_the_api_only_to_who_recorded_it_and_
 
     assert obstacles("member.tanha") == obstacles("leader.tanha") == ["disability", "elderly"]
     assert obstacles("member2.tanha") == ["elderly"]
+
+
+def test_a_closed_request_for_help_forgets_the_resident_after_its_time_an_open_one_stays(app, geo, users):
+    from outreach.requests import services as requests
+    from outreach.requests.models import HelpRequest
+
+    def ask(phone, when):
+        data = requests.AskInput(name="Bà Lò Thị Nhung", phone=phone, village_id=geo["tanha_v1"].id, need="vneid1",
+                                 preferred_time="morning", note="Nhà cạnh trường", consent=True)  # fmt: skip
+        return requests.ask(data, now=when)
+
+    closed, still_open = ask("0987111222", NOW - 400 * DAY), ask("0987333444", NOW - 400 * DAY)
+    requests.set_status(users["leader"], closed.id, "cannot_help", now=NOW - 390 * DAY)
+    db.session.commit()
+    assert run_retention(now=NOW, dry_run=True)["help_requests"] == 1
+    assert run_retention(now=NOW)["help_requests"] == 1
+    db.session.commit()
+    gone, kept = db.session.get(HelpRequest, closed.id), db.session.get(HelpRequest, still_open.id)
+    assert (gone.name, gone.phone, gone.note) == ("", None, "") and gone.erased_at is not None
+    assert (gone.need, gone.status, gone.village_id) == ("vneid1", "cannot_help", geo["tanha_v1"].id)  # still counted
+    assert kept.name == "Bà Lò Thị Nhung" and kept.phone == "+84987333444"  # still being handled
+    assert run_retention(now=NOW)["help_requests"] == 0
