@@ -98,7 +98,9 @@ def assign():
         if request.form.get("whole_village") and village_id:
             chosen = [
                 h.id
-                for h, _a, _v in services.pick_households(current_user, village_id=village_id, which=which, today=today)
+                for h, _a, _v in services.pick_households(
+                    current_user, village_id=village_id, which=which, today=today, unit=commune
+                )
             ]
         else:
             chosen = request.form.getlist("household", type=int)
@@ -135,7 +137,7 @@ def assign():
                     "error",
                 )
                 conflicts = {household_id for household_id, _name in result.conflicts}
-    rows = services.pick_households(current_user, village_id=village_id, which=which, today=today)
+    rows = services.pick_households(current_user, village_id=village_id, which=which, today=today, unit=commune)
     ticked = conflicts if conflicts is not None else set(request.form.getlist("household", type=int))
     villages = [v for v in village_choices(current_user) if v.parent_id == commune.id]
     waiting = services.to_reassign(current_user, village_ids=[v.id for v in villages])

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from outreach.auth.models import User
-from outreach.auth.scope import unit_in_scope
+from outreach.auth.scope import households_under, unit_in_scope
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
-from outreach.visits.models import current_visits, reached
+from outreach.visits.models import VisitRecord, current_visits, reached
 
 CHILD_LEVEL = {
     Level.PROVINCE: (Level.DISTRICT, Level.COMMUNE),
@@ -37,6 +37,7 @@ class UnitCoverage:
     visited: int  # reached: someone was met
     activated: int
     nobody_home: int = 0  # tried, nobody home every time: not in ``visited``
+    people_helped: int = 0  # summed over the current visits of the unit's households
 
     @property
     def has_data(self) -> bool:
@@ -58,13 +59,23 @@ def child_levels(unit: AdminUnit) -> tuple[str, ...]:
 
 def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
     """Units of ``level`` under ``unit`` (in the actor's scope) with households, households reached
-    (``visited``), activated, and tried with nobody home only."""
+    (``visited``), activated, tried with nobody home only, and people helped.
+
+    Area first: only the visits of the households under ``unit`` are read (``households_under``), folded
+    to one row per household, then counted per unit shown."""
     village = sa.orm.aliased(AdminUnit)
     commune = sa.orm.aliased(AdminUnit)
-    visits = current_visits().subquery()
-    tried = sa.select(visits.c.household_id).distinct().subquery()
-    visited = sa.select(visits.c.household_id).where(reached(visits.c.outcome)).distinct().subquery()
-    activated = sa.select(visits.c.household_id).where(visits.c.vneid_level1.is_(True)).distinct().subquery()
+    visits = current_visits().where(VisitRecord.household_id.in_(households_under(unit))).subquery()
+    per_visited = (
+        sa.select(
+            visits.c.household_id,
+            sa.func.max(sa.case((reached(visits.c.outcome), 1), else_=0)).label("met"),
+            sa.func.max(sa.case((visits.c.vneid_level1.is_(True), 1), else_=0)).label("active"),
+            sa.func.sum(visits.c.people_helped).label("helped"),
+        )
+        .group_by(visits.c.household_id)
+        .subquery()
+    )
     # Climb from each household's village to the unit shown, by parent links (equality joins that
     # every database plans well), then count per unit.
     counted = (
@@ -81,18 +92,18 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
         counted = counted.join(commune, commune.id == village.parent_id)
         shown = commune.parent_id
     per_household = counted.add_columns(shown.label("unit_id")).subquery()
+    met = sa.func.coalesce(sa.func.sum(per_visited.c.met), 0)
     counts = (
         sa.select(
             per_household.c.unit_id,
             sa.func.count(per_household.c.household_id).label("households"),
-            sa.func.count(visited.c.household_id).label("visited"),
-            sa.func.count(activated.c.household_id).label("activated"),
+            met.label("visited"),
+            sa.func.coalesce(sa.func.sum(per_visited.c.active), 0).label("activated"),
             # Every household tried, less those reached: nobody home at every try.
-            (sa.func.count(tried.c.household_id) - sa.func.count(visited.c.household_id)).label("nobody_home"),
+            (sa.func.count(per_visited.c.household_id) - met).label("nobody_home"),
+            sa.func.coalesce(sa.func.sum(per_visited.c.helped), 0).label("people_helped"),
         )
-        .outerjoin(tried, tried.c.household_id == per_household.c.household_id)
-        .outerjoin(visited, visited.c.household_id == per_household.c.household_id)
-        .outerjoin(activated, activated.c.household_id == per_household.c.household_id)
+        .outerjoin(per_visited, per_visited.c.household_id == per_household.c.household_id)
         .group_by(per_household.c.unit_id)
         .subquery()
     )
@@ -108,12 +119,16 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
             counts.c.visited,
             counts.c.activated,
             counts.c.nobody_home,
+            counts.c.people_helped,
         )  # fmt: skip
         .outerjoin(counts, counts.c.unit_id == AdminUnit.id)
         .where(AdminUnit.level == level, AdminUnit.path.startswith(unit.path, autoescape=True), unit_in_scope(actor))
         .order_by(AdminUnit.sort_key)
     )
     return [
-        UnitCoverage(uid, name, lvl, lat, lon, boundary, households or 0, seen or 0, active or 0, nobody or 0)
-        for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody in rows
+        UnitCoverage(
+            uid, name, lvl, lat, lon, boundary, households or 0, int(seen or 0), int(active or 0), int(nobody or 0),
+            int(helped or 0),
+        )  # fmt: skip
+        for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody, helped in rows
     ]

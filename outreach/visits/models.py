@@ -124,11 +124,15 @@ def current_visits() -> sa.Select:
     return sa.select(VisitRecord).where(~sa.exists().where(newer.supersedes_id == VisitRecord.id))
 
 
-def latest_visits() -> sa.Subquery:
-    """A subquery (visit_id, household_id): the newest current visit of each household, by device time."""
+def latest_visits(households: sa.Select | None = None) -> sa.Subquery:
+    """A subquery (visit_id, household_id): the newest current visit of each household, by device time;
+    only of ``households`` (a select of household ids, such as ``households_under(unit)``) when given, so
+    that the ranking reads the visits of the area and not those of the whole country."""
+    current = current_visits()
+    if households is not None:
+        current = current.where(VisitRecord.household_id.in_(households))
     ranked = (
-        current_visits()
-        .with_only_columns(
+        current.with_only_columns(
             VisitRecord.id.label("visit_id"),
             VisitRecord.household_id,
             sa.func.row_number()
