@@ -44,7 +44,8 @@ def today():
     position = (lat, lon) if lat is not None and lon is not None else None
     stops = walk_list(current_user, today=day, position=position)
     return render_template(
-        "visits/today.html", stops=stops[:TODAY_STOPS], more=max(0, len(stops) - TODAY_STOPS), day=day, later=upcoming(current_user, today=day),
+        "visits/today.html", stops=stops[:TODAY_STOPS], more=max(0, len(stops) - TODAY_STOPS), day=day,
+        later=upcoming(current_user, today=day),
         taken=taken_away(current_user), moved=moved_away(current_user), position=position,
         done=visits_recorded_on(current_user, day),
     )  # fmt: skip
