@@ -64,7 +64,7 @@ def campaigns():
                 db.session.commit()
                 flash(_("Campaign “%(name)s” created.", name=campaign.name), "success")
                 return redirect(url_for("planning.campaign", campaign_id=campaign.id))
-    campaigns = services.campaigns_in_scope(current_user)
+    campaigns = services.campaigns_page(current_user, page=request.args.get("page", 1, type=int))
     today = local_today()
     figures = {c.id: progress.total(progress.progress_by_village(c, today=today)) for c in campaigns}
     return render_template("planning/campaigns.html", campaigns=campaigns, figures=figures, form=form, commune=commune)

@@ -102,6 +102,25 @@ def campaigns_in_scope(actor: User) -> list[Campaign]:
     )
 
 
+CAMPAIGNS_PER_PAGE = 20
+
+
+def campaigns_page(actor: User, *, page: int = 1, per_page: int = CAMPAIGNS_PER_PAGE):
+    """One page of the campaigns in the actor's area, newest first, with their total (a province holds
+    more than a page can show with each one's progress)."""
+    return db.paginate(
+        sa.select(Campaign)
+        .join(AdminUnit, Campaign.commune_id == AdminUnit.id)
+        .where(unit_in_scope(actor))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc()),
+        page=page,
+        per_page=per_page,
+        max_per_page=per_page,
+        error_out=False,
+        count=True,
+    )
+
+
 def get_campaign(actor: User, campaign_id: int) -> Campaign:
     campaign = db.session.scalar(
         sa.select(Campaign)

@@ -131,16 +131,11 @@ def latest_visits(households: sa.Select | None = None) -> sa.Subquery:
     current = current_visits()
     if households is not None:
         current = current.where(VisitRecord.household_id.in_(households))
-    ranked = (
-        current.with_only_columns(
-            VisitRecord.id.label("visit_id"),
-            VisitRecord.household_id,
-            sa.func.row_number()
-            .over(
-                partition_by=VisitRecord.household_id, order_by=(VisitRecord.device_time.desc(), VisitRecord.id.desc())
-            )
-            .label("n"),
-        )
-        .subquery()
-    )
+    ranked = current.with_only_columns(
+        VisitRecord.id.label("visit_id"),
+        VisitRecord.household_id,
+        sa.func.row_number()
+        .over(partition_by=VisitRecord.household_id, order_by=(VisitRecord.device_time.desc(), VisitRecord.id.desc()))
+        .label("n"),
+    ).subquery()
     return sa.select(ranked.c.visit_id, ranked.c.household_id).where(ranked.c.n == 1).subquery()

@@ -37,7 +37,7 @@ from outreach.reports.imports.columns import (
     read_layout,
     recognise,
 )
-from outreach.reports.imports.history import get_import, import_history, undo_import
+from outreach.reports.imports.history import get_import, import_history, import_history_page, undo_import
 from outreach.reports.imports.importing import ImportResult, import_province, import_statistics, may_import
 from outreach.reports.imports.rows import StatRow
 from outreach.reports.imports.storing import slot
@@ -65,6 +65,7 @@ __all__ = [
     "file_kind",
     "get_import",
     "import_history",
+    "import_history_page",
     "import_province",
     "import_statistics",
     "may_import",
