@@ -17,8 +17,9 @@ from flask_babel import gettext as _
 from outreach.audit.models import ImportBatch
 from outreach.audit.services import record_event, start_import
 from outreach.auth.models import Role, User
-from outreach.auth.scope import require_role, unit_in_scope
+from outreach.auth.scope import manageable_commune, require_role, unit_in_scope
 from outreach.csvio import Column, CsvRows, RowErrors, lines_left
+from outreach.errors import Forbidden, NotFound
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, FormerUnit, Household, Level, Purpose
@@ -26,9 +27,10 @@ from outreach.geo.services import (
     HouseholdInput,
     VillageInput,
     check_village,
-    find_village,
-    save_village,
+    next_village_number,
+    normalize_village_name,
     validate_household,
+    village_columns,
 )
 from outreach.text import clean, fold, spelling
 
@@ -482,15 +484,25 @@ def _copy_rows(table: str, rows: Sequence[Mapping[str, object]]) -> None:
 def import_villages(
     actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None
 ) -> ImportResult:
-    """Create or update villages from CSV (matched by commune and name, so re-running never duplicates)."""
+    """Create or update villages from CSV (matched by commune and name, so re-running never duplicates).
+
+    Every row is checked first, against the villages of its commune read once; then, if none is wrong,
+    the new villages go in with one multi-row INSERT and the changed ones with one UPDATE by id: whole
+    or not at all, and 10,000 villages in a few seconds rather than a minute row by row."""
     if actor is not None:
         require_role(actor, Role.LEADER)
     system = actor or User(role=Role.ADMIN, username="system")  # the CLI acts with the whole country in scope
     rows = CsvRows(stream, VILLAGE_COLUMNS)
     errors = RowErrors()
     communes = _Communes(actor, dataset)
-    created = updated = count = 0
+    count = 0
     seen: set[tuple[int, str]] = set()
+    known: dict[int, dict[str, AdminUnit]] = {}  # per commune: its villages by folded full and short name
+    managed: dict[int, str | None] = {}  # per commune: why the actor may not change it, or None
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    next_number: dict[int, int] = {}
+    pending: dict[tuple[int, str], dict] = {}  # new villages of the file by commune and folded name
     for line, row in rows:
         if errors.enough(line):
             errors.stop(line - 1, 1 + lines_left(stream))
@@ -527,17 +539,56 @@ def import_villages(
                 for message in messages:
                     errors.add(line, message)
             continue
+        if commune.id not in managed:
+            managed[commune.id] = _may_manage(system, commune)
+        if managed[commune.id] is not None:
+            errors.add(line, managed[commune.id])
+            continue
+        villages = known.get(commune.id)
+        if villages is None:
+            villages = known[commune.id] = _villages_by_name(commune)
+        existing = villages.get(fold(data.name))
+        normalize_village_name(data)
+        same = villages.get(fold(data.name))
+        if same is not None and existing is not None and same is not existing:
+            errors.add(
+                line,
+                _("%(commune)s already has a village called “%(name)s”.", commune=commune.name, name=same.short_name),
+            )
+            continue
+        existing = existing or same
         if errors:
             continue
-        existing = find_village(commune, data.name)
-        save_village(system, commune, data, village=existing)
-        if existing is None:
-            created += 1
-        else:
-            updated += 1
+        columns = village_columns(data)
+        if existing is not None:
+            updates.append({"id": existing.id, **columns, "updated_at": now})
+            continue
+        planned = pending.get((commune.id, fold(row["name"]))) or pending.get((commune.id, fold(data.name)))
+        if planned is not None:  # named again another way ("Thôn A", then "A"): the same new village
+            planned.update(columns)
+            continue
+        if commune.id not in next_number:
+            next_number[commune.id] = next_village_number(commune)
+        code = f"{commune.code}-{next_number[commune.id]:03d}"
+        next_number[commune.id] += 1
+        new = {
+            "dataset": commune.dataset, "code": code, "level": Level.VILLAGE, "parent_id": commune.id,
+            "path": f"{commune.path}{code}/", "created_at": now, "updated_at": now, **columns,
+        }  # fmt: skip
+        inserts.append(new)
+        full, _sep, short = columns["name_folded"].partition(" | ")
+        pending.setdefault((commune.id, full), new)
+        pending.setdefault((commune.id, short), new)
     if count == 0:
         errors.add(2, _("The file has no rows under its header."))
     errors.raise_if_any()
+    if inserts:
+        db.session.execute(sa.insert(AdminUnit), inserts)
+    if updates:
+        db.session.execute(sa.update(AdminUnit), updates)
+        db.session.expire_all()  # the villages read above hold their old values
+    created = len(inserts)
+    updated = count - created  # every row either made a village or changed one (no errors by now)
     record_event(
         actor,
         "villages.import",
@@ -546,3 +597,25 @@ def import_villages(
     )
     db.session.flush()
     return ImportResult(batch=None, rows=count, created=created, updated=updated, mapped=list(communes.mapped.values()))
+
+
+def _may_manage(actor: User, commune: AdminUnit) -> str | None:
+    """None if ``actor`` may change the commune's villages, else what the row's error says."""
+    try:
+        manageable_commune(actor, commune)
+    except (Forbidden, NotFound):
+        return _("no commune with code “%(code)s” in your area", code=commune.code)
+    return None
+
+
+def _villages_by_name(commune: AdminUnit) -> dict[str, AdminUnit]:
+    """The commune's villages by folded name, full ("thon phu binh") and short ("phu binh"), as
+    ``find_village`` matches them."""
+    found: dict[str, AdminUnit] = {}
+    for village in db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id, AdminUnit.level == Level.VILLAGE)
+    ):
+        full, _sep, short = village.name_folded.partition(" | ")
+        found.setdefault(full, village)
+        found.setdefault(short or full, village)
+    return found
