@@ -244,7 +244,8 @@ def _committees(province) -> list[str]:
     communes = [u for u in units if u.level == Level.COMMUNE]
     twice = {n for n, k in collections.Counter(u.short_name for u in communes).items() if k > 1}
     names = [
-        f"UBND {(u.kind or 'xã').lower()} {u.short_name}" + (f", {u.parent.name.lower()}" if u.short_name in twice else "")
+        f"UBND {(u.kind or 'xã').lower()} {u.short_name}"
+        + (f", {u.parent.name.lower()}" if u.short_name in twice else "")
         for u in communes
     ]
     return names + [f"UBND {u.name[0].lower()}{u.name[1:]}" for u in units if u.level == Level.DISTRICT]

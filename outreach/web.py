@@ -215,7 +215,7 @@ def compress(response: Response) -> Response:
     response.headers["Content-Encoding"] = "gzip"
     etag, weak = response.get_etag()
     if etag:  # another body, another tag: a cache must not answer a plain request with it
-        response.set_etag(f"{etag}-gzip", weak)
+        response.set_etag(f"{etag}-gzip", bool(weak))
     return response
 
 

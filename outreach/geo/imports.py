@@ -27,7 +27,6 @@ from outreach.geo.services import (
     HouseholdInput,
     VillageInput,
     check_village,
-    next_village_number,
     normalize_village_name,
     validate_household,
     village_columns,
@@ -139,6 +138,8 @@ class _Communes:
         self.cache: dict[tuple[str, str], AdminUnit | str] = {}
         self.mapped: dict[tuple[str, str], MappedCommune] = {}
         self.codes: set[str] | None = None
+        self.preloaded: dict[str, list[AdminUnit]] = {}
+        self.formers: dict[str, FormerUnit] = {}
 
     def _known_codes(self) -> set[str]:
         if self.codes is None:
@@ -170,16 +171,36 @@ class _Communes:
             self.mapped[key] = MappedCommune(key[0], former, unit)
         return unit
 
+    def preload(self, written: set[str]) -> None:
+        """Read the communes (and former communes) of these codes in two queries, for a file naming many
+        communes: ``get`` then asks the database nothing more for them."""
+        codes = {clean(w) for w in written if _CODE.match(clean(w))} & self._known_codes()
+        if not codes:
+            return
+        stmt = sa.select(AdminUnit).where(AdminUnit.code.in_(codes), AdminUnit.level == Level.COMMUNE)
+        if self.actor is not None:
+            stmt = stmt.where(unit_in_scope(self.actor))
+        self.preloaded = {code: [] for code in codes}
+        for unit in db.session.scalars(stmt):
+            self.preloaded[unit.code].append(unit)
+        self.formers = {f.code: f for f in db.session.scalars(sa.select(FormerUnit).where(FormerUnit.code.in_(codes)))}
+
     def _by_code(self, code: str, dataset: str) -> AdminUnit | str:
         if code not in self._known_codes():
             return _("no commune with code “%(code)s” in your area", code=code)
-        stmt = sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.level == Level.COMMUNE)
-        if dataset:
-            stmt = stmt.where(AdminUnit.dataset == dataset)
-        if self.actor is not None:
-            stmt = stmt.where(unit_in_scope(self.actor))
-        found = list(db.session.scalars(stmt))
-        former = db.session.scalar(sa.select(FormerUnit).where(FormerUnit.code == code)) if dataset != "2025" else None
+        if code in self.preloaded:
+            found = [u for u in self.preloaded[code] if not dataset or u.dataset == dataset]
+            former = self.formers.get(code) if dataset != "2025" else None
+        else:
+            stmt = sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.level == Level.COMMUNE)
+            if dataset:
+                stmt = stmt.where(AdminUnit.dataset == dataset)
+            if self.actor is not None:
+                stmt = stmt.where(unit_in_scope(self.actor))
+            found = list(db.session.scalars(stmt))
+            former = (
+                db.session.scalar(sa.select(FormerUnit).where(FormerUnit.code == code)) if dataset != "2025" else None
+            )
         if len(found) > 1:
             return _(
                 "commune code “%(code)s” exists in both datasets: add a “dataset” column (2025 or legacy)",
@@ -497,15 +518,19 @@ def import_villages(
     communes = _Communes(actor, dataset)
     count = 0
     seen: set[tuple[int, str]] = set()
-    known: dict[int, dict[str, AdminUnit]] = {}  # per commune: its villages by folded full and short name
+    known: dict[int, dict[str, sa.Row]] = {}  # per commune: its villages by folded full and short name
     managed: dict[int, str | None] = {}  # per commune: why the actor may not change it, or None
     inserts: list[dict] = []
     updates: list[dict] = []
     next_number: dict[int, int] = {}
     pending: dict[tuple[int, str], dict] = {}  # new villages of the file by commune and folded name
-    for line, row in rows:
+    # A village list is short beside a household list (tens of villages a commune): read it whole, then
+    # ask the database once for all its communes and once for all their villages.
+    every = list(rows)
+    communes.preload({row["commune_code"] for _line, row in every})
+    for position, (line, row) in enumerate(every):
         if errors.enough(line):
-            errors.stop(line - 1, 1 + lines_left(stream))
+            errors.stop(line - 1, len(every) - position)
             break
         count += 1
         commune = communes.get(row["commune_code"], row.get("dataset", ""))
@@ -541,12 +566,14 @@ def import_villages(
             continue
         if commune.id not in managed:
             managed[commune.id] = _may_manage(system, commune)
-        if managed[commune.id] is not None:
-            errors.add(line, managed[commune.id])
+        refused = managed[commune.id]
+        if refused is not None:
+            errors.add(line, refused)
             continue
-        villages = known.get(commune.id)
-        if villages is None:
-            villages = known[commune.id] = _villages_by_name(commune)
+        if commune.id not in known:
+            wanted = {u.id for units in communes.preloaded.values() for u in units if u.id not in known}
+            known.update(_villages_by_name(wanted | {commune.id}))
+        villages = known[commune.id]
         existing = villages.get(fold(data.name))
         normalize_village_name(data)
         same = villages.get(fold(data.name))
@@ -568,7 +595,7 @@ def import_villages(
             planned.update(columns)
             continue
         if commune.id not in next_number:
-            next_number[commune.id] = next_village_number(commune)
+            next_number[commune.id] = _next_number(commune, villages)
         code = f"{commune.code}-{next_number[commune.id]:03d}"
         next_number[commune.id] += 1
         new = {
@@ -586,7 +613,7 @@ def import_villages(
         db.session.execute(sa.insert(AdminUnit), inserts)
     if updates:
         db.session.execute(sa.update(AdminUnit), updates)
-        db.session.expire_all()  # the villages read above hold their old values
+        db.session.expire_all()  # villages loaded elsewhere in this session hold their old values
     created = len(inserts)
     updated = count - created  # every row either made a village or changed one (no errors by now)
     record_event(
@@ -608,14 +635,24 @@ def _may_manage(actor: User, commune: AdminUnit) -> str | None:
     return None
 
 
-def _villages_by_name(commune: AdminUnit) -> dict[str, AdminUnit]:
-    """The commune's villages by folded name, full ("thon phu binh") and short ("phu binh"), as
-    ``find_village`` matches them."""
-    found: dict[str, AdminUnit] = {}
-    for village in db.session.scalars(
-        sa.select(AdminUnit).where(AdminUnit.parent_id == commune.id, AdminUnit.level == Level.VILLAGE)
+def _villages_by_name(commune_ids: set[int]) -> dict[int, dict[str, sa.Row]]:
+    """Per commune, its villages (id, code, names) by folded name, full ("thon phu binh") and short ("phu
+    binh"), as ``find_village`` matches them: one query for all the communes of a file."""
+    found: dict[int, dict[str, sa.Row]] = {commune_id: {} for commune_id in commune_ids}
+    columns = (AdminUnit.id, AdminUnit.parent_id, AdminUnit.code, AdminUnit.short_name, AdminUnit.name_folded)
+    for village in db.session.execute(
+        sa.select(*columns).where(AdminUnit.parent_id.in_(commune_ids), AdminUnit.level == Level.VILLAGE)
     ):
         full, _sep, short = village.name_folded.partition(" | ")
-        found.setdefault(full, village)
-        found.setdefault(short or full, village)
+        assert village.parent_id is not None  # a village always has its commune
+        found[village.parent_id].setdefault(full, village)
+        found[village.parent_id].setdefault(short or full, village)
     return found
+
+
+def _next_number(commune: AdminUnit, villages: dict[str, sa.Row]) -> int:
+    """The number of the commune's next village code ("02216-007": 7), from its villages read already."""
+    numbers = [
+        int(v.code.rsplit("-", 1)[1]) for v in villages.values() if "-" in v.code and v.code.rsplit("-", 1)[1].isdigit()
+    ]
+    return max(numbers, default=0) + 1

@@ -248,12 +248,6 @@ def village_columns(data: VillageInput) -> dict:
     return {"kind": data.kind, **unit_names(f"{data.kind} {data.name}", data.name), "lat": data.lat, "lon": data.lon}
 
 
-def next_village_number(commune: AdminUnit) -> int:
-    """The number the commune's next new village code takes ("02216-007": 7)."""
-    code = _next_village_code(commune)
-    return int(code.rsplit("-", 1)[1])
-
-
 # --- households ------------------------------------------------------------------------------
 
 

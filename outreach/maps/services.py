@@ -25,7 +25,7 @@ from outreach.visits.models import (
     VisitObstacle,
     VisitRecord,
     current_visits,
-    latest_visits,
+    is_latest_visit,
     reached,
 )
 
@@ -106,7 +106,6 @@ def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[House
     require_role(actor, Role.LEADER, Role.MEMBER)
     # The area filter once (the unit, in the actor's scope), and the visits of its households only.
     area = households_under(unit)
-    latest = latest_visits(households=area)
     met = (
         current_visits()
         .with_only_columns(VisitRecord.household_id)
@@ -124,8 +123,7 @@ def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[House
             VisitRecord.follow_up_on,
             Household.id.in_(met).label("met"),
         )  # fmt: skip
-        .outerjoin(latest, latest.c.household_id == Household.id)
-        .outerjoin(VisitRecord, VisitRecord.id == latest.c.visit_id)
+        .outerjoin(VisitRecord, sa.and_(VisitRecord.household_id == Household.id, is_latest_visit()))
         .where(Household.lat.is_not(None), Household.lon.is_not(None))
     )
     points = []

@@ -26,7 +26,7 @@ from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.models import MAX_RETRY_DAYS, Assignment, Campaign
 from outreach.planning.walk_order import Stop, walk_order
 from outreach.text import clean
-from outreach.visits.models import VisitRecord, current_visits, latest_visits, reached
+from outreach.visits.models import VisitRecord, current_visits, is_latest_visit, reached
 
 # --- campaigns -------------------------------------------------------------------------------
 
@@ -306,13 +306,11 @@ def pick_households(
     area = households_under(area_unit) if area_unit is not None else visible_household_ids(actor)
     if village_id:
         area = area.where(Household.village_id == village_id)
-    latest = latest_visits(households=area)
     stmt = (
         households_in_area(actor, unit)
         .add_columns(Assignment, VisitRecord)
         .outerjoin(Assignment, sa.and_(Assignment.household_id == Household.id, Assignment.released_at.is_(None)))
-        .outerjoin(latest, latest.c.household_id == Household.id)
-        .outerjoin(VisitRecord, VisitRecord.id == latest.c.visit_id)
+        .outerjoin(VisitRecord, sa.and_(VisitRecord.household_id == Household.id, is_latest_visit()))
     )
     if village_id:
         stmt = stmt.where(Household.village_id == village_id)

@@ -139,3 +139,25 @@ def latest_visits(households: sa.Select | None = None) -> sa.Subquery:
         .label("n"),
     ).subquery()
     return sa.select(ranked.c.visit_id, ranked.c.household_id).where(ranked.c.n == 1).subquery()
+
+
+def is_latest_visit(visit=VisitRecord) -> sa.ColumnElement[bool]:
+    """A condition on ``visit`` (``VisitRecord`` or an alias): it is current and no later current visit of
+    its household exists (by device time, then id): the household's latest visit. Joined to households
+    (``outerjoin(VisitRecord, and_(VisitRecord.household_id == Household.id, is_latest_visit()))``) it
+    reads a few index entries per household of the area, whatever the planner expects of the area's size:
+    never the whole table's latest visits, nor a ranking read again for every household."""
+    newer = sa.orm.aliased(VisitRecord)
+    correction = sa.orm.aliased(VisitRecord)
+    newer_correction = sa.orm.aliased(VisitRecord)
+    return sa.and_(
+        ~sa.exists().where(correction.supersedes_id == visit.id),
+        ~sa.exists().where(
+            newer.household_id == visit.household_id,
+            sa.or_(
+                newer.device_time > visit.device_time,
+                sa.and_(newer.device_time == visit.device_time, newer.id > visit.id),
+            ),
+            ~sa.exists().where(newer_correction.supersedes_id == newer.id),
+        ),
+    )
