@@ -203,14 +203,7 @@ def build_small(url: str, rng: random.Random) -> dict:
             ],
         )
         db.session.commit()
-        info.update(
-            tanha=tanha.id, province=province.id, big=big.id, campaign=campaigns[0][0].id, campaigns=len(campaigns),
-            big_communes=db.session.scalar(
-                sa.select(sa.func.count(AdminUnit.id)).where(
-                    AdminUnit.level == Level.COMMUNE, AdminUnit.path.startswith(f"legacy/{BIG_PROVINCE}/")
-                )
-            ),
-        )  # fmt: skip
+        info.update(_ids())
         names = _committees(province)  # Tuyên Quang's committees as an export names them
         province = db.session.get(AdminUnit, info["province"])
         stats = ["Tên đơn vị;Tháng;Tổng số hồ sơ;Hồ sơ trực tuyến"]
@@ -223,6 +216,60 @@ def build_small(url: str, rng: random.Random) -> dict:
         db.session.commit()
     close(app)
     _vacuum(url)
+    return info
+
+
+def _ids() -> dict:
+    """The ids the pages are asked by (the same in both databases): Tân Hà, its campaign, Tuyên Quang, the
+    largest province; and how many campaigns and communes there are."""
+    import sqlalchemy as sa
+
+    from outreach.extensions import db
+    from outreach.geo.models import AdminUnit, Level
+    from outreach.planning.models import Campaign
+
+    def unit(path: str) -> int:
+        return db.session.scalar(sa.select(AdminUnit.id).where(AdminUnit.path == path))
+
+    tanha = db.session.scalar(
+        sa.select(AdminUnit.id).where(AdminUnit.code == COMMUNE_CODE, AdminUnit.level == "commune")
+    )
+    communes = sa.select(sa.func.count(AdminUnit.id)).where(
+        AdminUnit.level == Level.COMMUNE, AdminUnit.path.startswith(f"legacy/{BIG_PROVINCE}/")
+    )
+    return {
+        "tanha": tanha,
+        "province": unit("legacy/08/"),
+        "big": unit(f"legacy/{BIG_PROVINCE}/"),
+        "campaign": db.session.scalar(sa.select(sa.func.min(Campaign.id)).where(Campaign.commune_id == tanha)),
+        "campaigns": db.session.scalar(sa.select(sa.func.count(Campaign.id))),
+        "big_communes": db.session.scalar(communes),
+    }
+
+
+def _reused(small_url: str, large_url: str, large: int) -> dict | None:
+    """With BENCH_SCALE_REUSE=1, the databases of the last run when they hold what this run would build."""
+    import sqlalchemy as sa
+
+    from outreach.extensions import db
+
+    if os.environ.get("BENCH_SCALE_REUSE") != "1":
+        return None
+    try:
+        counts = []
+        for url in (small_url, large_url):
+            engine = sa.create_engine(url)
+            with engine.connect() as conn:
+                counts.append(conn.scalar(sa.text("SELECT count(*) FROM household")))
+            engine.dispose()
+    except sa.exc.SQLAlchemyError:
+        return None
+    if counts != [SMALL, large]:
+        return None
+    app = make_app(small_url)
+    with app.app_context():
+        info = _ids()
+    close(app)
     return info
 
 
@@ -444,31 +491,35 @@ def bench_scale(tmp: Path, quick: bool, selected_db: str) -> None:
     if selected_db == "sqlite":
         print("scale SKIP (PostgreSQL only: the sizes are PostgreSQL's)")
         return
-    try:
-        with _admin_connection() as conn:
-            small_name, large_name = _names()
-            _recreate(conn, small_name)
-    except Exception as exc:  # noqa: BLE001 - any reason PostgreSQL cannot be reached
-        print(f"scale SKIP (PostgreSQL unreachable: {str(exc).strip().splitlines()[0]})")
-        return
+    small_name, large_name = _names()
     small_url, large_url = _url_of(small_name), _url_of(large_name)
-    started = time.perf_counter()
-    child("_migrate", small_url)
-    info = build_small(small_url, random.Random(SEED))
-    built_small = time.perf_counter() - started
-    with _admin_connection() as conn:
-        _recreate(conn, large_name, template=small_name)
-    grown = grow(large_url, large, info["tanha"])
-    print(
-        f"scale.build {SMALL:,} households by Core INSERT in {built_small:.0f} s; {grown['households']:,} households "
-        f"and {grown['visits']:,} visits by bulk SQL (INSERT ... SELECT FROM generate_series) in "
-        f"{grown['seconds']:.0f} s; the whole country's {10_035:,} legacy communes; Tân Hà the same in both"
-    )
-    ok = info["village_import_s"] < VILLAGE_IMPORT_S and info["villages"] == VILLAGES
-    print(
-        f"scale.village_import villages={info['villages']:,} seconds={info['village_import_s']:.2f} "
-        f"(target <{VILLAGE_IMPORT_S:g} s, one file, whole or nothing) {verdict(ok, 'scale.village_import')}"
-    )
+    info = _reused(small_url, large_url, large)
+    if info is not None:
+        print(f"scale.build reused the databases {small_name} and {large_name} (BENCH_SCALE_REUSE=1)")
+    else:
+        try:
+            with _admin_connection() as conn:
+                _recreate(conn, small_name)
+        except Exception as exc:  # noqa: BLE001 - any reason PostgreSQL cannot be reached
+            print(f"scale SKIP (PostgreSQL unreachable: {str(exc).strip().splitlines()[0]})")
+            return
+        started = time.perf_counter()
+        child("_migrate", small_url)
+        info = build_small(small_url, random.Random(SEED))
+        built_small = time.perf_counter() - started
+        with _admin_connection() as conn:
+            _recreate(conn, large_name, template=small_name)
+        grown = grow(large_url, large, info["tanha"])
+        print(
+            f"scale.build {SMALL:,} households by Core INSERT in {built_small:.0f} s; {grown['households']:,} "
+            f"households and {grown['visits']:,} visits by bulk SQL (INSERT ... SELECT FROM generate_series) in "
+            f"{grown['seconds']:.0f} s; the whole country's 10,035 legacy communes; Tân Hà the same in both"
+        )
+        ok = info["village_import_s"] < VILLAGE_IMPORT_S and info["villages"] == VILLAGES
+        print(
+            f"scale.village_import villages={info['villages']:,} seconds={info['village_import_s']:.2f} "
+            f"(target <{VILLAGE_IMPORT_S:g} s, one file, whole or nothing) {verdict(ok, 'scale.village_import')}"
+        )
     with (
         live_server(small_url, tmp, "scale-small") as (small_base, _log_small),
         live_server(large_url, tmp, "scale-large") as (large_base, _log_large),

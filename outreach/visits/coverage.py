@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from outreach.auth.models import User
-from outreach.auth.scope import households_under, unit_in_scope
+from outreach.auth.scope import unit_in_scope
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
-from outreach.visits.models import VisitRecord, current_visits, reached
+from outreach.visits.models import VisitRecord, reached
 
 CHILD_LEVEL = {
     Level.PROVINCE: (Level.DISTRICT, Level.COMMUNE),
@@ -61,50 +61,54 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
     """Units of ``level`` under ``unit`` (in the actor's scope) with households, households reached
     (``visited``), activated, tried with nobody home only, and people helped.
 
-    Area first: only the visits of the households under ``unit`` are read (``households_under``), folded
-    to one row per household, then counted per unit shown."""
+    Area first: the households under ``unit`` (one path prefix), each joined to its own current visits
+    (an index lookup per household), folded to one row per household, then counted per unit shown. No
+    step reads visits of households outside the area, and none is read again per household."""
     village = sa.orm.aliased(AdminUnit)
     commune = sa.orm.aliased(AdminUnit)
-    visits = current_visits().where(VisitRecord.household_id.in_(households_under(unit))).subquery()
-    per_visited = (
-        sa.select(
-            visits.c.household_id,
-            sa.func.max(sa.case((reached(visits.c.outcome), 1), else_=0)).label("met"),
-            sa.func.max(sa.case((visits.c.vneid_level1.is_(True), 1), else_=0)).label("active"),
-            sa.func.sum(visits.c.people_helped).label("helped"),
-        )
-        .group_by(visits.c.household_id)
-        .subquery()
-    )
-    # Climb from each household's village to the unit shown, by parent links (equality joins that
-    # every database plans well), then count per unit.
-    counted = (
-        sa.select(Household.id.label("household_id"))
-        .join(village, village.id == Household.village_id)
-        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
-    )
+    correction = sa.orm.aliased(VisitRecord)
     shown: sa.orm.InstrumentedAttribute[int | None]  # the id of the unit each household counts in
     if level == Level.VILLAGE:
         shown = village.id
     elif level == Level.COMMUNE:
         shown = village.parent_id
-    else:  # districts: one more step up
-        counted = counted.join(commune, commune.id == village.parent_id)
+    else:  # districts: one more step up, by parent links (equality joins that every database plans well)
         shown = commune.parent_id
-    per_household = counted.add_columns(shown.label("unit_id")).subquery()
-    met = sa.func.coalesce(sa.func.sum(per_visited.c.met), 0)
+    per_household = (
+        sa.select(
+            Household.id.label("household_id"),
+            shown.label("unit_id"),
+            sa.func.count(VisitRecord.id).label("tries"),
+            sa.func.max(sa.case((reached(VisitRecord.outcome), 1), else_=0)).label("met"),
+            sa.func.max(sa.case((VisitRecord.vneid_level1.is_(True), 1), else_=0)).label("active"),
+            sa.func.coalesce(sa.func.sum(VisitRecord.people_helped), 0).label("helped"),
+        )
+        .join(village, village.id == Household.village_id)
+        .outerjoin(
+            VisitRecord,
+            sa.and_(
+                VisitRecord.household_id == Household.id,
+                ~sa.exists().where(correction.supersedes_id == VisitRecord.id),  # current records only
+            ),
+        )
+        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
+        .group_by(Household.id, shown)
+    )
+    if level not in (Level.VILLAGE, Level.COMMUNE):
+        per_household = per_household.join(commune, commune.id == village.parent_id)
+    per = per_household.subquery()
+    met = sa.func.coalesce(sa.func.sum(per.c.met), 0)
     counts = (
         sa.select(
-            per_household.c.unit_id,
-            sa.func.count(per_household.c.household_id).label("households"),
+            per.c.unit_id,
+            sa.func.count(per.c.household_id).label("households"),
             met.label("visited"),
-            sa.func.coalesce(sa.func.sum(per_visited.c.active), 0).label("activated"),
+            sa.func.coalesce(sa.func.sum(per.c.active), 0).label("activated"),
             # Every household tried, less those reached: nobody home at every try.
-            (sa.func.count(per_visited.c.household_id) - met).label("nobody_home"),
-            sa.func.coalesce(sa.func.sum(per_visited.c.helped), 0).label("people_helped"),
+            (sa.func.count(sa.case((per.c.tries > 0, 1))) - met).label("nobody_home"),
+            sa.func.coalesce(sa.func.sum(per.c.helped), 0).label("people_helped"),
         )
-        .outerjoin(per_visited, per_visited.c.household_id == per_household.c.household_id)
-        .group_by(per_household.c.unit_id)
+        .group_by(per.c.unit_id)
         .subquery()
     )
     rows = db.session.execute(
@@ -127,16 +131,7 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
     )
     return [
         UnitCoverage(
-            uid,
-            name,
-            lvl,
-            lat,
-            lon,
-            boundary,
-            households or 0,
-            int(seen or 0),
-            int(active or 0),
-            int(nobody or 0),
+            uid, name, lvl, lat, lon, boundary, households or 0, int(seen or 0), int(active or 0), int(nobody or 0),
             int(helped or 0),
         )  # fmt: skip
         for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody, helped in rows
