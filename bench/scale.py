@@ -251,7 +251,6 @@ def _reused(small_url: str, large_url: str, large: int) -> dict | None:
     """With BENCH_SCALE_REUSE=1, the databases of the last run when they hold what this run would build."""
     import sqlalchemy as sa
 
-
     if os.environ.get("BENCH_SCALE_REUSE") != "1":
         return None
     try:
