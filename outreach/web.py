@@ -213,9 +213,9 @@ def compress(response: Response) -> Response:
         return response
     response.set_data(gzip.compress(body, compresslevel=6))
     response.headers["Content-Encoding"] = "gzip"
-    etag, weak = response.get_etag()
-    if etag:  # another body, another tag: a cache must not answer a plain request with it
-        response.set_etag(f"{etag}-gzip", bool(weak))
+    etag, _weak = response.get_etag()
+    if etag:  # the same content in another encoding: a weak tag, so If-None-Match still answers 304
+        response.set_etag(etag, weak=True)
     return response
 
 
