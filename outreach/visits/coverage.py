@@ -61,54 +61,54 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
     """Units of ``level`` under ``unit`` (in the actor's scope) with households, households reached
     (``visited``), activated, tried with nobody home only, and people helped.
 
-    Area first: the households under ``unit`` (one path prefix), each joined to its own current visits
-    (an index lookup per household), folded to one row per household, then counted per unit shown. No
-    step reads visits of households outside the area, and none is read again per household."""
-    village = sa.orm.aliased(AdminUnit)
-    commune = sa.orm.aliased(AdminUnit)
+    Area first, and counted per unit before anything is joined: the households under ``unit`` (one path
+    prefix) counted per unit shown; the current visits of those households only, folded to one row per
+    visited household, then counted per unit. The two sides meet as a few hundred rows at most."""
     correction = sa.orm.aliased(VisitRecord)
-    shown: sa.orm.InstrumentedAttribute[int | None]  # the id of the unit each household counts in
-    if level == Level.VILLAGE:
-        shown = village.id
-    elif level == Level.COMMUNE:
-        shown = village.parent_id
-    else:  # districts: one more step up, by parent links (equality joins that every database plans well)
-        shown = commune.parent_id
-    per_household = (
-        sa.select(
-            Household.id.label("household_id"),
-            shown.label("unit_id"),
-            sa.func.count(VisitRecord.id).label("tries"),
-            sa.func.max(sa.case((reached(VisitRecord.outcome), 1), else_=0)).label("met"),
-            sa.func.max(sa.case((VisitRecord.vneid_level1.is_(True), 1), else_=0)).label("active"),
-            sa.func.coalesce(sa.func.sum(VisitRecord.people_helped), 0).label("helped"),
-        )
-        .join(village, village.id == Household.village_id)
-        .outerjoin(
-            VisitRecord,
-            sa.and_(
-                VisitRecord.household_id == Household.id,
-                ~sa.exists().where(correction.supersedes_id == VisitRecord.id),  # current records only
-            ),
-        )
-        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
-        .group_by(Household.id, shown)
+
+    def area(*columns):
+        """``columns`` of the households under ``unit``, with the id of the unit each one counts in."""
+        village = sa.orm.aliased(AdminUnit)
+        shown: sa.orm.InstrumentedAttribute[int | None]
+        stmt = sa.select(*columns).select_from(Household)
+        if level == Level.VILLAGE:
+            shown = village.id
+        elif level == Level.COMMUNE:
+            shown = village.parent_id
+        else:  # districts: one more step up, by parent links (equality joins that every database plans well)
+            commune = sa.orm.aliased(AdminUnit)
+            shown = commune.parent_id
+        stmt = stmt.add_columns(shown.label("unit_id")).join(village, village.id == Household.village_id)
+        if level not in (Level.VILLAGE, Level.COMMUNE):
+            stmt = stmt.join(commune, commune.id == village.parent_id)
+        stmt = stmt.where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
+        return stmt, shown
+
+    homes, shown = area(sa.func.count(Household.id).label("households"))
+    households = homes.group_by(shown).subquery()
+    visited, shown = area(
+        VisitRecord.household_id,
+        sa.func.max(sa.case((reached(VisitRecord.outcome), 1), else_=0)).label("met"),
+        sa.func.max(sa.case((VisitRecord.vneid_level1.is_(True), 1), else_=0)).label("active"),
+        sa.func.sum(VisitRecord.people_helped).label("helped"),
     )
-    if level not in (Level.VILLAGE, Level.COMMUNE):
-        per_household = per_household.join(commune, commune.id == village.parent_id)
-    per = per_household.subquery()
-    met = sa.func.coalesce(sa.func.sum(per.c.met), 0)
+    per_visited = (
+        visited.join(VisitRecord, VisitRecord.household_id == Household.id)
+        .where(~sa.exists().where(correction.supersedes_id == VisitRecord.id))  # current records only
+        .group_by(VisitRecord.household_id, shown)
+        .subquery()
+    )
+    met = sa.func.sum(per_visited.c.met)
     counts = (
         sa.select(
-            per.c.unit_id,
-            sa.func.count(per.c.household_id).label("households"),
+            per_visited.c.unit_id,
             met.label("visited"),
-            sa.func.coalesce(sa.func.sum(per.c.active), 0).label("activated"),
+            sa.func.sum(per_visited.c.active).label("activated"),
             # Every household tried, less those reached: nobody home at every try.
-            (sa.func.count(sa.case((per.c.tries > 0, 1))) - met).label("nobody_home"),
-            sa.func.coalesce(sa.func.sum(per.c.helped), 0).label("people_helped"),
+            (sa.func.count(per_visited.c.household_id) - met).label("nobody_home"),
+            sa.func.sum(per_visited.c.helped).label("people_helped"),
         )
-        .group_by(per.c.unit_id)
+        .group_by(per_visited.c.unit_id)
         .subquery()
     )
     rows = db.session.execute(
@@ -119,12 +119,13 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
             AdminUnit.lat,
             AdminUnit.lon,
             AdminUnit.boundary_geojson,
-            counts.c.households,
+            households.c.households,
             counts.c.visited,
             counts.c.activated,
             counts.c.nobody_home,
             counts.c.people_helped,
         )  # fmt: skip
+        .outerjoin(households, households.c.unit_id == AdminUnit.id)
         .outerjoin(counts, counts.c.unit_id == AdminUnit.id)
         .where(AdminUnit.level == level, AdminUnit.path.startswith(unit.path, autoescape=True), unit_in_scope(actor))
         .order_by(AdminUnit.sort_key)
