@@ -132,7 +132,16 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
     )
     return [
         UnitCoverage(
-            uid, name, lvl, lat, lon, boundary, households or 0, int(seen or 0), int(active or 0), int(nobody or 0),
+            uid,
+            name,
+            lvl,
+            lat,
+            lon,
+            boundary,
+            households or 0,
+            int(seen or 0),
+            int(active or 0),
+            int(nobody or 0),
             int(helped or 0),
         )  # fmt: skip
         for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody, helped in rows
