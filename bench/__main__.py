@@ -3,7 +3,7 @@ benchmarks start the same way (``python -m bench _serve ...``)."""
 
 import sys
 
-from bench import dossiers, harness, households, impact, maps, sms, sync, today, units, walk
+from bench import dossiers, harness, households, impact, maps, scale, sms, sync, today, units, walk
 
 BENCHMARKS = {
     "units": units.bench_units,
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "dossiers": dossiers.bench_dossiers,
     "impact": impact.bench_impact,
     "sms": sms.bench_sms,
+    "scale": scale.bench_scale,
 }
 
 # Work done in a fresh interpreter, started by harness.child or harness.live_server: argv[0] names it.

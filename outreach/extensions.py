@@ -95,3 +95,20 @@ def configure_sqlite(engine: Engine) -> None:
     def on_begin(connection):
         writing = has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+class ListPage:
+    """One page of a list already in hand (sorted in Python), with the same names as Flask-SQLAlchemy's
+    ``Pagination`` so that ``templates/_pager.html`` draws either. A page below 1 is the first; one past
+    the last is empty."""
+
+    def __init__(self, rows: list, page: int, per_page: int):
+        self.total, self.per_page = len(rows), per_page
+        self.page = max(1, page)
+        self.pages = max(1, -(-self.total // per_page))
+        self.items = rows[(self.page - 1) * per_page : self.page * per_page]
+        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
+        self.prev_num, self.next_num = self.page - 1, self.page + 1
+
+    def __iter__(self):
+        return iter(self.items)

@@ -1,5 +1,6 @@
 """What every request shares: who is logged in, language, dates, security headers, error pages."""
 
+import gzip
 import math
 import secrets
 from datetime import date, datetime
@@ -187,11 +188,45 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+# Text worth compressing for a phone on a slow network; images and downloads are compressed already.
+GZIP_TYPES = frozenset(
+    {"text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+     "application/manifest+json", "application/geo+json", "image/svg+xml"}
+)  # fmt: skip
+GZIP_MIN_BYTES = 1024  # below this, the gzip header and the work cost more than they save
+
+
+def compress(response: Response) -> Response:
+    """Gzip an HTML, JSON, CSS or JS response above ``GZIP_MIN_BYTES`` when the client accepts it (the
+    proxy in the deployment kit leaves a compressed body as it is). ``Vary: Accept-Encoding`` on every
+    response that could be compressed, so a cache never hands a compressed body to a client that did
+    not ask for one."""
+    if response.mimetype not in GZIP_TYPES or response.status_code in (204, 206, 304) or response.status_code < 200:
+        return response
+    if response.is_streamed and not response.direct_passthrough:
+        return response  # a generator (a CSV streamed row by row): left as it goes
+    response.vary.add("Accept-Encoding")
+    if "Content-Encoding" in response.headers or "gzip" not in request.accept_encodings:
+        return response
+    response.direct_passthrough = False  # a static file: read it, to send it compressed
+    body = response.get_data()
+    if len(body) < GZIP_MIN_BYTES:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=6))
+    response.headers["Content-Encoding"] = "gzip"
+    etag, _weak = response.get_etag()
+    if etag:  # the same content in another encoding: a weak tag, so If-None-Match still answers 304
+        response.set_etag(etag, weak=True)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Before the areas register their routes: the address converter is chosen when a route is added."""
     app.json = BoundedJSONProvider(app)
     app.request_class = BoundedRequest
     app.url_map.converters["int"] = IdConverter
+    # Registered first, so it runs last: every other hook has finished with the body.
+    app.after_request(compress)
 
     @app.template_filter("d")
     def format_day(value: date | datetime | None) -> str:

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from outreach.audit.services import recent_events, target_names
+from outreach.audit.services import events_page, target_names
 from outreach.auth.models import Role
 from outreach.labels import DETAIL_LABELS, PURPOSE_LABELS, REQUEST_STATUS_LABELS, ROLE_LABELS
 
@@ -21,8 +21,8 @@ def only_admins():
 @audit_bp.get("/audit")
 def events():
     action = request.args.get("action", "")
-    found = recent_events(action=action)
-    return render_template("audit/events.html", events=found, action=action, names=target_names(found))
+    found = events_page(action=action, page=request.args.get("page", 1, type=int))
+    return render_template("audit/events.html", events=found, action=action, names=target_names(found.items))
 
 
 def _value(key: str, value) -> str:

@@ -52,6 +52,17 @@ def target_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
     return names
 
 
+EVENTS_PER_PAGE = 100
+
+
+def events_page(*, action: str = "", page: int = 1, per_page: int = EVENTS_PER_PAGE):
+    """One page of the audit events, newest first, optionally of one kind, with their total."""
+    stmt = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action, autoescape=True))
+    return db.paginate(stmt, page=page, per_page=per_page, max_per_page=per_page, error_out=False, count=True)
+
+
 def recent_events(*, action: str = "", limit: int = 300) -> list[AuditEvent]:
     """The newest audit events, optionally of one kind ("login.failed", "household.erase"...)."""
     stmt = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)

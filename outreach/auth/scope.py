@@ -23,6 +23,42 @@ def unit_in_scope(actor: User, unit=AdminUnit) -> ColumnElement[bool]:
     return unit.path.startswith(actor.scope_unit.path, autoescape=True)
 
 
+def within_scope(actor: User, unit: AdminUnit) -> bool:
+    """Whether ``unit`` is in the actor's subtree (the same rule as ``unit_in_scope``, for a unit in hand)."""
+    if actor.role == Role.ADMIN:
+        return True
+    return actor.scope_unit is not None and unit.path.startswith(actor.scope_unit.path)
+
+
+def households_under(unit: AdminUnit) -> sa.Select:
+    """The ids of the households (not erased) of the villages under ``unit``: one filter by the units'
+    path prefix. A page counts visits only of these, filtered before anything is aggregated, so it costs
+    what its own area holds, however large the rest of the country is. Not a permission check: the
+    caller has the unit through ``get_unit`` (or a campaign, a member) already."""
+    village = sa.orm.aliased(AdminUnit)
+    return (
+        sa.select(Household.id)
+        .join(village, village.id == Household.village_id)
+        .where(village.path.startswith(unit.path, autoescape=True), Household.erased_at.is_(None))
+    )
+
+
+def households_in_area(actor: User, unit: AdminUnit | None) -> sa.Select:
+    """``households_in_scope`` narrowed to the households under ``unit``, with the one path filter of the
+    narrower of the two (two prefix filters on the same column make the planner expect one row and loop).
+    A unit outside the actor's scope gives no household."""
+    if unit is None:
+        return households_in_scope(actor)
+    if actor.role == Role.STAFF:
+        raise Forbidden("staff see counts, not individual households")
+    stmt = (
+        sa.select(Household)
+        .join(AdminUnit, Household.village_id == AdminUnit.id)
+        .where(AdminUnit.path.startswith(unit.path, autoescape=True), Household.erased_at.is_(None))
+    )
+    return stmt if within_scope(actor, unit) else stmt.where(sa.false())
+
+
 def get_unit(actor: User, unit_id: int) -> AdminUnit:
     """The unit if it is in the actor's subtree, else ``NotFound``."""
     unit = db.session.scalar(sa.select(AdminUnit).where(AdminUnit.id == unit_id, unit_in_scope(actor)))

@@ -17,8 +17,9 @@ from flask_babel import gettext as _
 from outreach.audit.models import ImportBatch
 from outreach.audit.services import record_event, start_import
 from outreach.auth.models import Role, User
-from outreach.auth.scope import require_role, unit_in_scope
+from outreach.auth.scope import manageable_commune, require_role, unit_in_scope
 from outreach.csvio import Column, CsvRows, RowErrors, lines_left
+from outreach.errors import Forbidden, NotFound
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import VILLAGE_KINDS, AdminUnit, Consent, FormerUnit, Household, Level, Purpose
@@ -26,9 +27,9 @@ from outreach.geo.services import (
     HouseholdInput,
     VillageInput,
     check_village,
-    find_village,
-    save_village,
+    normalize_village_name,
     validate_household,
+    village_columns,
 )
 from outreach.text import clean, fold, spelling
 
@@ -137,6 +138,8 @@ class _Communes:
         self.cache: dict[tuple[str, str], AdminUnit | str] = {}
         self.mapped: dict[tuple[str, str], MappedCommune] = {}
         self.codes: set[str] | None = None
+        self.preloaded: dict[str, list[AdminUnit]] = {}
+        self.formers: dict[str, FormerUnit] = {}
 
     def _known_codes(self) -> set[str]:
         if self.codes is None:
@@ -168,16 +171,36 @@ class _Communes:
             self.mapped[key] = MappedCommune(key[0], former, unit)
         return unit
 
+    def preload(self, written: set[str]) -> None:
+        """Read the communes (and former communes) of these codes in two queries, for a file naming many
+        communes: ``get`` then asks the database nothing more for them."""
+        codes = {clean(w) for w in written if _CODE.match(clean(w))} & self._known_codes()
+        if not codes:
+            return
+        stmt = sa.select(AdminUnit).where(AdminUnit.code.in_(codes), AdminUnit.level == Level.COMMUNE)
+        if self.actor is not None:
+            stmt = stmt.where(unit_in_scope(self.actor))
+        self.preloaded = {code: [] for code in codes}
+        for unit in db.session.scalars(stmt):
+            self.preloaded[unit.code].append(unit)
+        self.formers = {f.code: f for f in db.session.scalars(sa.select(FormerUnit).where(FormerUnit.code.in_(codes)))}
+
     def _by_code(self, code: str, dataset: str) -> AdminUnit | str:
         if code not in self._known_codes():
             return _("no commune with code “%(code)s” in your area", code=code)
-        stmt = sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.level == Level.COMMUNE)
-        if dataset:
-            stmt = stmt.where(AdminUnit.dataset == dataset)
-        if self.actor is not None:
-            stmt = stmt.where(unit_in_scope(self.actor))
-        found = list(db.session.scalars(stmt))
-        former = db.session.scalar(sa.select(FormerUnit).where(FormerUnit.code == code)) if dataset != "2025" else None
+        if code in self.preloaded:
+            found = [u for u in self.preloaded[code] if not dataset or u.dataset == dataset]
+            former = self.formers.get(code) if dataset != "2025" else None
+        else:
+            stmt = sa.select(AdminUnit).where(AdminUnit.code == code, AdminUnit.level == Level.COMMUNE)
+            if dataset:
+                stmt = stmt.where(AdminUnit.dataset == dataset)
+            if self.actor is not None:
+                stmt = stmt.where(unit_in_scope(self.actor))
+            found = list(db.session.scalars(stmt))
+            former = (
+                db.session.scalar(sa.select(FormerUnit).where(FormerUnit.code == code)) if dataset != "2025" else None
+            )
         if len(found) > 1:
             return _(
                 "commune code “%(code)s” exists in both datasets: add a “dataset” column (2025 or legacy)",
@@ -482,18 +505,32 @@ def _copy_rows(table: str, rows: Sequence[Mapping[str, object]]) -> None:
 def import_villages(
     actor: User | None, stream: BinaryIO, filename: str, *, now: datetime, dataset: str | None = None
 ) -> ImportResult:
-    """Create or update villages from CSV (matched by commune and name, so re-running never duplicates)."""
+    """Create or update villages from CSV (matched by commune and name, so re-running never duplicates).
+
+    Every row is checked first, against the villages of its commune read once; then, if none is wrong,
+    the new villages go in with one multi-row INSERT and the changed ones with one UPDATE by id: whole
+    or not at all, and 10,000 villages in a few seconds rather than a minute row by row."""
     if actor is not None:
         require_role(actor, Role.LEADER)
     system = actor or User(role=Role.ADMIN, username="system")  # the CLI acts with the whole country in scope
     rows = CsvRows(stream, VILLAGE_COLUMNS)
     errors = RowErrors()
     communes = _Communes(actor, dataset)
-    created = updated = count = 0
+    count = 0
     seen: set[tuple[int, str]] = set()
-    for line, row in rows:
+    known: dict[int, dict[str, sa.Row]] = {}  # per commune: its villages by folded full and short name
+    managed: dict[int, str | None] = {}  # per commune: why the actor may not change it, or None
+    inserts: list[dict] = []
+    updates: list[dict] = []
+    next_number: dict[int, int] = {}
+    pending: dict[tuple[int, str], dict] = {}  # new villages of the file by commune and folded name
+    # A village list is short beside a household list (tens of villages a commune): read it whole, then
+    # ask the database once for all its communes and once for all their villages.
+    every = list(rows)
+    communes.preload({row["commune_code"] for _line, row in every})
+    for position, (line, row) in enumerate(every):
         if errors.enough(line):
-            errors.stop(line - 1, 1 + lines_left(stream))
+            errors.stop(line - 1, len(every) - position)
             break
         count += 1
         commune = communes.get(row["commune_code"], row.get("dataset", ""))
@@ -527,17 +564,58 @@ def import_villages(
                 for message in messages:
                     errors.add(line, message)
             continue
+        if commune.id not in managed:
+            managed[commune.id] = _may_manage(system, commune)
+        refused = managed[commune.id]
+        if refused is not None:
+            errors.add(line, refused)
+            continue
+        if commune.id not in known:
+            wanted = {u.id for units in communes.preloaded.values() for u in units if u.id not in known}
+            known.update(_villages_by_name(wanted | {commune.id}))
+        villages = known[commune.id]
+        existing = villages.get(fold(data.name))
+        normalize_village_name(data)
+        same = villages.get(fold(data.name))
+        if same is not None and existing is not None and same is not existing:
+            errors.add(
+                line,
+                _("%(commune)s already has a village called “%(name)s”.", commune=commune.name, name=same.short_name),
+            )
+            continue
+        existing = existing or same
         if errors:
             continue
-        existing = find_village(commune, data.name)
-        save_village(system, commune, data, village=existing)
-        if existing is None:
-            created += 1
-        else:
-            updated += 1
+        columns = village_columns(data)
+        if existing is not None:
+            updates.append({"id": existing.id, **columns, "updated_at": now})
+            continue
+        planned = pending.get((commune.id, fold(row["name"]))) or pending.get((commune.id, fold(data.name)))
+        if planned is not None:  # named again another way ("Thôn A", then "A"): the same new village
+            planned.update(columns)
+            continue
+        if commune.id not in next_number:
+            next_number[commune.id] = _next_number(commune, villages)
+        code = f"{commune.code}-{next_number[commune.id]:03d}"
+        next_number[commune.id] += 1
+        new = {
+            "dataset": commune.dataset, "code": code, "level": Level.VILLAGE, "parent_id": commune.id,
+            "path": f"{commune.path}{code}/", "created_at": now, "updated_at": now, **columns,
+        }  # fmt: skip
+        inserts.append(new)
+        full, _sep, short = columns["name_folded"].partition(" | ")
+        pending.setdefault((commune.id, full), new)
+        pending.setdefault((commune.id, short), new)
     if count == 0:
         errors.add(2, _("The file has no rows under its header."))
     errors.raise_if_any()
+    if inserts:
+        db.session.execute(sa.insert(AdminUnit), inserts)
+    if updates:
+        db.session.execute(sa.update(AdminUnit), updates)
+        db.session.expire_all()  # villages loaded elsewhere in this session hold their old values
+    created = len(inserts)
+    updated = count - created  # every row either made a village or changed one (no errors by now)
     record_event(
         actor,
         "villages.import",
@@ -546,3 +624,35 @@ def import_villages(
     )
     db.session.flush()
     return ImportResult(batch=None, rows=count, created=created, updated=updated, mapped=list(communes.mapped.values()))
+
+
+def _may_manage(actor: User, commune: AdminUnit) -> str | None:
+    """None if ``actor`` may change the commune's villages, else what the row's error says."""
+    try:
+        manageable_commune(actor, commune)
+    except (Forbidden, NotFound):
+        return _("no commune with code “%(code)s” in your area", code=commune.code)
+    return None
+
+
+def _villages_by_name(commune_ids: set[int]) -> dict[int, dict[str, sa.Row]]:
+    """Per commune, its villages (id, code, names) by folded name, full ("thon phu binh") and short ("phu
+    binh"), as ``find_village`` matches them: one query for all the communes of a file."""
+    found: dict[int, dict[str, sa.Row]] = {commune_id: {} for commune_id in commune_ids}
+    columns = (AdminUnit.id, AdminUnit.parent_id, AdminUnit.code, AdminUnit.short_name, AdminUnit.name_folded)
+    for village in db.session.execute(
+        sa.select(*columns).where(AdminUnit.parent_id.in_(commune_ids), AdminUnit.level == Level.VILLAGE)
+    ):
+        full, _sep, short = village.name_folded.partition(" | ")
+        assert village.parent_id is not None  # a village always has its commune
+        found[village.parent_id].setdefault(full, village)
+        found[village.parent_id].setdefault(short or full, village)
+    return found
+
+
+def _next_number(commune: AdminUnit, villages: dict[str, sa.Row]) -> int:
+    """The number of the commune's next village code ("02216-007": 7), from its villages read already."""
+    numbers = [
+        int(v.code.rsplit("-", 1)[1]) for v in villages.values() if "-" in v.code and v.code.rsplit("-", 1)[1].isdigit()
+    ]
+    return max(numbers, default=0) + 1

@@ -293,9 +293,7 @@ def find_village(commune: AdminUnit, name: str) -> AdminUnit | None:
 def save_village(actor: User, commune: AdminUnit, data: VillageInput, *, village: AdminUnit | None = None) -> AdminUnit:
     """Create a village of a commune (or update ``village``); a second village of the same name is refused."""
     commune = manageable_commune(actor, commune)
-    data.name = clean(data.name)
-    if fold(data.name).startswith(fold(data.kind) + " "):  # "Tổ dân phố 11" typed with the kind chosen too
-        data.name = data.name[len(data.kind) :].strip()
+    normalize_village_name(data)
     errors = check_village(commune, data)
     same = find_village(commune, data.name) if data.name else None
     if same is not None and same is not village:
@@ -310,12 +308,22 @@ def save_village(actor: User, commune: AdminUnit, data: VillageInput, *, village
             dataset=commune.dataset, code=code, level=Level.VILLAGE, parent_id=commune.id, path=f"{commune.path}{code}/"
         )
         db.session.add(village)
-    village.kind = data.kind
-    for column, value in unit_names(f"{data.kind} {data.name}", data.name).items():
+    for column, value in village_columns(data).items():
         setattr(village, column, value)
-    village.lat, village.lon = data.lat, data.lon
     db.session.flush()
     return village
+
+
+def normalize_village_name(data: VillageInput) -> None:
+    """The name as stored: cleaned, without the kind when it was typed with it ("Tổ dân phố 11")."""
+    data.name = clean(data.name)
+    if fold(data.name).startswith(fold(data.kind) + " "):
+        data.name = data.name[len(data.kind) :].strip()
+
+
+def village_columns(data: VillageInput) -> dict:
+    """The columns a village's input sets (its kind, names and centre), for one village or many at once."""
+    return {"kind": data.kind, **unit_names(f"{data.kind} {data.name}", data.name), "lat": data.lat, "lon": data.lon}
 
 
 # --- households ------------------------------------------------------------------------------

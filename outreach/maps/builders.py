@@ -173,6 +173,55 @@ class UnitShape:
     link_label: str
 
 
+def _script_json(value) -> str:
+    """JSON to write inside a <script>: no "</" that could close it (the texts are escaped HTML already)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+class _UnitLayer(MacroElement):
+    """Every unit of a coverage map from one data array, drawn by one callback (as the household layer is):
+    the shapes of units with a boundary in one GeoJSON layer, circles at the centroid of the others. A
+    547-commune province writes each unit's numbers once, not a page of folium code per unit."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, shapes, circles, openLabel) {
+          function texts(layer, name, detail, link) {
+            var head = "<b>" + name + "</b><br>" + detail;
+            layer.bindTooltip(head, {sticky: true});
+            layer.bindPopup(head + '<br><a href="' + link + '">' + openLabel + "</a>", {maxWidth: 260});
+          }
+          var geo_json = L.geoJSON(shapes, {
+            style: function (feature) {
+              return {fillColor: feature.properties.fill, color: "#444", weight: 1, fillOpacity: 0.7};
+            },
+            onEachFeature: function (feature, layer) {
+              var p = feature.properties;
+              texts(layer, p.name, p.detail, p.link);
+              layer.on("mouseover", function () { layer.setStyle({weight: 3}); });
+              layer.on("mouseout", function () { geo_json.resetStyle(layer); });
+            }
+          }).addTo(map);
+          circles.forEach(function (row) {
+            var circle = L.circleMarker([row[0], row[1]], {
+              radius: row[2], color: "#444", weight: 1, fill: true, fillColor: row[3], fillOpacity: 0.8
+            });
+            texts(circle, row[4], row[5], row[6]);
+            circle.addTo(map);
+          });
+        })({{ this._parent.get_name() }}, {{ this.shapes }}, {{ this.circles }}, {{ this.open_label }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, shapes: dict, circles: list[list], open_label: str):
+        super().__init__()
+        self._name = "UnitLayer"
+        self.shapes, self.circles = _script_json(shapes), _script_json(circles)
+        self.open_label = _script_json(open_label)
+
+
 def coverage_map(
     units: Sequence[UnitShape],
     *,
@@ -184,38 +233,25 @@ def coverage_map(
 ) -> MapParts:
     """Child units coloured by a share: a choropleth where boundaries exist, circles sized by households
     at the centroid where they do not. Each shape has a tooltip with the counts and a popup that
-    drills down."""
+    drills down. All of them are one data array drawn by one callback (``_UnitLayer``)."""
     located = [(u.lat, u.lon) for u in units if u.lat is not None and u.lon is not None]
     m = _new_map(located, tiles_url, attribution, words)
     largest = max((u.households for u in units), default=0) or 1
+    features: list[dict] = []
+    circles: list[list] = []
     for unit in units:
         fill = colour(unit.share, classes)
-        tooltip = folium.Tooltip(f"<b>{escape(unit.name)}</b><br>{escape(unit.detail)}")
-        popup = folium.Popup(
-            f"<b>{escape(unit.name)}</b><br>{escape(unit.detail)}<br>"
-            f'<a href="{escape(drill_url(unit.id))}">{escape(unit.link_label)}</a>',
-            max_width=260,
-        )
+        name, detail, link = str(escape(unit.name)), str(escape(unit.detail)), str(escape(drill_url(unit.id)))
         if unit.boundary:
             shape = json.loads(unit.boundary)
-            folium.GeoJson(
-                shape,
-                style_function=lambda _feature, fill=fill: {
-                    "fillColor": fill,
-                    "color": "#444",
-                    "weight": 1,
-                    "fillOpacity": 0.7,
-                },
-                highlight_function=lambda _feature: {"weight": 3},
-                tooltip=tooltip,
-                popup=popup,  # type: ignore[arg-type]  # folium declares GeoJsonPopup; it takes any Popup
-            ).add_to(m)
+            geometry = shape.get("geometry") if shape.get("type") == "Feature" else shape
+            properties = {"fill": fill, "name": name, "detail": detail, "link": link}
+            features.append({"type": "Feature", "properties": properties, "geometry": geometry})
         elif unit.lat is not None and unit.lon is not None:
-            radius = 6 + 18 * math.sqrt(unit.households / largest)
-            folium.CircleMarker(
-                [unit.lat, unit.lon], radius=radius, color="#444", weight=1, fill=True, fill_color=fill,
-                fill_opacity=0.8, tooltip=tooltip, popup=popup,
-            ).add_to(m)  # fmt: skip
+            radius = round(6 + 18 * math.sqrt(unit.households / largest), 1)
+            circles.append([round(unit.lat, 5), round(unit.lon, 5), radius, fill, name, detail, link])
+    open_label = str(escape(units[0].link_label)) if units else ""
+    _UnitLayer({"type": "FeatureCollection", "features": features}, circles, open_label).add_to(m)
     return render_parts(m)
 
 

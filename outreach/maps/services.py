@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
-from outreach.auth.scope import households_in_scope, require_role
+from outreach.auth.scope import households_in_area, households_under, require_role
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household
@@ -25,7 +25,7 @@ from outreach.visits.models import (
     VisitObstacle,
     VisitRecord,
     current_visits,
-    latest_visits,
+    is_latest_visit,
     reached,
 )
 
@@ -104,10 +104,15 @@ def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[House
     """Located households under a unit with the status of their latest visit ("nobody home" only
     while nobody of the household was ever met). Never for staff."""
     require_role(actor, Role.LEADER, Role.MEMBER)
-    latest = latest_visits()
-    met = current_visits().with_only_columns(VisitRecord.household_id).where(reached(VisitRecord.outcome))
+    # The area filter once (the unit, in the actor's scope), and the visits of its households only.
+    area = households_under(unit)
+    met = (
+        current_visits()
+        .with_only_columns(VisitRecord.household_id)
+        .where(reached(VisitRecord.outcome), VisitRecord.household_id.in_(area))
+    )
     rows = db.session.execute(
-        households_in_scope(actor)
+        households_in_area(actor, unit)
         .with_only_columns(
             Household.id,
             Household.head_name,
@@ -118,13 +123,8 @@ def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[House
             VisitRecord.follow_up_on,
             Household.id.in_(met).label("met"),
         )  # fmt: skip
-        .outerjoin(latest, latest.c.household_id == Household.id)
-        .outerjoin(VisitRecord, VisitRecord.id == latest.c.visit_id)
-        .where(
-            AdminUnit.path.startswith(unit.path, autoescape=True),
-            Household.lat.is_not(None),
-            Household.lon.is_not(None),
-        )
+        .outerjoin(VisitRecord, sa.and_(VisitRecord.household_id == Household.id, is_latest_visit()))
+        .where(Household.lat.is_not(None), Household.lon.is_not(None))
     )
     points = []
     for hid, name, address, lat, lon, outcome, follow_up_on, was_met in rows:
@@ -146,17 +146,13 @@ def household_points(actor: User, unit: AdminUnit, *, today: date) -> list[House
 def obstacle_points(actor: User, unit: AdminUnit) -> dict[str, list[tuple[float, float]]]:
     """Where each obstacle was met (households with a location, current records), for heat maps."""
     require_role(actor, Role.LEADER, Role.MEMBER)
-    visits = current_visits().subquery()
+    visits = current_visits().where(VisitRecord.household_id.in_(households_under(unit))).subquery()
     rows = db.session.execute(
-        households_in_scope(actor)
+        households_in_area(actor, unit)
         .with_only_columns(VisitObstacle.code, Household.lat, Household.lon)
         .join(visits, visits.c.household_id == Household.id)
         .join(VisitObstacle, VisitObstacle.visit_id == visits.c.id)
-        .where(
-            AdminUnit.path.startswith(unit.path, autoescape=True),
-            Household.lat.is_not(None),
-            Household.lon.is_not(None),
-        )
+        .where(Household.lat.is_not(None), Household.lon.is_not(None))
     )
     points: dict[str, list[tuple[float, float]]] = {code.value: [] for code in Obstacle}
     for code, lat, lon in rows:

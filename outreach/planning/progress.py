@@ -38,14 +38,22 @@ def _period(campaign: Campaign) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _villages(campaign: Campaign) -> sa.Select:
+    return sa.select(campaign_village.c.village_id).where(campaign_village.c.campaign_id == campaign.id)
+
+
+def _households(campaign: Campaign) -> sa.Select:
+    """The ids of the households (not erased) of the campaign's villages: the area every count starts from."""
+    return sa.select(Household.id).where(Household.village_id.in_(_villages(campaign)), Household.erased_at.is_(None))
+
+
 def _visits_in(campaign: Campaign):
     start, end = _period(campaign)
-    villages = sa.select(campaign_village.c.village_id).where(campaign_village.c.campaign_id == campaign.id)
     return (
         current_visits()
         .join(Household, VisitRecord.household_id == Household.id)
         .where(
-            Household.village_id.in_(villages),
+            Household.village_id.in_(_villages(campaign)),
             Household.erased_at.is_(None),
             VisitRecord.device_time >= start,
             VisitRecord.device_time < end,
@@ -70,20 +78,23 @@ def _counts(visits):
 
 
 def progress_by_village(campaign: Campaign, *, today: date) -> list[ProgressRow]:
-    """Per target village: households, and how many were visited, helped, activated, submitted online."""
+    """Per target village: households, and how many were visited, helped, activated, submitted online.
+
+    Area first: households are filtered to the campaign's villages before they are counted, and the
+    latest visit is picked only among theirs."""
     visits = _visits_in(campaign)
-    latest = latest_visits()
+    latest = latest_visits(households=_households(campaign))
     due = (
         sa.select(Household.village_id, sa.func.count().label("due"))
         .join(latest, latest.c.household_id == Household.id)
         .join(VisitRecord, VisitRecord.id == latest.c.visit_id)
-        .where(VisitRecord.follow_up_on <= today, Household.erased_at.is_(None))
+        .where(VisitRecord.follow_up_on <= today)
         .group_by(Household.village_id)
         .subquery()
     )
     totals = (
         sa.select(Household.village_id, sa.func.count().label("households"))
-        .where(Household.erased_at.is_(None))
+        .where(Household.village_id.in_(_villages(campaign)), Household.erased_at.is_(None))
         .group_by(Household.village_id)
         .subquery()
     )

@@ -64,7 +64,7 @@ def campaigns():
                 db.session.commit()
                 flash(_("Campaign “%(name)s” created.", name=campaign.name), "success")
                 return redirect(url_for("planning.campaign", campaign_id=campaign.id))
-    campaigns = services.campaigns_in_scope(current_user)
+    campaigns = services.campaigns_page(current_user, page=request.args.get("page", 1, type=int))
     today = local_today()
     figures = {c.id: progress.total(progress.progress_by_village(c, today=today)) for c in campaigns}
     return render_template("planning/campaigns.html", campaigns=campaigns, figures=figures, form=form, commune=commune)
@@ -98,7 +98,9 @@ def assign():
         if request.form.get("whole_village") and village_id:
             chosen = [
                 h.id
-                for h, _a, _v in services.pick_households(current_user, village_id=village_id, which=which, today=today)
+                for h, _a, _v in services.pick_households(
+                    current_user, village_id=village_id, which=which, today=today, unit=commune
+                )
             ]
         else:
             chosen = request.form.getlist("household", type=int)
@@ -135,7 +137,7 @@ def assign():
                     "error",
                 )
                 conflicts = {household_id for household_id, _name in result.conflicts}
-    rows = services.pick_households(current_user, village_id=village_id, which=which, today=today)
+    rows = services.pick_households(current_user, village_id=village_id, which=which, today=today, unit=commune)
     ticked = conflicts if conflicts is not None else set(request.form.getlist("household", type=int))
     villages = [v for v in village_choices(current_user) if v.parent_id == commune.id]
     waiting = services.to_reassign(current_user, village_ids=[v.id for v in villages])

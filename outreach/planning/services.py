@@ -10,7 +10,9 @@ from sqlalchemy.orm import aliased
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import (
+    households_in_area,
     households_in_scope,
+    households_under,
     manageable_commune,
     release_out_of_scope,
     require_role,
@@ -24,7 +26,7 @@ from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.models import MAX_RETRY_DAYS, Assignment, Campaign
 from outreach.planning.walk_order import Stop, walk_order
 from outreach.text import clean
-from outreach.visits.models import VisitRecord, current_visits, latest_visits, reached
+from outreach.visits.models import VisitRecord, current_visits, is_latest_visit, reached
 
 # --- campaigns -------------------------------------------------------------------------------
 
@@ -97,6 +99,25 @@ def campaigns_in_scope(actor: User) -> list[Campaign]:
             .where(unit_in_scope(actor))
             .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
         )
+    )
+
+
+CAMPAIGNS_PER_PAGE = 20
+
+
+def campaigns_page(actor: User, *, page: int = 1, per_page: int = CAMPAIGNS_PER_PAGE):
+    """One page of the campaigns in the actor's area, newest first, with their total (a province holds
+    more than a page can show with each one's progress)."""
+    return db.paginate(
+        sa.select(Campaign)
+        .join(AdminUnit, Campaign.commune_id == AdminUnit.id)
+        .where(unit_in_scope(actor))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc()),
+        page=page,
+        per_page=per_page,
+        max_per_page=per_page,
+        error_out=False,
+        count=True,
     )
 
 
@@ -270,25 +291,41 @@ def to_reassign(actor: User, *, village_ids: list[int] | None = None) -> int:
 
 
 def pick_households(
-    actor: User, *, village_id: int | None, which: str, today: date, limit: int = 500
+    actor: User,
+    *,
+    village_id: int | None,
+    which: str,
+    today: date,
+    limit: int = 500,
+    unit: AdminUnit | None = None,
 ) -> list[tuple[Household, Assignment | None, VisitRecord | None]]:
-    """Households of the actor's area for assignment, with their open assignment and latest visit."""
-    latest = latest_visits()
+    """Households of the actor's area (or of ``unit`` in it: the commune planned) for assignment, with
+    their open assignment and latest visit. The area is filtered once, and only its households' visits
+    are read."""
+    area_unit = unit or actor.scope_unit
+    area = households_under(area_unit) if area_unit is not None else visible_household_ids(actor)
+    if village_id:
+        area = area.where(Household.village_id == village_id)
     stmt = (
-        households_in_scope(actor)
+        households_in_area(actor, unit)
         .add_columns(Assignment, VisitRecord)
         .outerjoin(Assignment, sa.and_(Assignment.household_id == Household.id, Assignment.released_at.is_(None)))
-        .outerjoin(latest, latest.c.household_id == Household.id)
-        .outerjoin(VisitRecord, VisitRecord.id == latest.c.visit_id)
+        .outerjoin(VisitRecord, sa.and_(VisitRecord.household_id == Household.id, is_latest_visit()))
     )
     if village_id:
         stmt = stmt.where(Household.village_id == village_id)
     if which == "not_visited":  # nobody met yet: never tried, or only nobody home
-        met = current_visits().with_only_columns(VisitRecord.household_id).where(reached(VisitRecord.outcome))
+        met = (
+            current_visits()
+            .with_only_columns(VisitRecord.household_id)
+            .where(reached(VisitRecord.outcome), VisitRecord.household_id.in_(area))
+        )
         stmt = stmt.where(Household.id.not_in(met))
     elif which == "no_account":
         activated = (
-            current_visits().with_only_columns(VisitRecord.household_id).where(VisitRecord.vneid_level1.is_(True))
+            current_visits()
+            .with_only_columns(VisitRecord.household_id)
+            .where(VisitRecord.vneid_level1.is_(True), VisitRecord.household_id.in_(area))
         )
         stmt = stmt.where(Household.id.not_in(activated))
     elif which == "follow_up_due":

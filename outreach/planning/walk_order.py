@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from geopy.distance import geodesic
+from geographiclib.geodesic import Geodesic
 
 _A = 6378137.0  # WGS84
 _E2 = 6.69437999014e-3
@@ -70,6 +70,12 @@ def _two_opt(order: list[int], dist: np.ndarray, *, max_passes: int = 20) -> lis
     return route.tolist()
 
 
+def _geodesic_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The WGS84 geodesic in metres, as geopy's ``geodesic`` gives it, asking geographiclib (which geopy
+    calls) for the distance alone: a third of the time, for a list of 300 stops."""
+    return Geodesic.WGS84.Inverse(a[0], a[1], b[0], b[1], Geodesic.DISTANCE)["s12"]
+
+
 def walk_order(stops: list[Stop], start: tuple[float, float] | None = None) -> list[tuple[Stop, float | None]]:
     """Stops in a short walking order, each with the geodesic distance (metres) from the previous
     one (from ``start`` for the first, when the phone gave its position)."""
@@ -88,7 +94,7 @@ def walk_order(stops: list[Stop], start: tuple[float, float] | None = None) -> l
     result, previous = [], start
     for index in order:
         stop = stops[index]
-        leg = geodesic(previous, (stop.lat, stop.lon)).meters if previous else None
+        leg = _geodesic_m(previous, (stop.lat, stop.lon)) if previous else None
         result.append((stop, leg))
         previous = (stop.lat, stop.lon)
     return result

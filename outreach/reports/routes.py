@@ -13,7 +13,7 @@ from outreach.auth.scope import get_unit, require_role
 from outreach.auth.services import example_commune, find_unit
 from outreach.csvio import write_csv, write_xlsx
 from outreach.errors import Forbidden, ValidationError
-from outreach.extensions import db
+from outreach.extensions import ListPage, db
 from outreach.forms import show_form_errors
 from outreach.geo.models import REFORM_DATE, AdminUnit, Level
 from outreach.labels import AGENCY_STATUS_LABELS, EXCLUSION_LABELS, PERIOD_KIND_LABELS
@@ -305,10 +305,18 @@ def _scatter(report: services.ImpactReport):
 # --- Agencies ------------------------------------------------------------------------------------------------------
 
 
+AGENCIES_PER_PAGE = 50
+
+
 @reports_bp.get("/agencies")
 def agencies():
     status = request.args.get("status", "")
-    rows = agency_services.list_agencies(current_user, status=status if status in AGENCY_STATUS_LABELS else "")
+    status = status if status in AGENCY_STATUS_LABELS else ""
+    rows = ListPage(
+        agency_services.list_agencies(current_user, status=status),
+        request.args.get("page", 1, type=int),
+        AGENCIES_PER_PAGE,
+    )
     candidates = agency_services.candidates_by_agency([a for a in rows if a.status == "unresolved"])
     return render_template(
         "reports/agencies.html",
@@ -480,7 +488,7 @@ def imports_page():
             errors=errors,
             mismatch=mismatch,
             result=result,
-            history=imports.import_history(current_user),
+            history=imports.import_history_page(current_user, page=request.args.get("page", 1, type=int)),
             undo_form=UndoForm(),
             example_agency=_example_agency(),
         ),

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from outreach.audit.models import ImportBatch
 from outreach.auth.models import User
-from outreach.auth.scope import unit_in_scope
+from outreach.auth.scope import households_under, unit_in_scope
 from outreach.clock import EARLIEST_DAY, day_end, day_start, local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
@@ -452,9 +452,17 @@ def outreach_start(actor: User, unit: AdminUnit) -> date | None:
 def _communes_visited(actor: User, unit: AdminUnit, period: Period) -> set[int]:
     """Communes under ``unit`` where someone was met (a current visit, not "nobody home") during ``period``."""
     village = sa.orm.aliased(AdminUnit)
-    visits = current_visits().subquery()
     # A month's visits are those of its days where the teams are (the configured zone).
     start, end = day_start(period.start), day_end(period.end)
+    visits = (
+        current_visits()
+        .where(
+            VisitRecord.household_id.in_(households_under(unit)),
+            VisitRecord.device_time >= start,
+            VisitRecord.device_time < end,
+        )
+        .subquery()
+    )
     stmt = (
         sa.select(village.parent_id)
         .select_from(visits)
@@ -470,21 +478,6 @@ def _communes_visited(actor: User, unit: AdminUnit, period: Period) -> set[int]:
         .distinct()
     )
     return set(db.session.scalars(stmt))
-
-
-def _people_helped(actor: User, unit: AdminUnit, level: str) -> dict[int, int]:
-    village = sa.orm.aliased(AdminUnit)
-    visits = current_visits().subquery()
-    shown = village.id if level == Level.VILLAGE else village.parent_id
-    stmt = (
-        sa.select(shown, sa.func.coalesce(sa.func.sum(visits.c.people_helped), 0))
-        .select_from(visits)
-        .join(Household, Household.id == visits.c.household_id)
-        .join(village, village.id == Household.village_id)
-        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
-        .group_by(shown)
-    )
-    return {uid: int(n) for uid, n in db.session.execute(stmt)}
 
 
 def split_period(period: Period, split: date | None) -> tuple[Period | None, Period | None]:
@@ -511,8 +504,7 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
         before_period is not None and after_period is not None and before_period.start < REFORM_DATE <= after_period.end
     )
     level = Level.VILLAGE if unit.level == Level.COMMUNE else Level.COMMUNE
-    outreach = coverage(actor, unit, level)
-    helped = _people_helped(actor, unit, level)
+    outreach = coverage(actor, unit, level)  # with the people helped: one pass over the area's visits
     units = {
         u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_([c.id for c in outreach])))
     }
@@ -529,7 +521,7 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
             c.households,
             c.visited,
             c.activated,
-            helped.get(c.id, 0),
+            c.people_helped,
             before.get(c.id, Figures()),
             after.get(c.id, Figures()),
             c.id in treated if treated is not None else c.visited > 0,

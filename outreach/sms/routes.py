@@ -237,7 +237,7 @@ def bulk():
 def outbox():
     status = request.args.get("status")
     status = status if status in {s.value for s in Status} else None
-    page = services.outbox_page(current_user, status=status)
+    page = services.outbox_page(current_user, status=status, page=request.args.get("page", 1, type=int))
     return render_template("sms/outbox.html", status=status, **page)
 
 

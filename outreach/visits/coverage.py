@@ -14,7 +14,7 @@ from outreach.auth.models import User
 from outreach.auth.scope import unit_in_scope
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
-from outreach.visits.models import current_visits, reached
+from outreach.visits.models import VisitRecord, reached
 
 CHILD_LEVEL = {
     Level.PROVINCE: (Level.DISTRICT, Level.COMMUNE),
@@ -37,6 +37,7 @@ class UnitCoverage:
     visited: int  # reached: someone was met
     activated: int
     nobody_home: int = 0  # tried, nobody home every time: not in ``visited``
+    people_helped: int = 0  # summed over the current visits of the unit's households
 
     @property
     def has_data(self) -> bool:
@@ -58,42 +59,56 @@ def child_levels(unit: AdminUnit) -> tuple[str, ...]:
 
 def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
     """Units of ``level`` under ``unit`` (in the actor's scope) with households, households reached
-    (``visited``), activated, and tried with nobody home only."""
-    village = sa.orm.aliased(AdminUnit)
-    commune = sa.orm.aliased(AdminUnit)
-    visits = current_visits().subquery()
-    tried = sa.select(visits.c.household_id).distinct().subquery()
-    visited = sa.select(visits.c.household_id).where(reached(visits.c.outcome)).distinct().subquery()
-    activated = sa.select(visits.c.household_id).where(visits.c.vneid_level1.is_(True)).distinct().subquery()
-    # Climb from each household's village to the unit shown, by parent links (equality joins that
-    # every database plans well), then count per unit.
-    counted = (
-        sa.select(Household.id.label("household_id"))
-        .join(village, village.id == Household.village_id)
-        .where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
+    (``visited``), activated, tried with nobody home only, and people helped.
+
+    Area first, and counted per unit before anything is joined: the households under ``unit`` (one path
+    prefix) counted per unit shown; the current visits of those households only, folded to one row per
+    visited household, then counted per unit. The two sides meet as a few hundred rows at most."""
+    correction = sa.orm.aliased(VisitRecord)
+
+    def area(*columns):
+        """``columns`` of the households under ``unit``, with the id of the unit each one counts in."""
+        village = sa.orm.aliased(AdminUnit)
+        shown: sa.orm.InstrumentedAttribute[int | None]
+        stmt = sa.select(*columns).select_from(Household)
+        if level == Level.VILLAGE:
+            shown = village.id
+        elif level == Level.COMMUNE:
+            shown = village.parent_id
+        else:  # districts: one more step up, by parent links (equality joins that every database plans well)
+            commune = sa.orm.aliased(AdminUnit)
+            shown = commune.parent_id
+        stmt = stmt.add_columns(shown.label("unit_id")).join(village, village.id == Household.village_id)
+        if level not in (Level.VILLAGE, Level.COMMUNE):
+            stmt = stmt.join(commune, commune.id == village.parent_id)
+        stmt = stmt.where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
+        return stmt, shown
+
+    homes, shown = area(sa.func.count(Household.id).label("households"))
+    households = homes.group_by(shown).subquery()
+    visited, shown = area(
+        VisitRecord.household_id,
+        sa.func.max(sa.case((reached(VisitRecord.outcome), 1), else_=0)).label("met"),
+        sa.func.max(sa.case((VisitRecord.vneid_level1.is_(True), 1), else_=0)).label("active"),
+        sa.func.sum(VisitRecord.people_helped).label("helped"),
     )
-    shown: sa.orm.InstrumentedAttribute[int | None]  # the id of the unit each household counts in
-    if level == Level.VILLAGE:
-        shown = village.id
-    elif level == Level.COMMUNE:
-        shown = village.parent_id
-    else:  # districts: one more step up
-        counted = counted.join(commune, commune.id == village.parent_id)
-        shown = commune.parent_id
-    per_household = counted.add_columns(shown.label("unit_id")).subquery()
+    per_visited = (
+        visited.join(VisitRecord, VisitRecord.household_id == Household.id)
+        .where(~sa.exists().where(correction.supersedes_id == VisitRecord.id))  # current records only
+        .group_by(VisitRecord.household_id, shown)
+        .subquery()
+    )
+    met = sa.func.sum(per_visited.c.met)
     counts = (
         sa.select(
-            per_household.c.unit_id,
-            sa.func.count(per_household.c.household_id).label("households"),
-            sa.func.count(visited.c.household_id).label("visited"),
-            sa.func.count(activated.c.household_id).label("activated"),
+            per_visited.c.unit_id,
+            met.label("visited"),
+            sa.func.sum(per_visited.c.active).label("activated"),
             # Every household tried, less those reached: nobody home at every try.
-            (sa.func.count(tried.c.household_id) - sa.func.count(visited.c.household_id)).label("nobody_home"),
+            (sa.func.count(per_visited.c.household_id) - met).label("nobody_home"),
+            sa.func.sum(per_visited.c.helped).label("people_helped"),
         )
-        .outerjoin(tried, tried.c.household_id == per_household.c.household_id)
-        .outerjoin(visited, visited.c.household_id == per_household.c.household_id)
-        .outerjoin(activated, activated.c.household_id == per_household.c.household_id)
-        .group_by(per_household.c.unit_id)
+        .group_by(per_visited.c.unit_id)
         .subquery()
     )
     rows = db.session.execute(
@@ -104,16 +119,30 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
             AdminUnit.lat,
             AdminUnit.lon,
             AdminUnit.boundary_geojson,
-            counts.c.households,
+            households.c.households,
             counts.c.visited,
             counts.c.activated,
             counts.c.nobody_home,
+            counts.c.people_helped,
         )  # fmt: skip
+        .outerjoin(households, households.c.unit_id == AdminUnit.id)
         .outerjoin(counts, counts.c.unit_id == AdminUnit.id)
         .where(AdminUnit.level == level, AdminUnit.path.startswith(unit.path, autoescape=True), unit_in_scope(actor))
         .order_by(AdminUnit.sort_key)
     )
     return [
-        UnitCoverage(uid, name, lvl, lat, lon, boundary, households or 0, seen or 0, active or 0, nobody or 0)
-        for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody in rows
+        UnitCoverage(
+            uid,
+            name,
+            lvl,
+            lat,
+            lon,
+            boundary,
+            households or 0,
+            int(seen or 0),
+            int(active or 0),
+            int(nobody or 0),
+            int(helped or 0),
+        )  # fmt: skip
+        for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody, helped in rows
     ]

@@ -162,19 +162,40 @@ def current_visits() -> sa.Select:
     return sa.select(VisitRecord).where(~sa.exists().where(newer.supersedes_id == VisitRecord.id))
 
 
-def latest_visits() -> sa.Subquery:
-    """A subquery (visit_id, household_id): the newest current visit of each household, by device time."""
-    ranked = (
-        current_visits()
-        .with_only_columns(
-            VisitRecord.id.label("visit_id"),
-            VisitRecord.household_id,
-            sa.func.row_number()
-            .over(
-                partition_by=VisitRecord.household_id, order_by=(VisitRecord.device_time.desc(), VisitRecord.id.desc())
-            )
-            .label("n"),
-        )
-        .subquery()
-    )
+def latest_visits(households: sa.Select | None = None) -> sa.Subquery:
+    """A subquery (visit_id, household_id): the newest current visit of each household, by device time;
+    only of ``households`` (a select of household ids, such as ``households_under(unit)``) when given, so
+    that the ranking reads the visits of the area and not those of the whole country."""
+    current = current_visits()
+    if households is not None:
+        current = current.where(VisitRecord.household_id.in_(households))
+    ranked = current.with_only_columns(
+        VisitRecord.id.label("visit_id"),
+        VisitRecord.household_id,
+        sa.func.row_number()
+        .over(partition_by=VisitRecord.household_id, order_by=(VisitRecord.device_time.desc(), VisitRecord.id.desc()))
+        .label("n"),
+    ).subquery()
     return sa.select(ranked.c.visit_id, ranked.c.household_id).where(ranked.c.n == 1).subquery()
+
+
+def is_latest_visit(visit=VisitRecord) -> sa.ColumnElement[bool]:
+    """A condition on ``visit`` (``VisitRecord`` or an alias): it is current and no later current visit of
+    its household exists (by device time, then id): the household's latest visit. Joined to households
+    (``outerjoin(VisitRecord, and_(VisitRecord.household_id == Household.id, is_latest_visit()))``) it
+    reads a few index entries per household of the area, whatever the planner expects of the area's size:
+    never the whole table's latest visits, nor a ranking read again for every household."""
+    newer = sa.orm.aliased(VisitRecord)
+    correction = sa.orm.aliased(VisitRecord)
+    newer_correction = sa.orm.aliased(VisitRecord)
+    return sa.and_(
+        ~sa.exists().where(correction.supersedes_id == visit.id),
+        ~sa.exists().where(
+            newer.household_id == visit.household_id,
+            sa.or_(
+                newer.device_time > visit.device_time,
+                sa.and_(newer.device_time == visit.device_time, newer.id > visit.id),
+            ),
+            ~sa.exists().where(newer_correction.supersedes_id == newer.id),
+        ),
+    )

@@ -34,6 +34,10 @@ def history(household_id: int):
     return render_template("visits/history.html", household=household, visits=visit_history(current_user, household))
 
 
+# The walk list a phone shows at once: a day's walk is far shorter; more would only weigh on a slow network.
+TODAY_STOPS = 300
+
+
 @visits_bp.get("/today")
 def today():
     if current_user.role not in (Role.MEMBER, Role.LEADER):
@@ -43,8 +47,9 @@ def today():
     position = (lat, lon) if lat is not None and lon is not None else None
     stops = walk_list(current_user, today=day, position=position)
     return render_template(
-        "visits/today.html", stops=stops, day=day, later=upcoming(current_user, today=day),
-        asked=asked_for_help([s.household.id for s in stops]), TIME_LABELS=TIME_LABELS,
+        "visits/today.html", stops=stops[:TODAY_STOPS], more=max(0, len(stops) - TODAY_STOPS), day=day,
+        later=upcoming(current_user, today=day), asked=asked_for_help([s.household.id for s in stops[:TODAY_STOPS]]),
+        TIME_LABELS=TIME_LABELS,
         taken=taken_away(current_user), moved=moved_away(current_user), position=position,
         done=visits_recorded_on(current_user, day),
     )  # fmt: skip

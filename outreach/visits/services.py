@@ -452,7 +452,7 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
         for code in codes
     ]
     if obstacle_rows:
-        db.session.execute(sa.insert(VisitObstacle.__table__), obstacle_rows)
+        _insert_obstacles(obstacle_rows)
     stored = [row for row in rows if row["client_id"] in created]
     # A household where someone was met is done, whatever else the batch says of it; where nobody
     # was home at every try, it waits for another try (from the latest).
@@ -492,6 +492,21 @@ def _insert_ignoring_duplicates(rows: list[dict]) -> dict[str, int]:
         insert = sqlite.insert(table).on_conflict_do_nothing(index_elements=["client_id"])
         result = db.session.execute(insert.returning(table.c.id, table.c.client_id), rows)
     return {client_id: visit_id for visit_id, client_id in result}
+
+
+def _insert_obstacles(rows: list[dict]) -> None:
+    """The obstacles of the visits just stored: on PostgreSQL one INSERT of two arrays (unnest), as the
+    visits themselves; elsewhere one executemany."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.text(
+                "INSERT INTO visit_obstacle (visit_id, code) "
+                "SELECT * FROM unnest(CAST(:visit_id AS INTEGER[]), CAST(:code AS VARCHAR[]))"
+            ),
+            {"visit_id": [row["visit_id"] for row in rows], "code": [row["code"] for row in rows]},
+        )
+    else:
+        db.session.execute(sa.insert(VisitObstacle.__table__), rows)
 
 
 def visit_history(actor: User, household) -> list[tuple[VisitRecord, bool]]:

@@ -239,3 +239,45 @@ def test_villages_import_stops_past_the_listed_problems_too(geo, monkeypatch):
     with pytest.raises(ValidationError) as caught:
         import_villages(None, _file("mã xã,tên thôn\n" + rows), "v.csv", now=NOW)
     assert _listed(caught.value.errors) == 50 and "140" in caught.value.errors[""][1]
+
+
+def _villages_of(commune) -> list[AdminUnit]:
+    return list(
+        db.session.scalars(
+            sa.select(AdminUnit)
+            .where(AdminUnit.parent_id == commune.id, AdminUnit.level == Level.VILLAGE)
+            .order_by(AdminUnit.code)
+        )
+    )
+
+
+def test_villages_import_in_bulk_lands_every_row_with_its_own_code(geo):
+    rows = "".join(f"02216,Thôn Mới {n}\n" for n in range(300)) + "02216,Thôn Phú Bình\n02383,Nà Khà\n"
+    result = import_villages(None, _file("mã xã,tên thôn\n" + rows), "v.csv", now=NOW)
+    db.session.commit()
+    assert (result.rows, result.created, result.updated) == (302, 300, 2)
+    tanha = _villages_of(geo["tanha"])
+    assert len(tanha) == 302  # the two villages of the fixture and 300 new ones, none twice
+    codes = [v.code for v in tanha]
+    assert len(set(codes)) == 302 and codes[-1] == "02216-302"
+    new = next(v for v in tanha if v.short_name == "Mới 7")
+    assert (new.name, new.path, new.kind) == ("Thôn Mới 7", f"{geo['tanha'].path}{new.code}/", "Thôn")
+    again = import_villages(None, _file("mã xã,tên thôn\n" + rows), "v.csv", now=NOW)
+    assert (again.created, again.updated) == (0, 302)
+
+
+def test_villages_import_in_bulk_refuses_the_whole_file_for_one_bad_row(geo):
+    rows = "".join(f"02216,Thôn Mới {n}\n" for n in range(500)) + "02216,Thôn Xa,10.5,106.6\n"
+    with pytest.raises(ValidationError) as caught:
+        import_villages(None, _file("mã xã,tên thôn,vĩ độ,kinh độ\n" + rows), "v.csv", now=NOW)
+    assert list(caught.value.errors) == ["Dòng 502"]
+    db.session.rollback()
+    assert [v.short_name for v in _villages_of(geo["tanha"])] == ["Phú Bình", "Tân Hà"]
+
+
+def test_a_village_named_twice_in_one_file_in_two_ways_is_one_village(geo):
+    result = import_villages(
+        None, _file("mã xã,tên thôn,loại\n02383,Thôn Khuổi,Thôn\n02383,Khuổi,Thôn\n"), "v.csv", now=NOW
+    )
+    assert (result.created, result.updated) == (1, 1)
+    assert [v.short_name for v in _villages_of(geo["minhkhuong"])] == ["Nà Khà", "Khuổi"]

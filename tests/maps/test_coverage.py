@@ -1,3 +1,6 @@
+import json
+import re
+
 import pytest
 
 from outreach.maps.builders import NO_DATA, UnitShape, colour, coverage_map
@@ -136,3 +139,20 @@ def test_boundary_upload_with_an_unknown_unit_says_so_on_the_unit_field(client, 
     ).get_data(as_text=True)  # fmt: skip
     assert 'id="unit-error"' in page and "Xyz" in page
     assert 'id="file-error"' not in page
+
+
+def test_a_province_of_547_communes_is_one_data_array_with_every_commune():
+    shapes = [
+        UnitShape(n, f"Xã Số {n}", 19.0 + n / 1000, 105.0 + n / 1000, None, 200 + n, n % 100, f"{n} / 2000", "Mở")
+        for n in range(547)
+    ]
+    shapes[0].boundary = json.dumps({"type": "Feature", "geometry": _square(19.0, 105.0)})
+    parts = coverage_map(shapes, tiles_url=None, attribution="", drill_url=lambda i: f"/maps/units/{i}")
+    data = re.search(r"\}\)\(\w+, (\{.*?\}), (\[\[.*?\]\]), \"Mở\"\);", parts.script, re.S)
+    assert data is not None
+    shapes_drawn, circles = json.loads(data.group(1)), json.loads(data.group(2))
+    assert len(shapes_drawn["features"]) == 1 and len(circles) == 546  # every commune, each once
+    assert {c[4] for c in circles} == {f"Xã Số {n}" for n in range(1, 547)}
+    assert circles[0][6] == "/maps/units/1" and shapes_drawn["features"][0]["properties"]["name"] == "Xã Số 0"
+    assert parts.script.count("L.circleMarker") == 1  # one callback, not code per unit
+    assert parts.size < 200_000

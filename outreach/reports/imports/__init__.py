@@ -37,7 +37,7 @@ from outreach.reports.imports.columns import (
     read_layout,
     recognise,
 )
-from outreach.reports.imports.history import get_import, import_history, undo_import
+from outreach.reports.imports.history import get_import, import_history, import_history_page, undo_import
 from outreach.reports.imports.importing import ImportResult, import_province, import_statistics, may_import
 from outreach.reports.imports.pending import (
     KEPT_PER_PERSON,
@@ -77,6 +77,7 @@ __all__ = [
     "find_upload",
     "get_import",
     "import_history",
+    "import_history_page",
     "import_province",
     "import_statistics",
     "keep_upload",

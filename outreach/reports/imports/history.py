@@ -32,6 +32,23 @@ def import_history(actor: User, *, limit: int = 100) -> list[ImportBatch]:
     return list(db.session.scalars(stmt))
 
 
+IMPORTS_PER_PAGE = 50
+
+
+def import_history_page(actor: User, *, page: int = 1, per_page: int = IMPORTS_PER_PAGE):
+    """One page of ``import_history``, newest first, with the total."""
+    require_role(actor, Role.STAFF, Role.LEADER)
+    stmt = (
+        sa.select(ImportBatch)
+        .join(AdminUnit, AdminUnit.id == ImportBatch.unit_id)
+        .where(ImportBatch.kind.in_(IMPORT_KINDS), unit_in_scope(actor))
+        .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
+    )
+    if actor.role != Role.ADMIN:
+        stmt = stmt.where(AdminUnit.id == actor.scope_unit_id)
+    return db.paginate(stmt, page=page, per_page=per_page, max_per_page=per_page, error_out=False, count=True)
+
+
 def get_import(actor: User, batch_id: int) -> ImportBatch:
     """One import of the history, if the actor may see it."""
     require_role(actor, Role.STAFF, Role.LEADER)

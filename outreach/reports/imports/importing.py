@@ -46,6 +46,7 @@ class ImportResult:
     def totals_said(self) -> list[tuple[bool, list[str]]]:
         """Each check of the file's totals in words, and whether it matched."""
         return [(check.matches, describe(check, _period_text)) for check in self.totals]
+
     # Agencies named as before 1/7/2025 and counted, through the crosswalk, in today's communes.
     former: list[Agency] = field(default_factory=list)
 

@@ -88,9 +88,13 @@ def follow_up_reminders(*, today: date, now: datetime) -> tuple[int, int]:
 
 def _still_sees(member: User, household: Household) -> bool:
     """The member who promised the follow-up may still see the household (neither moved away)."""
-    return member.role in (Role.LEADER, Role.MEMBER) and db.session.scalar(
-        households_in_scope(member).where(Household.id == household.id).with_only_columns(Household.id)
-    ) is not None
+    return (
+        member.role in (Role.LEADER, Role.MEMBER)
+        and db.session.scalar(
+            households_in_scope(member).where(Household.id == household.id).with_only_columns(Household.id)
+        )
+        is not None
+    )
 
 
 def daily_summaries(*, day: date, now: datetime) -> int:

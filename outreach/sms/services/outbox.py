@@ -288,7 +288,10 @@ def messages_in_scope(actor: User) -> sa.Select:
 ATTENTION = (Status.FAILED, Status.NEEDS_CHECK, Status.UNDELIVERED)
 
 
-def outbox_page(actor: User, *, status: str | None, limit: int = 100) -> dict:
+MESSAGES_PER_PAGE = 100
+
+
+def outbox_page(actor: User, *, status: str | None, limit: int = MESSAGES_PER_PAGE, page: int = 1) -> dict:
     """Counts by status, the rows needing a person, recent rows and replies, for the leader's area."""
     base = messages_in_scope(actor)
     counts = dict(
@@ -296,9 +299,10 @@ def outbox_page(actor: User, *, status: str | None, limit: int = 100) -> dict:
             base.with_only_columns(SmsMessage.status, sa.func.count(SmsMessage.id)).group_by(SmsMessage.status)
         ).all()
     )
-    rows = base.order_by(SmsMessage.id.desc()).limit(limit)
+    rows = base.order_by(SmsMessage.id.desc())
     if status:
         rows = rows.where(SmsMessage.status == status)
+    messages = db.paginate(rows, page=page, per_page=limit, max_per_page=limit, error_out=False, count=True)
     attention = list(
         db.session.scalars(
             base.where(SmsMessage.status.in_(ATTENTION), SmsMessage.dismissed_at.is_(None))
@@ -326,7 +330,7 @@ def outbox_page(actor: User, *, status: str | None, limit: int = 100) -> dict:
             .limit(7 if actor.role == Role.LEADER else 20)
         )
     )
-    return {"counts": counts, "messages": list(db.session.scalars(rows)), "attention": attention,
+    return {"counts": counts, "messages": messages, "attention": attention,
             "replies": replies, "summaries": summaries}  # fmt: skip
 
 
