@@ -20,6 +20,7 @@ from outreach.geo.models import AdminUnit, Household
 from outreach.labels import OBSTACLE_LABELS
 from outreach.reports import services as report_services
 from outreach.reports.targets import gap_to_target, online_needed
+from outreach.requests.models import HelpRequest, RequestStatus
 from outreach.sms.models import SmsMessage, Status
 from outreach.visits.models import (
     AnonymousFact,
@@ -234,13 +235,18 @@ def sms_figures(unit: AdminUnit, period: ReportPeriod, member: "User | None" = N
     return {"sms_sent": sent or 0, "sms_delivered": delivered or 0, "sms_opened": opened or 0}
 
 
-def resident_requests_answered(unit: AdminUnit, period: ReportPeriod) -> int | None:
-    """Extension point: resident requests answered in the period under ``unit``, where the app keeps them.
+def answered_requests(unit: AdminUnit, period: ReportPeriod, member: "User | None" = None) -> sa.Select:
+    """Residents' requests for help (spam left out) answered by a visit of the period under ``unit``."""
+    visits = period_visits(unit, period, member).with_only_columns(VisitRecord.id)
+    return sa.select(HelpRequest.id).where(
+        HelpRequest.visit_id.in_(visits.scalar_subquery()), HelpRequest.status != RequestStatus.SPAM
+    )
 
-    None (not counted here) until the resident requests area exists; it then returns its count of
-    requests answered between ``period.bounds()``, and the report, its snapshot, the documents and the
-    additions up the chain show it with every other figure (an added-up None stays None)."""
-    return None
+
+def resident_requests_answered(unit: AdminUnit, period: ReportPeriod, member: "User | None" = None) -> int:
+    """Residents' requests for help answered in the period: their member's visit closed them."""
+    stmt = answered_requests(unit, period, member)
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0)
 
 
 def dossier_figures(actor: "User", unit: AdminUnit, period: ReportPeriod) -> Figures:

@@ -12,6 +12,7 @@ from outreach.auth.models import Role, User
 from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household
+from outreach.requests.models import HelpRequest
 from outreach.sms.models import Guide, SmsMessage
 from outreach.visits.models import VisitObstacle, VisitRecord, reached
 
@@ -58,8 +59,6 @@ def figure_trace(actor: User, unit: AdminUnit, period: ReportPeriod, key: str, *
         raise NotFound(key)
     if key.startswith(("dossiers_", "previous_")):
         return Trace(key, "dossiers")
-    if key == "requests_answered":
-        return Trace(key, "none")
     if key.startswith("sms_"):
         return _sms_trace(actor, unit, period, key, member)
     village = sa.orm.aliased(AdminUnit)
@@ -72,7 +71,12 @@ def figure_trace(actor: User, unit: AdminUnit, period: ReportPeriod, key: str, *
             .order_by(User.full_name, User.username)
         )
         return Trace(key, "members", counts=[(name or username, n) for name, username, n in members])
-    visits = visits.where(_condition(key, unit, period, member))
+    if key == "requests_answered":  # the visits that answered a resident's request
+        visits = visits.where(
+            VisitRecord.id.in_(counting.answered_requests(unit, period, member).with_only_columns(HelpRequest.visit_id))
+        )
+    else:
+        visits = visits.where(_condition(key, unit, period, member))
     if actor.role == Role.STAFF:  # counts per village, never a household
         villages = db.session.execute(
             visits.join(village, village.id == Household.village_id, isouter=False)

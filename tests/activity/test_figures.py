@@ -30,7 +30,7 @@ def test_a_communes_month_counted_by_hand(geo, people, month):
         800,
         300,
     )
-    assert f["requests_answered"] is None  # no resident requests in this app (yet): not counted, not zero
+    assert f["requests_answered"] == 0  # nobody asked for help this month
     reading = counting.read(f, 0.8)
     assert reading.rate == 0.45 and reading.previous_rate == 0.375
     assert round(reading.change, 4) == 0.075 and round(reading.gap, 4) == 0.35
@@ -111,3 +111,29 @@ def test_a_member_sees_only_their_own_figures(client, geo, people, month):
     assert client.get(f"/activity/units/{geo['tanha'].id}?period={PERIOD}").status_code == 403
     listed = client.get(f"/activity/mine?period={PERIOD}&figure=visits").get_data(as_text=True)
     assert "Nguyễn Văn An" in listed and "Lê Văn Cường" not in listed
+
+
+def test_a_request_for_help_answered_by_a_visit_counts_in_the_month_and_shows_what_it_counts(
+    client, geo, people, month
+):
+    from datetime import timedelta
+
+    from outreach.requests import services as requests
+    from tests.activity.conftest import visit
+
+    asked = requests.ask(
+        requests.AskInput(name="Lê Văn Cường", phone="0987111222", village_id=geo["tanha_v2"].id, need="fee",
+                          preferred_time="morning", consent=True),
+        now=NOW - timedelta(days=2),
+    )  # fmt: skip
+    requests.link_household(people["leader"], asked.id, month["h3"].id, now=NOW - timedelta(days=2))
+    db.session.commit()
+    assert counting.unit_figures(people["leader"], geo["tanha"], NOVEMBER)["requests_answered"] == 0  # not yet
+    visit(people["leader"], month["h3"], people_helped=1)  # someone goes: the visit closes the request
+    f = counting.unit_figures(people["leader"], geo["tanha"], NOVEMBER)
+    assert f["requests_answered"] == 1
+    assert counting.unit_figures(people["leader_doican"], geo["doican"], NOVEMBER)["requests_answered"] == 0
+    assert counting.unit_figures(people["leader"], geo["tanha"], parse_period("2026-10"))["requests_answered"] == 0
+    login(client, "leader.tanha")
+    page = client.get(f"/activity/units/{geo['tanha'].id}/figures/requests_answered?period={PERIOD}")
+    assert page.status_code == 200 and "Lê Văn Cường" in page.get_data(as_text=True)
