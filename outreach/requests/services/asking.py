@@ -34,7 +34,7 @@ from outreach.text import clean, fold
 
 
 def unit_by_code(code: str | None) -> AdminUnit | None:
-    """The commune or village a leaflet's QR code names (``?unit=02216`` or ``?unit=2025:02216``);
+    """The commune or village a leaflet's QR code names (``?unit=02215`` or ``?unit=2025:02215``);
     today's units first when a code means one in each dataset."""
     text = clean(code)[:40]
     if not text:
