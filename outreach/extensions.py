@@ -1,6 +1,7 @@
 """The extensions, created unbound and attached in ``create_app``."""
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from flask import current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel
@@ -77,8 +78,9 @@ def configure_sqlite(engine: Engine) -> None:
     that reads and then writes cannot wait for the lock once another writer has committed after
     its first read (SQLite answers "database is locked" at once). So a request that may write
     (POST, PUT, PATCH, DELETE) takes the write lock when its transaction begins (BEGIN IMMEDIATE)
-    and waits up to ``SQLITE_BUSY_TIMEOUT_MS`` for it; a page (GET) begins as a plain reader and
-    never waits, and so do commands and jobs, which run one at a time."""
+    and waits up to ``SQLITE_BUSY_TIMEOUT_MS`` for it, and so does a page that records who read it
+    (``records_reads``: it writes the audit event after reading); any other page (GET) begins as a
+    plain reader and never waits, and so do commands and jobs, which run one at a time."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -93,8 +95,21 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        writing = has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
+        writing = has_request_context() and (
+            request.method in ("POST", "PUT", "PATCH", "DELETE")
+            or getattr(current_app.view_functions.get(request.endpoint or ""), "records_reads", False)
+        )
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def records_reads(view: F) -> F:
+    """Mark a view that writes on GET (it records who read whose data): on SQLite its transaction
+    takes the write lock from the start, so two people opening pages at once wait, not fail."""
+    view.records_reads = True  # type: ignore[attr-defined]
+    return view
 
 
 class ListPage:

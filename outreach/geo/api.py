@@ -14,7 +14,7 @@ from outreach.api import NO_NUL, Query, api_bp, expected, read_query, validation
 from outreach.audit.services import record_event
 from outreach.auth.scope import get_household, get_unit
 from outreach.errors import ValidationError
-from outreach.extensions import db
+from outreach.extensions import db, records_reads
 from outreach.geo import services
 from outreach.geo.models import AdminUnit, Household, Level, Purpose
 from outreach.types import MAX_INTEGER, utcnow
@@ -140,6 +140,7 @@ def unit(unit_id: int):
 
 
 @api_bp.get("/households")
+@records_reads
 def households():
     asked = read_query(HouseholdsQuery)
     found = services.list_households(
@@ -151,6 +152,7 @@ def households():
 
 
 @api_bp.get("/households/<int:household_id>")
+@records_reads
 def household(household_id: int):
     found = get_household(current_user, household_id)
     record_event(current_user, "read.api", target=found, now=utcnow())  # who read whose data (outreach/privacy)

@@ -10,7 +10,7 @@ from outreach.auth.models import Role
 from outreach.auth.scope import get_household, get_unit, require_role, village_choices
 from outreach.auth.services import example_commune
 from outreach.errors import ValidationError
-from outreach.extensions import db
+from outreach.extensions import db, records_reads
 from outreach.forms import show_form_errors
 from outreach.geo import services
 from outreach.geo.consent import CONSENT_TEXTS, opt_out_of
@@ -154,6 +154,7 @@ def _household_input(form: HouseholdForm) -> services.HouseholdInput:
 
 
 @geo_bp.get("/households")
+@records_reads
 def households():
     village_id = request.args.get("village", type=int)
     query = request.args.get("q", "")
@@ -198,6 +199,7 @@ def new_household():
 
 
 @geo_bp.get("/households/<int:household_id>")
+@records_reads
 def household(household_id: int):
     household = get_household(current_user, household_id, include_restricted=True)
     record_event(current_user, "read.household", target=household, now=utcnow())
@@ -265,6 +267,7 @@ def grant_consent(household_id: int, purpose: str):
 
 
 @geo_bp.get("/households/<int:household_id>/export")
+@records_reads
 def export_household(household_id: int):
     now = utcnow()
     data = services.export_household(current_user, household_id, now=now)

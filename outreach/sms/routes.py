@@ -10,7 +10,7 @@ from outreach.auth.models import Role
 from outreach.auth.scope import get_household, require_role, village_choices
 from outreach.clock import local_today
 from outreach.errors import Forbidden, ValidationError
-from outreach.extensions import csrf, db, limiter
+from outreach.extensions import csrf, db, limiter, records_reads
 from outreach.forms import show_form_errors
 from outreach.labels import FILTER_LABELS
 from outreach.sms import services
@@ -67,6 +67,7 @@ def edit_guide(guide_id: int | None = None):
 
 
 @sms_bp.get("/guides/<int:guide_id>/print")
+@records_reads
 @login_required
 def print_guide(guide_id: int):
     import segno
@@ -93,6 +94,7 @@ def print_guide(guide_id: int):
 
 
 @sms_bp.get("/g/<code>")
+@records_reads
 def public_guide(code: str):
     """No login, no cookie, no script needed: a plain page an elderly resident can read on a small phone."""
     guide = services.guide_by_code(code)
