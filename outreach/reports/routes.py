@@ -86,7 +86,7 @@ def _export(name: str, unit: AdminUnit, header: list[str], rows: list[list]) -> 
     write_csv(header, rows, out, decimal_comma=str(get_locale()).startswith("vi"))
     return Response(
         out.getvalue().encode("utf-8"),
-        mimetype="text/csv; charset=utf-8",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
     )
 
