@@ -85,6 +85,7 @@ def unit(unit_id: int):
         event_labels=EVENT_LABELS,
         obstacle_labels=OBSTACLE_LABELS,
         review_parts={p.unit.id for p in view.parts if services.may_review(current_user, p.unit)},
+        waiting_only=request.args.get("show") == "waiting",
     )
 
 

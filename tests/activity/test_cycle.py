@@ -82,6 +82,10 @@ def test_submit_return_resubmit_approve_at_two_levels(client, geo, people, month
     as_user(client, "staff.city")
     html = page(client, f"/activity/units/{city.id}?period={PERIOD}")
     assert "Phường Tân Hà" in html and "chờ duyệt" in html.lower()
+    # From the start page's notice, only what waits for them: Tân Hà, not Đội Cấn (not submitted).
+    waiting = page(client, f"/activity/units/{city.id}?period={PERIOD}&show=waiting")
+    assert "Phường Tân Hà" in waiting and "Phường Đội Cấn" not in waiting and "Chờ duyệt (1)" in waiting
+    assert "show=waiting" in page(client, "/")
     review(client, report.id, "return")
     assert report_of(tanha).status == ReportStatus.SUBMITTED
     review(client, report.id, "return", "Thiếu số liệu thôn Tân Hà")
