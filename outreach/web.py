@@ -313,6 +313,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
     def not_found(_exc):
+        if not current_user.is_authenticated:  # a resident following a link: no "area" of theirs to speak of
+            return _error(404, _("Not found"), _("This page does not exist. Check the link in your message."))
         return _error(404, _("Not found"), _("This page or record does not exist, or is outside your area."))
 
     @app.errorhandler(ValidationError)

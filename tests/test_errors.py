@@ -70,3 +70,11 @@ def test_json_nested_very_deep_is_refused_not_a_crash(client, users):
     body = "[" * 100_000 + "]" * 100_000
     response = client.post("/api/v1/visits/sync", data=body, content_type="application/json", headers=auth)
     _json_error(response, 400, "invalid")
+
+
+def test_a_resident_with_a_mistyped_guide_link_is_told_so_and_offered_help_not_a_login(client):
+    response = client.get("/g/khongco")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Kiểm tra lại đường link" in page and "địa bàn" not in page  # no "area" for a resident
+    assert 'href="/help"' in page and "Tôi cần người đến hướng dẫn" in page
