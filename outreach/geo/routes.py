@@ -153,6 +153,16 @@ def _household_input(form: HouseholdForm) -> services.HouseholdInput:
     )
 
 
+def _all_errors(form: HouseholdForm) -> None:
+    """The form's own checks stopped at its first failures: add the service's checks of the other fields,
+    so that one submit shows every mistake."""
+    errors, _phone = services.validate_household(_household_input(form))
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        if field is not None and not field.errors:
+            field.errors = [str(m) for m in messages]
+
+
 @geo_bp.get("/households")
 @records_reads
 def households():
@@ -195,6 +205,8 @@ def new_household():
             db.session.commit()
             flash(_("Household of %(name)s saved.", name=household.head_name), "success")
             return redirect(url_for("geo.household", household_id=household.id))
+    elif form.is_submitted():
+        _all_errors(form)
     return render_template("geo/household_form.html", form=form, duplicates=duplicates, household=None)
 
 
@@ -238,6 +250,8 @@ def edit_household(household_id: int):
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("geo.household", household_id=household.id))
+    elif form.is_submitted():
+        _all_errors(form)
     return render_template("geo/household_form.html", form=form, duplicates=duplicates, household=household)
 
 

@@ -266,3 +266,11 @@ def test_an_empty_village_can_be_deleted_but_not_one_with_households(client, use
     assert db.session.get(AdminUnit, used) is not None
     assert db.session.get(AdminUnit, empty) is None
     assert client.post(f"/villages/{other}/delete", data={"csrf_token": token}).status_code == 404
+
+
+def test_one_submit_shows_every_mistake_not_the_first_one_only(client, users, geo):
+    login(client, "leader.tanha")
+    page = _form(client, geo["tanha_v1"], village_id="", phone="0912345678").get_data(as_text=True)
+    assert "Hãy chọn thôn." in page  # the form's own check
+    assert "đồng ý" in page[page.index('id="phone"') :]  # and the phone kept without consent, in the same answer
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Household)) == 0
