@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from outreach.audit.models import ImportBatch
 from outreach.auth.models import User
-from outreach.auth.scope import households_under, unit_in_scope
+from outreach.auth.scope import unit_in_scope
 from outreach.clock import EARLIEST_DAY, day_end, day_start, local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
@@ -32,7 +32,7 @@ from outreach.reports.imports import month_end
 from outreach.reports.models import Agency, AgencyStatus, PeriodKind, SubmissionStat
 from outreach.text import sort_key
 from outreach.visits.coverage import coverage
-from outreach.visits.models import VisitRecord, current_visits, reached
+from outreach.visits.models import VisitRecord
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -449,37 +449,6 @@ def outreach_start(actor: User, unit: AdminUnit) -> date | None:
     return first_campaign.replace(day=1) if first_campaign else None
 
 
-def _communes_visited(actor: User, unit: AdminUnit, period: Period) -> set[int]:
-    """Communes under ``unit`` where someone was met (a current visit, not "nobody home") during ``period``."""
-    village = sa.orm.aliased(AdminUnit)
-    # A month's visits are those of its days where the teams are (the configured zone).
-    start, end = day_start(period.start), day_end(period.end)
-    visits = (
-        current_visits()
-        .where(
-            VisitRecord.household_id.in_(households_under(unit)),
-            VisitRecord.device_time >= start,
-            VisitRecord.device_time < end,
-        )
-        .subquery()
-    )
-    stmt = (
-        sa.select(village.parent_id)
-        .select_from(visits)
-        .join(Household, Household.id == visits.c.household_id)
-        .join(village, village.id == Household.village_id)
-        .where(
-            village.path.startswith(unit.path, autoescape=True),
-            unit_in_scope(actor, village),
-            visits.c.device_time >= start,
-            visits.c.device_time < end,
-            reached(visits.c.outcome),
-        )
-        .distinct()
-    )
-    return set(db.session.scalars(stmt))
-
-
 def split_period(period: Period, split: date | None) -> tuple[Period | None, Period | None]:
     """The months before outreach began and from then on, inside ``period``; None when it began outside."""
     if split is None or not period.start < split <= period.end:
@@ -504,15 +473,19 @@ def impact(actor: User, unit: AdminUnit, period: Period, *, start: date | None =
         before_period is not None and after_period is not None and before_period.start < REFORM_DATE <= after_period.end
     )
     level = Level.VILLAGE if unit.level == Level.COMMUNE else Level.COMMUNE
-    outreach = coverage(actor, unit, level)  # with the people helped: one pass over the area's visits
+    # With outreach: someone met by a current visit in the "after" months themselves (a visit after them
+    # cannot explain them), counted in the same pass over the area's visits as the coverage.
+    window = None
+    if level == Level.COMMUNE and before_period is not None and after_period is not None:
+        window = (day_start(after_period.start), day_end(after_period.end))
+    outreach = coverage(actor, unit, level, reached_between=window)
     units = {
         u.id: u for u in db.session.scalars(sa.select(AdminUnit).where(AdminUnit.id.in_([c.id for c in outreach])))
     }
-    if level == Level.COMMUNE and before_period is not None and after_period is not None:
+    if window is not None and before_period is not None and after_period is not None:
         before = rates_by_unit(actor, unit, before_period, level=level)
         after = rates_by_unit(actor, unit, after_period, level=level)
-        # With outreach: visits in the "after" months themselves (a visit after them cannot explain them).
-        treated = _communes_visited(actor, unit, after_period)
+        treated: set[int] | None = {c.id for c in outreach if c.reached_in}
     else:  # villages have no agencies: their rates stay empty, the commune's are on its own row
         before, after, treated = {}, {}, None
     rows = [

@@ -7,6 +7,7 @@ The maps colour units by it and the impact report sets it beside the online-subm
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -38,6 +39,7 @@ class UnitCoverage:
     activated: int
     nobody_home: int = 0  # tried, nobody home every time: not in ``visited``
     people_helped: int = 0  # summed over the current visits of the unit's households
+    reached_in: int = 0  # reached by a current visit between the moments asked (``reached_between``)
 
     @property
     def has_data(self) -> bool:
@@ -57,45 +59,60 @@ def child_levels(unit: AdminUnit) -> tuple[str, ...]:
     return CHILD_LEVEL.get(Level(unit.level), ())
 
 
-def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
+def coverage(
+    actor: User, unit: AdminUnit, level: str, *, reached_between: tuple[datetime, datetime] | None = None
+) -> list[UnitCoverage]:
     """Units of ``level`` under ``unit`` (in the actor's scope) with households, households reached
-    (``visited``), activated, tried with nobody home only, and people helped.
+    (``visited``), activated, tried with nobody home only, and people helped; with ``reached_between``
+    (two moments), also the households reached by a current visit between them (``reached_in``), from
+    the same pass over the visits.
 
-    Area first, and counted per unit before anything is joined: the households under ``unit`` (one path
-    prefix) counted per unit shown; the current visits of those households only, folded to one row per
-    visited household, then counted per unit. The two sides meet as a few hundred rows at most."""
+    Area first, and counted per unit before anything is joined: the villages under ``unit`` (one path
+    prefix, a few thousand rows at most) with the unit each one counts in; the households of those
+    villages counted per unit; the current visits of those households only, folded to one row per
+    visited household, then counted per unit. Both sides read narrow indexes only (``household``'s
+    live households by village, ``visit_record``'s by household with the columns counted), not the
+    tables; the two sides meet as a few hundred rows at most."""
+    village = sa.orm.aliased(AdminUnit)
+    shown: sa.orm.InstrumentedAttribute[int | None]
+    chosen = sa.select(village.id)
+    if level == Level.VILLAGE:
+        shown = village.id
+    elif level == Level.COMMUNE:
+        shown = village.parent_id
+    else:  # districts: one more step up, by parent links (equality joins that every database plans well)
+        commune = sa.orm.aliased(AdminUnit)
+        shown = commune.parent_id
+        chosen = chosen.join(commune, commune.id == village.parent_id)
+    villages = (
+        chosen.add_columns(shown.label("unit_id"))
+        .where(village.level == Level.VILLAGE, village.path.startswith(unit.path, autoescape=True))
+        .subquery()
+    )
+    households = (
+        sa.select(villages.c.unit_id, sa.func.count(Household.id).label("households"))
+        .join(Household, Household.village_id == villages.c.id)
+        .where(Household.erased_at.is_(None))
+        .group_by(villages.c.unit_id)
+        .subquery()
+    )
     correction = sa.orm.aliased(VisitRecord)
-
-    def area(*columns):
-        """``columns`` of the households under ``unit``, with the id of the unit each one counts in."""
-        village = sa.orm.aliased(AdminUnit)
-        shown: sa.orm.InstrumentedAttribute[int | None]
-        stmt = sa.select(*columns).select_from(Household)
-        if level == Level.VILLAGE:
-            shown = village.id
-        elif level == Level.COMMUNE:
-            shown = village.parent_id
-        else:  # districts: one more step up, by parent links (equality joins that every database plans well)
-            commune = sa.orm.aliased(AdminUnit)
-            shown = commune.parent_id
-        stmt = stmt.add_columns(shown.label("unit_id")).join(village, village.id == Household.village_id)
-        if level not in (Level.VILLAGE, Level.COMMUNE):
-            stmt = stmt.join(commune, commune.id == village.parent_id)
-        stmt = stmt.where(Household.erased_at.is_(None), village.path.startswith(unit.path, autoescape=True))
-        return stmt, shown
-
-    homes, shown = area(sa.func.count(Household.id).label("households"))
-    households = homes.group_by(shown).subquery()
-    visited, shown = area(
-        VisitRecord.household_id,
+    superseded = sa.exists().where(correction.supersedes_id.is_not(None), correction.supersedes_id == VisitRecord.id)
+    columns = [
         sa.func.max(sa.case((reached(VisitRecord.outcome), 1), else_=0)).label("met"),
         sa.func.max(sa.case((VisitRecord.vneid_level1.is_(True), 1), else_=0)).label("active"),
         sa.func.sum(VisitRecord.people_helped).label("helped"),
-    )
+    ]
+    if reached_between is not None:
+        start, end = reached_between
+        window = sa.and_(reached(VisitRecord.outcome), VisitRecord.device_time >= start, VisitRecord.device_time < end)
+        columns.append(sa.func.max(sa.case((window, 1), else_=0)).label("met_in"))
     per_visited = (
-        visited.join(VisitRecord, VisitRecord.household_id == Household.id)
-        .where(~sa.exists().where(correction.supersedes_id == VisitRecord.id))  # current records only
-        .group_by(VisitRecord.household_id, shown)
+        sa.select(villages.c.unit_id, VisitRecord.household_id, *columns)
+        .join(Household, Household.village_id == villages.c.id)
+        .join(VisitRecord, VisitRecord.household_id == Household.id)
+        .where(Household.erased_at.is_(None), ~superseded)  # current records only
+        .group_by(VisitRecord.household_id, villages.c.unit_id)
         .subquery()
     )
     met = sa.func.sum(per_visited.c.met)
@@ -107,6 +124,7 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
             # Every household tried, less those reached: nobody home at every try.
             (sa.func.count(per_visited.c.household_id) - met).label("nobody_home"),
             sa.func.sum(per_visited.c.helped).label("people_helped"),
+            (sa.func.sum(per_visited.c.met_in) if reached_between is not None else sa.null()).label("reached_in"),
         )
         .group_by(per_visited.c.unit_id)
         .subquery()
@@ -124,6 +142,7 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
             counts.c.activated,
             counts.c.nobody_home,
             counts.c.people_helped,
+            counts.c.reached_in,
         )  # fmt: skip
         .outerjoin(households, households.c.unit_id == AdminUnit.id)
         .outerjoin(counts, counts.c.unit_id == AdminUnit.id)
@@ -143,6 +162,7 @@ def coverage(actor: User, unit: AdminUnit, level: str) -> list[UnitCoverage]:
             int(active or 0),
             int(nobody or 0),
             int(helped or 0),
+            int(recent or 0),
         )  # fmt: skip
-        for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody, helped in rows
+        for uid, name, lvl, lat, lon, boundary, households, seen, active, nobody, helped, recent in rows
     ]

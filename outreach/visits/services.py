@@ -1,6 +1,7 @@
 """Recording visits. A record is checked whole, stored whole or not at all, and a client_id seen
 before changes nothing: phones resend, networks drop answers, two requests may race."""
 
+import collections
 import re
 import unicodedata
 import uuid
@@ -20,7 +21,7 @@ from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import AdminUnit, Consent, Household, Purpose
-from outreach.geo.services import count_anonymously
+from outreach.geo.services import add_anonymous_counts
 from outreach.planning.services import close_assignments, keep_for_another_try
 from outreach.text import fold
 from outreach.visits.models import (
@@ -119,6 +120,7 @@ def _sensitive_apart(actor: User, items: list[_Sensitive], *, now: datetime) -> 
         )
     }
     notes: dict[str, dict[str, str]] = {}
+    counts: collections.Counter[tuple[int, date, str]] = collections.Counter()
     for item in items:
         if item.consent and item.household_id not in consented:
             db.session.add(
@@ -137,13 +139,14 @@ def _sensitive_apart(actor: User, items: list[_Sensitive], *, now: datetime) -> 
             continue
         for code in sorted(SENSITIVE_OBSTACLES.intersection(item.codes)):
             item.codes.remove(code)
-            count_anonymously(villages[item.household_id], local_today(item.device_time), code)
+            counts[villages[item.household_id], local_today(item.device_time), code] += 1
         notes[item.client_id] = {
             "obstacles": _(
                 "a disability is recorded only with the resident's consent: it was counted for the village, "
                 "not kept with the household"
             )
         }
+    add_anonymous_counts(counts)  # one query for the whole batch
     db.session.flush()
     return notes
 

@@ -81,6 +81,24 @@ def test_a_disability_without_consent_is_counted_for_the_village_not_kept_with_t
     assert again["results"][0]["status"] == "duplicate" and _anonymous() == 1
 
 
+def test_a_batch_counts_its_disabilities_per_village_and_day_in_one_row_each(client, homes, member_auth):
+    """Many facts in one batch (counted together) add to the rows already there and make the missing ones."""
+    first = visit_payload(homes["an"], obstacles=["disability"])
+    assert client.post("/api/v1/visits/sync", json={"visits": [first]}, headers=member_auth).status_code == 200
+    batch = [visit_payload(homes["an"], obstacles=["disability"]) for _ in range(2)]
+    batch += [visit_payload(homes["hoa"], obstacles=["disability", "elderly"])]
+    batch += [visit_payload(homes["hoa"], obstacles=["disability"], device_time="2026-11-25T09:00:00+07:00")]
+    answer = client.post("/api/v1/visits/sync", json={"visits": batch}, headers=member_auth).get_json()
+    assert [r["status"] for r in answer["results"]] == ["created"] * 4
+    facts = {
+        (f.village_id, f.day.isoformat(), f.code): f.count
+        for f in db.session.scalars(sa.select(AnonymousFact).execution_options(populate_existing=True))
+    }
+    village = homes["an"].village_id
+    assert facts == {(village, "2026-11-26", "disability"): 4, (village, "2026-11-25", "disability"): 1}
+    assert _count(VisitObstacle, VisitObstacle.code == "disability") == 0
+
+
 def test_a_disability_with_consent_is_kept_and_the_consent_recorded_with_its_text(client, homes, member_auth, users):
     sent = visit_payload(homes["an"], obstacles=["disability"], sensitive_consent=True)
     result = client.post("/api/v1/visits/sync", json={"visits": [sent]}, headers=member_auth).get_json()["results"][0]

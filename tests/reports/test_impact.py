@@ -99,3 +99,41 @@ def test_a_commune_where_nobody_was_home_is_not_with_outreach(geo, users, provin
     rows = {r.unit.name: r for r in report.rows}
     assert rows["Phường Tân Hà"].treated and not rows["Xã Minh Khương"].treated
     assert (rows["Xã Minh Khương"].households, rows["Xã Minh Khương"].visited) == (1, 0)
+
+
+def test_with_outreach_and_coverage_count_current_records_in_one_pass(geo, users, province_staff):
+    """A visit corrected to "nobody home" no longer makes its commune "with outreach", nor its household
+    reached; the coverage beside it counts the same current records (one pass over the area's visits)."""
+    admin = users["admin"]
+    db.session.add(
+        Campaign(commune_id=geo["tanha"].id, name="Xuân", starts_on=date(2026, 3, 2), ends_on=date(2026, 5, 31))
+    )
+    db.session.commit()
+    visit(admin, geo["tanha_v1"], "2026-04-10")
+    home = make_household(admin, geo["minhkhuong_v1"], "Hộ sửa lại")
+    first = visit_payload(home, device_time="2026-04-12T09:00:00+07:00")
+    assert record_visit(admin, first, now=NOW).status == "created"
+    fixed = visit_payload(
+        home, outcome="nobody_home", device_time="2026-04-12T09:00:00+07:00", supersedes=first["client_id"]
+    )
+    assert record_visit(admin, fixed, now=NOW).status == "created"
+    early = make_household(admin, geo["doican_v1"], "Hộ gặp sớm")  # met before the months compared only
+    assert record_visit(admin, visit_payload(early, device_time="2026-02-10T09:00:00+07:00"), now=NOW).status == (
+        "created"
+    )
+    db.session.commit()
+    text = "".join(
+        f"UBND {name},01/2026,100,20\nUBND {name},06/2026,100,30\n"
+        for name in ("phường Tân Hà", "phường Đội Cấn", "xã Minh Khương")
+    )
+    import_statistics(province_staff, csv_file("Đơn vị,Tháng,Tổng số,Trực tuyến\n" + text), "t.csv",
+                      province=geo["province"], now=NOW)  # fmt: skip
+    db.session.commit()
+    report = services.impact(
+        admin, geo["province"], services.report_period(admin, geo["province"], "2026-01", "2026-06")
+    )
+    rows = {r.unit.name: r for r in report.rows}
+    assert {name for name, r in rows.items() if r.treated} == {"Phường Tân Hà"}
+    assert (rows["Xã Minh Khương"].households, rows["Xã Minh Khương"].visited) == (1, 0)
+    assert (rows["Phường Đội Cấn"].households, rows["Phường Đội Cấn"].visited) == (1, 1)
+    assert (rows["Phường Tân Hà"].visited, rows["Phường Tân Hà"].people_helped) == (1, 2)

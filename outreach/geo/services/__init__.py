@@ -8,6 +8,7 @@ sensitive facts kept only with their consent or as anonymous counts), ``records`
 resident's export, who read their data, erasure)."""
 
 from outreach.geo.services.consents import (
+    add_anonymous_counts,
     count_anonymously,
     grant_consent,
     grant_purpose,
@@ -57,6 +58,7 @@ from outreach.geo.services.villages import (
 )
 
 __all__ = [
+    "add_anonymous_counts",
     "AREA_REACH",
     "CommuneArea",
     "DuplicateWarning",

@@ -1,6 +1,8 @@
 """Sensitive facts (a disability: health information) and the consent for each purpose."""
 
-from datetime import datetime
+import collections
+from collections.abc import Mapping
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -27,15 +29,30 @@ from outreach.visits.models import SENSITIVE_OBSTACLES, AnonymousFact, VisitObst
 
 def count_anonymously(village_id: int, day, code: str, n: int = 1) -> None:
     """Add ``n`` to a village's anonymous count of a sensitive fact on a day (linked to nobody)."""
-    row = db.session.scalar(
-        sa.select(AnonymousFact).where(
-            AnonymousFact.village_id == village_id, AnonymousFact.day == day, AnonymousFact.code == code
+    add_anonymous_counts({(village_id, day, code): n})
+
+
+def add_anonymous_counts(counts: Mapping[tuple[int, date, str], int]) -> None:
+    """Add to villages' anonymous counts of sensitive facts, ``{(village_id, day, code): n}``: one query
+    for the counts already there, whatever the number of facts (a synced batch holds hundreds)."""
+    if not counts:
+        return
+    existing = {
+        (row.village_id, row.day, row.code): row
+        for row in db.session.scalars(
+            sa.select(AnonymousFact).where(
+                AnonymousFact.village_id.in_({village for village, _day, _code in counts}),
+                AnonymousFact.day.in_({day for _village, day, _code in counts}),
+                AnonymousFact.code.in_({code for _village, _day, code in counts}),
+            )
         )
-    )
-    if row is None:
-        db.session.add(AnonymousFact(village_id=village_id, day=day, code=code, count=n))
-    else:
-        row.count += n
+    }
+    for (village_id, day, code), n in counts.items():
+        row = existing.get((village_id, day, code))
+        if row is None:
+            db.session.add(AnonymousFact(village_id=village_id, day=day, code=code, count=n))
+        else:
+            row.count += n
     db.session.flush()
 
 
@@ -50,8 +67,10 @@ def unlink_sensitive_facts(condition, *, dry_run: bool = False) -> int:
     ).all()
     if dry_run or not rows:
         return len(rows)
-    for _visit_id, code, device_time, village_id in rows:
-        count_anonymously(village_id, local_today(device_time), code)
+    counts: collections.Counter[tuple[int, date, str]] = collections.Counter(
+        (village_id, local_today(device_time), code) for _visit_id, code, device_time, village_id in rows
+    )
+    add_anonymous_counts(counts)
     for visit_id, code, _time, _village in rows:
         db.session.execute(
             sa.delete(VisitObstacle)
