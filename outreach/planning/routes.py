@@ -94,6 +94,9 @@ def assign():
     form.campaign_id.choices = [SelectChoice(0, _("— none —"))] + [SelectChoice(c.id, c.name) for c in campaigns]
     if request.method == "GET":
         form.due_on.data = today
+        running = [c for c in campaigns if c.starts_on <= today <= c.ends_on]
+        if len(running) == 1:  # the commune's one running campaign, as the leader would choose
+            form.campaign_id.data = running[0].id
     if form.validate_on_submit():
         if request.form.get("whole_village") and village_id:
             chosen = [

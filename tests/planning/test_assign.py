@@ -205,3 +205,19 @@ def test_a_refusal_is_not_shown_beside_zero_households_assigned(client, users, t
     assert "đã được giao cho" in page
     assert "flash-success" not in page and "Đã giao 0" not in page
     assert [a.member_id for a in _open(household.id)] == [team["first"].id]
+
+
+def test_the_communes_one_running_campaign_is_chosen_for_the_leader(client, users, geo, team):
+    from outreach.clock import local_today, utcnow
+    from outreach.planning.services import CampaignInput, save_campaign
+
+    today = local_today(utcnow())
+    running = save_campaign(
+        users["leader"], geo["tanha"],
+        CampaignInput("Mọi nhà", today - timedelta(days=10), today + timedelta(days=30), [geo["tanha_v1"].id], 100, 80),
+        now=NOW,
+    )  # fmt: skip
+    db.session.commit()
+    login(client, "leader.tanha")
+    page = client.get("/assign").get_data(as_text=True)
+    assert f'<option selected value="{running.id}">' in page or f'value="{running.id}" selected' in page
