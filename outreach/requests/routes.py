@@ -97,10 +97,10 @@ def ask():
         else:
             db.session.commit()
             return redirect(url_for("requests.received"), code=303)
-    communes = services.find_communes(query) if unit is None else []
+    communes, formerly = services.find_communes(query) if unit is None else ([], {})
     status = 400 if request.method == "POST" else 200
     page = render_template(
-        "requests/ask.html", form=form, unit=unit, commune=commune, query=query, communes=communes,
+        "requests/ask.html", form=form, unit=unit, commune=commune, query=query, communes=communes, formerly=formerly,
         consent_text=services.FORM_CONSENT_TEXT, source=source,
     )  # fmt: skip
     return page, status, {"Cache-Control": "no-store"}

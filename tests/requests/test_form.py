@@ -205,3 +205,17 @@ def test_the_same_form_sent_twice_at_once_is_stored_once(app, is_postgres, geo):
     for thread in threads:
         thread.join(20)
     assert errors == [] and len(set(ids)) == 1 and len(_requests()) == 1
+
+
+@pytest.mark.parametrize("typed", ["Tân Hà", "tan ha", "Phường Tân Hà", "phuong tan ha"])
+def test_a_former_commune_s_name_finds_today_s_ward_and_nothing_else(client, tq2025, typed):
+    html = _form(client, f"/help?q={typed}")
+    names = re.findall(r'<li><a href="[^"]*unit=([^"&]+)">([^<·]+)', html)
+    assert [name.strip() for _code, name in names] == ["Phường Minh Xuân"]
+    assert "trước đây gồm Phường Tân Hà" in html
+    assert "Tân Thanh" not in html  # "ha" is the start of a word, not inside "Thanh"
+
+
+def test_a_leading_kind_word_is_left_out_of_the_search(client, geo):
+    assert "unit=legacy:02216" in _form(client, "/help?q=Phường Tân Hà")
+    assert "unit=legacy:02216" in _form(client, "/help?q=xa tan ha")
