@@ -232,7 +232,16 @@ def desk():
             show_form_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Help at the desk recorded."), "success")
+            if services.sensitive_counted_apart(data):
+                flash(
+                    _(
+                        "Help at the desk recorded. The disability was counted anonymously for the village, "
+                        "not kept with the household."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Help at the desk recorded."), "success")
             return redirect(url_for("requests.desk"), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template(

@@ -265,6 +265,31 @@ def test_desk_help_in_a_few_taps_stored_once_and_counted(client, app, geo, users
     assert services.help_figures(geo["minhkhuong"]).desk_people == 0
 
 
+def test_a_disability_ticked_at_the_desk_is_counted_for_the_village_never_kept_with_the_household(
+    client, app, geo, users, known
+):
+    from outreach.visits.models import AnonymousFact
+
+    login(client, "member.tanha")
+    page = client.get("/desk").get_data(as_text=True)
+    assert "Ghi lại</button>" in page and "Bản ghi</button>" not in page
+    assert "Mã hộ (số trên trang của hộ" in page
+    data = {
+        "csrf_token": csrf_token(client, "/desk"), "client_id": "desk-disability", "done": ["vneid_installed"],
+        "people": "1", "obstacles": ["disability", "elderly"], "household_id": str(known.id),
+    }  # fmt: skip
+    response = client.post("/desk", data=data, follow_redirects=True)
+    assert "đếm ẩn danh" in response.get_data(as_text=True)
+    [row] = _fresh(DeskHelp)
+    assert (row.household_id, row.obstacles) == (known.id, ["elderly"])
+    [fact] = db.session.scalars(sa.select(AnonymousFact)).all()
+    assert (fact.village_id, fact.code, fact.count) == (known.village_id, "disability", 1)
+    # Without a household nothing is linked to anyone: kept as ticked, nothing more counted.
+    client.post("/desk", data=data | {"client_id": "desk-anonymous", "household_id": ""})
+    assert _fresh(DeskHelp)[1].obstacles == ["disability", "elderly"]
+    assert db.session.scalar(sa.select(sa.func.sum(AnonymousFact.count))) == 1
+
+
 def test_odd_numbers_get_messages_not_errors(client, app, geo, users):
     login(client, "member.tanha")
     token = csrf_token(client, "/desk")

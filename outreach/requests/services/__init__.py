@@ -25,6 +25,7 @@ from outreach.requests.services.desk import (
     desk_commune,
     desk_recent,
     record_desk_help,
+    sensitive_counted_apart,
 )
 from outreach.requests.services.figures import (
     HelpFigures,
@@ -90,6 +91,7 @@ __all__ = [
     "notice_text",
     "queue_sms",
     "record_desk_help",
+    "sensitive_counted_apart",
     "request_list",
     "requests_in_scope",
     "set_status",
