@@ -360,7 +360,9 @@ def test_a_reply_xoa_opens_a_deletion_request_with_its_deadline(app, homes, user
     assert "Khong tim thay" in unknown and _count(RightsCase) == 1
 
 
-def test_a_recorded_disability_goes_through_the_api_only_to_who_recorded_it_and_leaders(client, homes, users, geo):
+def test_a_recorded_disability_goes_through_the_api_only_to_leaders_and_a_member_s_correction_keeps_it(
+    client, homes, users, geo
+):
     from tests.conftest import make_user
 
     sent = visit_payload(homes["an"], obstacles=["disability", "elderly"], sensitive_consent=True)
@@ -369,12 +371,25 @@ def test_a_recorded_disability_goes_through_the_api_only_to_who_recorded_it_and_
     tokens = {u.username: issue_token(u, now=NOW) for u in (users["member"], other, users["leader"])}
     db.session.commit()
 
-    def obstacles(username):
+    def obstacles(username, client_id=sent["client_id"]):
         auth = {"Authorization": f"Bearer {tokens[username]}"}
-        return client.get(f"/api/v1/visits/{sent['client_id']}", headers=auth).get_json()["obstacles"]
+        return client.get(f"/api/v1/visits/{client_id}", headers=auth).get_json()["obstacles"]
 
-    assert obstacles("member.tanha") == obstacles("leader.tanha") == ["disability", "elderly"]
-    assert obstacles("member2.tanha") == ["elderly"]
+    assert obstacles("leader.tanha") == ["disability", "elderly"]
+    assert obstacles("member.tanha") == obstacles("member2.tanha") == ["elderly"]
+    # The member corrects the record without seeing the disability: it stays with the household.
+    fixed = visit_payload(homes["an"], obstacles=["elderly", "no_internet"], supersedes=sent["client_id"])
+    assert record_visit(users["member"], fixed, now=NOW).status == "created"
+    db.session.commit()
+    assert sorted(obstacles("member.tanha", fixed["client_id"])) == ["elderly", "no_internet"]
+    assert sorted(obstacles("leader.tanha", fixed["client_id"])) == ["disability", "elderly", "no_internet"]
+    assert _anonymous() == 0
+    # The household page shows the sensitive consent to leaders only.
+    login(client, "member.tanha")
+    assert 'id="consent-sensitive_health"' not in client.get(f"/households/{homes['an'].id}").get_data(as_text=True)
+    client = client.application.test_client()
+    login(client, "leader.tanha")
+    assert 'id="consent-sensitive_health"' in client.get(f"/households/{homes['an'].id}").get_data(as_text=True)
 
 
 def test_a_closed_request_for_help_forgets_the_resident_after_its_time_an_open_one_stays(app, geo, users):
