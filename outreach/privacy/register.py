@@ -142,7 +142,9 @@ def build_sections() -> list[DocSection]:
             table=DocTable(
                 [_("No."), _("Data"), _("Purpose"), _("Legal basis"), _("Who may see it"), _("Kept for"), _("Where")],
                 _data_rows(days),
+                text=True,
             ),
+            landscape=True,
         ),
         DocSection(
             _("III. RETENTION"),
@@ -152,6 +154,7 @@ def build_sections() -> list[DocSection]:
                     [str(i), str(kind.label), _days(days[kind.name]), str(kind.kept)]
                     for i, kind in enumerate(KINDS, start=1)
                 ],
+                text=True,
             ),
         ),
         DocSection(

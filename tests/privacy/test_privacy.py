@@ -4,6 +4,7 @@ rights cases to their deadline, reads on record, the register read back, breache
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -315,6 +316,22 @@ def test_the_register_pdf_reads_back(client, users, tmp_path):
     pdf.write_bytes(response.data)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "72 giờ" in text
+    # Section II's table fits its page: every column's header, and the last column's values, are there.
+    from flask_babel import force_locale
+    from flask_babel import gettext as t
+
+    with force_locale("vi"):
+        headers = [t(h) for h in ("No.", "Data", "Purpose", "Legal basis", "Who may see it", "Kept for", "Where")]
+        where = t("the commune's or province's server running this app")
+    flat = " ".join(text.split())
+    for header in headers:
+        assert header in flat, header
+    assert where in flat and flat.count(" ".join(where.split()[:4])) == 7  # the last column, in every row
+    # And no word is drawn past the right edge of its page.
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
+    for width, words in re.findall(r'<page width="([\d.]+)"[^>]*>(.*?)</page>', boxes, flags=re.S):
+        right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', words))
+        assert right <= float(width) - 20, (width, right)
 
 
 # --- breaches ----------------------------------------------------------------------------------------------------
