@@ -131,7 +131,7 @@ def close_case(case_id: int):
 
 @privacy_bp.get("/register")
 def register_page():
-    return render_template("privacy/register.html", sections=register.build_sections())
+    return render_template("privacy/register.html", sections=register.build_sections(current_user.scope_unit))
 
 
 @privacy_bp.get("/register.<fmt>")

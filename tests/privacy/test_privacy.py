@@ -334,6 +334,23 @@ def test_the_register_pdf_reads_back(client, users, tmp_path):
         assert right <= float(width) - 20, (width, right)
 
 
+def test_the_register_speaks_of_the_2025_structure_without_districts(client, tq2025):
+    from outreach.auth.models import Role
+    from tests.conftest import make_user
+
+    make_user("staff.tq", Role.STAFF, tq2025.province)
+    make_user("leader.mx", Role.LEADER, tq2025["Phường Minh Xuân"])
+    db.session.commit()
+    for username in ("staff.tq", "leader.mx"):
+        fresh = client.application.test_client()
+        login(fresh, username)
+        page = fresh.get("/privacy/register").get_data(as_text=True)
+        doc = Document(io.BytesIO(fresh.get("/privacy/register.docx").data))
+        text = page + "\n".join(p.text for p in doc.paragraphs)
+        assert "Cán bộ tỉnh, xã chỉ xem số liệu tổng hợp" in text
+        assert "huyện" not in text.lower(), username
+
+
 # --- breaches ----------------------------------------------------------------------------------------------------
 
 
