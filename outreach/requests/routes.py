@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 
 from outreach.auth.models import Role
 from outreach.auth.scope import require_role
-from outreach.clock import local_today, utcnow
+from outreach.clock import utcnow
 from outreach.errors import ValidationError
 from outreach.extensions import csrf, db, limiter
 from outreach.forms import show_form_errors
@@ -131,7 +131,7 @@ def _assign_form(help_request) -> AssignRequestForm:
         SelectChoice(m.id, m.full_name or m.username) for m in services.members_for(current_user, help_request)
     ]
     if request.method == "GET":
-        form.due_on.data = help_request.due_on or local_today()
+        form.due_on.data = help_request.due_on or services.first_visit_day(help_request, utcnow())
         form.member_id.data = help_request.member_id or 0
     return form
 
