@@ -83,7 +83,7 @@ def ask():
     if request.method == "POST" and commune is not None:
         if form.website.data:
             # A robot filled in the hidden field: the same answer as everyone, and nothing stored.
-            return redirect(url_for("requests.received"), code=303)
+            return redirect(url_for("requests.received", unit=f"{commune.dataset}:{commune.code}"), code=303)
         data = services.AskInput(
             name=form.name.data or "", phone=form.phone.data or "",
             village_id=form.village_id.data if form.village_id.data in {v.id for v in villages} else None,
@@ -96,7 +96,7 @@ def ask():
             show_form_errors(form, exc)
         else:
             db.session.commit()
-            return redirect(url_for("requests.received"), code=303)
+            return redirect(url_for("requests.received", unit=f"{commune.dataset}:{commune.code}"), code=303)
     communes, formerly = services.find_communes(query) if unit is None else ([], {})
     status = 400 if request.method == "POST" else 200
     page = render_template(
@@ -108,7 +108,10 @@ def ask():
 
 @requests_bp.get("/help/received")
 def received():
-    return render_template("requests/received.html"), 200, {"Cache-Control": "no-store"}
+    unit = services.unit_by_code(request.args.get("unit"))
+    commune = services.commune_and_villages(unit)[0] if unit is not None else None
+    kind = str(commune.kind or "").lower() if commune is not None else ""
+    return render_template("requests/received.html", kind=kind), 200, {"Cache-Control": "no-store"}
 
 
 # --- the leaders' list -----------------------------------------------------------------------
