@@ -11,10 +11,10 @@ from outreach.clock import local_zone
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import db
 from outreach.forms import show_form_errors
+from outreach.labels import RIGHT_LABELS
 from outreach.privacy import register, retention, services
 from outreach.privacy.forms import (
     CHANNEL_LABELS,
-    RIGHT_LABELS,
     STATUS_LABELS,
     BreachForm,
     CaseForm,
