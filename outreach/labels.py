@@ -60,6 +60,16 @@ def whole_unit_label(unit: object) -> str:
     return str(WHOLE_UNIT_LABELS.get(kind, WHOLE_UNIT_LABELS["xã"]))
 
 
+# What a person asks for about their personal data (outreach/privacy's requests; shown in the audit log too).
+RIGHT_CHOICES = (
+    ("know", _l("To be informed: what is held and why")),
+    ("access", _l("Access: a copy of everything held")),
+    ("correct", _l("Correct a mistake")),
+    ("delete", _l("Delete their data")),
+    ("restrict", _l("Restrict: stop using the data for now")),
+    ("object", _l("Object to the processing")),
+)
+RIGHT_LABELS = dict(RIGHT_CHOICES)
 PURPOSE_LABELS = {
     "store_phone": _l("Store the phone number"),
     "receive_sms": _l("Receive SMS guides"),

@@ -30,6 +30,7 @@ class DocTable:
     header: list[str]
     rows: list[list[str]]
     total: list[str] | None = None
+    text: bool = False  # columns of words (wrapped, equal widths after a narrow "No."), not figures
 
 
 @dataclass
@@ -37,6 +38,7 @@ class DocSection:
     heading: str
     paragraphs: list[str] = field(default_factory=list)
     table: DocTable | None = None
+    landscape: bool = False  # in the PDF, on a page of its own turned sideways (a wide table)
 
 
 @dataclass

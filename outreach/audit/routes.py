@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from outreach.audit.services import events_page, target_names
 from outreach.auth.models import Role
-from outreach.labels import DETAIL_LABELS, PURPOSE_LABELS, REQUEST_STATUS_LABELS, ROLE_LABELS
+from outreach.labels import DETAIL_LABELS, PURPOSE_LABELS, REQUEST_STATUS_LABELS, RIGHT_LABELS, ROLE_LABELS
 
 audit_bp = Blueprint("audit", __name__, url_prefix="/admin")
 
@@ -34,6 +34,8 @@ def _value(key: str, value) -> str:
         return str(ROLE_LABELS.get(value, value))
     if key == "purpose":
         return str(PURPOSE_LABELS.get(value, value))
+    if key == "kind" and value in RIGHT_LABELS:
+        return str(RIGHT_LABELS[value])
     if key == "ids" and isinstance(value, list):
         return ", ".join(f"#{n}" for n in value)
     if isinstance(value, dict):

@@ -3,17 +3,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from outreach.labels import RIGHT_CHOICES
 from outreach.privacy.models import CHANNELS
 
-RIGHT_CHOICES = (
-    ("know", _l("To be informed: what is held and why")),
-    ("access", _l("Access: a copy of everything held")),
-    ("correct", _l("Correct a mistake")),
-    ("delete", _l("Delete their data")),
-    ("restrict", _l("Restrict: stop using the data for now")),
-    ("object", _l("Object to the processing")),
-)
-RIGHT_LABELS = dict(RIGHT_CHOICES)
 CHANNEL_LABELS = {
     "in_person": _l("In person"),
     "phone": _l("By phone"),

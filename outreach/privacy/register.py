@@ -102,7 +102,7 @@ def _data_rows(days: dict[str, int]) -> list[list[str]]:
 
 SAFEGUARDS = (
     _l("Every user sees only the households of their own area (one scope filter for every page, list and API call)."),
-    _l("Province and district staff see counts, never individual households."),
+    _l("Province and district staff see counts, never individual households."),  # replaced by _safeguards
     _l(
         "Passwords are stored only as salted hashes; logins end after a password or role change, "
         "and can be ended one by one."
@@ -119,8 +119,17 @@ SAFEGUARDS = (
 )
 
 
-def build_sections() -> list[DocSection]:
-    """The register's sections in the current language."""
+def _safeguards(unit: AdminUnit | None) -> list[str]:
+    """The safeguards in the words of the unit's structure: no districts since 1/7/2025."""
+    texts = [str(text) for text in SAFEGUARDS]
+    if unit is None or unit.dataset == "2025":
+        texts[1] = _("Province and commune staff see counts, never individual households.")
+    return texts
+
+
+def build_sections(unit: AdminUnit | None = None) -> list[DocSection]:
+    """The register's sections in the current language, in the words of ``unit``'s structure (the
+    reader's; today's structure when none)."""
     days = retention_days()
     sections = [
         DocSection(
@@ -142,7 +151,9 @@ def build_sections() -> list[DocSection]:
             table=DocTable(
                 [_("No."), _("Data"), _("Purpose"), _("Legal basis"), _("Who may see it"), _("Kept for"), _("Where")],
                 _data_rows(days),
+                text=True,
             ),
+            landscape=True,
         ),
         DocSection(
             _("III. RETENTION"),
@@ -152,6 +163,7 @@ def build_sections() -> list[DocSection]:
                     [str(i), str(kind.label), _days(days[kind.name]), str(kind.kept)]
                     for i, kind in enumerate(KINDS, start=1)
                 ],
+                text=True,
             ),
         ),
         DocSection(
@@ -176,7 +188,7 @@ def build_sections() -> list[DocSection]:
                 ),
             ],
         ),
-        DocSection(_("V. SAFEGUARDS"), [f"{i}. {text}" for i, text in enumerate(SAFEGUARDS, start=1)]),
+        DocSection(_("V. SAFEGUARDS"), [f"{i}. {text}" for i, text in enumerate(_safeguards(unit), start=1)]),
         DocSection(
             _("VI. IMPACT ASSESSMENT"),
             [
@@ -221,7 +233,7 @@ def build_register(actor: User, *, today: date | None = None) -> ReportDocument:
             subject=subject,
             full_title=subject,
             draft=False,
-            sections=build_sections(),
+            sections=build_sections(unit),
             recipients=[_("- The provincial police (personal data protection);"), _("- Filed: office.")],
             signer_title=_("ON BEHALF OF THE PEOPLE'S COMMITTEE"),
             signer_name="",

@@ -11,10 +11,10 @@ from outreach.clock import local_zone
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import db
 from outreach.forms import show_form_errors
+from outreach.labels import RIGHT_LABELS
 from outreach.privacy import register, retention, services
 from outreach.privacy.forms import (
     CHANNEL_LABELS,
-    RIGHT_LABELS,
     STATUS_LABELS,
     BreachForm,
     CaseForm,
@@ -131,7 +131,7 @@ def close_case(case_id: int):
 
 @privacy_bp.get("/register")
 def register_page():
-    return render_template("privacy/register.html", sections=register.build_sections())
+    return render_template("privacy/register.html", sections=register.build_sections(current_user.scope_unit))
 
 
 @privacy_bp.get("/register.<fmt>")

@@ -60,5 +60,8 @@ class DeskForm(FlaskForm):
     obstacles = MultiCheckboxField(
         _l("What blocked them (optional)"), choices=[SelectChoice(k, v) for k, v in OBSTACLE_LABELS.items()]
     )
-    household_id = IntegerField(_l("Household number (optional, with the resident's consent)"), validators=[Optional()])
+    household_id = IntegerField(
+        _l("Household code (the number on the household's page; optional, with the resident's consent)"),
+        validators=[Optional()],
+    )
     note = StringField(_l("Note (optional)"))

@@ -7,7 +7,7 @@ from wtforms import SelectChoice
 
 from outreach.auth.models import Role
 from outreach.auth.scope import require_role
-from outreach.clock import local_today, utcnow
+from outreach.clock import utcnow
 from outreach.errors import ValidationError
 from outreach.extensions import csrf, db, limiter
 from outreach.forms import show_form_errors
@@ -83,7 +83,7 @@ def ask():
     if request.method == "POST" and commune is not None:
         if form.website.data:
             # A robot filled in the hidden field: the same answer as everyone, and nothing stored.
-            return redirect(url_for("requests.received"), code=303)
+            return redirect(url_for("requests.received", unit=f"{commune.dataset}:{commune.code}"), code=303)
         data = services.AskInput(
             name=form.name.data or "", phone=form.phone.data or "",
             village_id=form.village_id.data if form.village_id.data in {v.id for v in villages} else None,
@@ -96,11 +96,11 @@ def ask():
             show_form_errors(form, exc)
         else:
             db.session.commit()
-            return redirect(url_for("requests.received"), code=303)
-    communes = services.find_communes(query) if unit is None else []
+            return redirect(url_for("requests.received", unit=f"{commune.dataset}:{commune.code}"), code=303)
+    communes, formerly = services.find_communes(query) if unit is None else ([], {})
     status = 400 if request.method == "POST" else 200
     page = render_template(
-        "requests/ask.html", form=form, unit=unit, commune=commune, query=query, communes=communes,
+        "requests/ask.html", form=form, unit=unit, commune=commune, query=query, communes=communes, formerly=formerly,
         consent_text=services.FORM_CONSENT_TEXT, source=source,
     )  # fmt: skip
     return page, status, {"Cache-Control": "no-store"}
@@ -108,7 +108,10 @@ def ask():
 
 @requests_bp.get("/help/received")
 def received():
-    return render_template("requests/received.html"), 200, {"Cache-Control": "no-store"}
+    unit = services.unit_by_code(request.args.get("unit"))
+    commune = services.commune_and_villages(unit)[0] if unit is not None else None
+    kind = str(commune.kind or "").lower() if commune is not None else ""
+    return render_template("requests/received.html", kind=kind), 200, {"Cache-Control": "no-store"}
 
 
 # --- the leaders' list -----------------------------------------------------------------------
@@ -131,7 +134,7 @@ def _assign_form(help_request) -> AssignRequestForm:
         SelectChoice(m.id, m.full_name or m.username) for m in services.members_for(current_user, help_request)
     ]
     if request.method == "GET":
-        form.due_on.data = help_request.due_on or local_today()
+        form.due_on.data = help_request.due_on or services.first_visit_day(help_request, utcnow())
         form.member_id.data = help_request.member_id or 0
     return form
 
@@ -232,7 +235,16 @@ def desk():
             show_form_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("Help at the desk recorded."), "success")
+            if services.sensitive_counted_apart(data):
+                flash(
+                    _(
+                        "Help at the desk recorded. The disability was counted anonymously for the village, "
+                        "not kept with the household."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Help at the desk recorded."), "success")
             return redirect(url_for("requests.desk"), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template(

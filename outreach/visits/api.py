@@ -47,8 +47,9 @@ def sync():
 @api_bp.get("/visits/<uuid:client_id>")  # only a UUID: GET /visits/sync is no route, so OPTIONS allows POST alone
 def visit(client_id: uuid.UUID):
     record = get_visit(current_user, str(client_id))
-    # A sensitive fact goes to who recorded it (to correct it) and to the roles that need it.
-    sensitive = record.member_id == current_user.id or may(current_user, "see_sensitive_facts")
+    # A sensitive fact goes only to the roles that need it; a correction by anyone else keeps it
+    # on the server (``sync_visits``).
+    sensitive = may(current_user, "see_sensitive_facts")
     return jsonify(visit_as_payload(record, sensitive=sensitive))
 
 

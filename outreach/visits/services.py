@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from outreach.auth.models import Role, User
+from outreach.auth.permissions import may
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
 from outreach.clock import TOMORROW, YEAR_AHEAD, day_range, day_start, in_day_range, in_moment_range, local_today
 from outreach.errors import NotFound
@@ -309,6 +310,11 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
 
     obstacles = values.pop("obstacles")
     values.pop("supersedes")
+    if previous is not None and not may(actor, "see_sensitive_facts"):
+        # The corrector never saw the sensitive facts of the record (a disability): they stay as they were.
+        kept = [code for code in previous.obstacle_codes if code in SENSITIVE_OBSTACLES and code not in obstacles]
+        obstacles = [*obstacles, *kept]
+        values["sensitive_consent"] = values.get("sensitive_consent") or (bool(kept) and previous.sensitive_consent)
     if previous is not None:
         # A correction changes what was recorded, not when the visit was: it keeps the visit's time
         # (in every count by day or period), and its own time is kept beside it.

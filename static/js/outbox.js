@@ -92,6 +92,11 @@
                     return Outbox.put(record);
                   }
                   summary.sent += 1;
+                  // What the server did apart (a disability counted for the village): Today says it.
+                  var notes = result.notes ? Object.keys(result.notes).map(function (k) { return result.notes[k]; }) : [];
+                  if (notes.length) {
+                    try { scope.sessionStorage.setItem("outreach-notes:" + record.client_id, notes.join(" ")); } catch (e) {}
+                  }
                   return Outbox.remove(record.client_id);
                 }));
               });

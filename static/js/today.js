@@ -16,6 +16,14 @@
       savedNote.querySelectorAll("[data-when]").forEach(function (part) { part.hidden = part.dataset.when !== state; });
       savedNote.classList.toggle("flash-waiting", state === "waiting");
       savedNote.hidden = !state;  // refused: the outbox below says why
+      var note = null;
+      try { note = state === "sent" ? sessionStorage.getItem("outreach-notes:" + savedId) : null; } catch (e) {}
+      var noteBox = savedNote.querySelector("[data-server-note]");
+      if (note) {
+        noteBox.textContent = words.server_note.replace("{note}", note);
+        noteBox.hidden = false;
+        try { sessionStorage.removeItem("outreach-notes:" + savedId); } catch (e) {}
+      }
     });
   }
   showSaved();

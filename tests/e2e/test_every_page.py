@@ -163,11 +163,22 @@ def day(app, users, geo, world):
     import_statistics(province_staff, io.BytesIO(summary.encode()), "thang-9-10.csv", province=geo["province"], now=NOW)
     # A resident asked for help (the leader's list and its page).
     asked = ask(AskInput("Lò Thị Mai", "0987111222", geo["tanha_v1"].id, "vneid1", "afternoon", consent=True), now=NOW)
+    # A request about personal data past its deadline, and a breach not yet notified (the privacy pages).
+    from outreach.privacy.services import BreachInput, CaseInput, open_case, record_breach
+
+    case = open_case(
+        users["leader"], CaseInput("delete", "Bà Lò Thị Hoa", details="Xoá số điện thoại", household_id=first.id,
+                                   received_at=NOW - timedelta(days=30)), now=NOW,
+    )  # fmt: skip
+    breach = record_breach(
+        users["leader"], BreachInput("Mất điện thoại của thành viên tổ, có danh sách hộ và số điện thoại",
+                                     NOW - timedelta(days=5), 40, "Họ tên, số điện thoại", "Khoá tài khoản"), now=NOW,
+    )  # fmt: skip
     db.session.commit()
     unmatched = db.session.scalar(sa.select(Agency.id).where(Agency.name == "UBND xã Không Rõ"))
     return {
         **world, "province_staff": province_staff, "agency": unmatched, "homes": [h.id for h in homes],
-        "request": asked.id,
+        "request": asked.id, "case": case.id, "breach": breach.id,
     }  # fmt: skip
 
 
@@ -184,6 +195,7 @@ def _pages(role: str, w: dict, geo: dict, users: dict) -> list[str]:
         "/maps/boundaries", "/reports/imports", "/g/vneid1", "/offline", f"/requests/{w['request']}",
         "/help?unit=02216&from=leaflet", "/help?q=tan ha", "/help/received",
         "/privacy/cases", f"/privacy/cases/new?household={h}", "/privacy/register", "/privacy/breaches",
+        "/privacy", f"/privacy/cases/{w['case']}", f"/privacy/breaches/{w['breach']}",
     ]  # fmt: skip
     pages = list(MENU.get(role, MENU["staff"])) + [url for url, _needle, _roles in _gates(w)] + further
     return list(dict.fromkeys(pages))

@@ -227,3 +227,22 @@ def test_saving_offline_says_plainly_that_the_visit_waits_and_says_it_once(field
     page.wait_for_function("() => document.querySelector('#saved-note [data-when=sent]').hidden === false")
     assert note.inner_text().strip() == "Đã lưu và đã gửi."
     assert _visits() == 2
+
+
+def test_a_disability_without_consent_is_said_to_be_counted_for_the_village(field_phone, live_server, assigned):
+    page = field_phone
+    _login(page, live_server)
+    page.click(f"li[data-household='{assigned[0].id}'] a[href^='/record']")
+    page.wait_for_selector("#visit-form")
+    page.wait_for_function("() => document.getElementById('household-name').textContent.length > 1")
+    page.check("input[name=outcome][value=helped]")
+    page.fill("#people_helped", "1")
+    page.check("#vneid_installed")
+    page.check("input[name=obstacles][value=disability]")
+    page.click("#visit-form button[type=submit]")
+    page.wait_for_url("**/today")
+    page.wait_for_function("() => document.querySelector('#saved-note [data-server-note]').hidden === false")
+    text = page.locator("#saved-note").inner_text()
+    assert "Đã lưu và đã gửi." in text and "đã đếm cho thôn, không lưu" in text
+    page.reload()  # said once
+    assert page.locator("#saved-note").is_hidden()

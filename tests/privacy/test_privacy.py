@@ -4,6 +4,7 @@ rights cases to their deadline, reads on record, the register read back, breache
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import timedelta
@@ -333,6 +334,39 @@ def test_the_register_pdf_reads_back(client, users, tmp_path):
     pdf.write_bytes(response.data)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "72 giờ" in text
+    # Section II's table fits its page: every column's header, and the last column's values, are there.
+    from flask_babel import force_locale
+    from flask_babel import gettext as t
+
+    with force_locale("vi"):
+        headers = [t(h) for h in ("No.", "Data", "Purpose", "Legal basis", "Who may see it", "Kept for", "Where")]
+        where = t("the commune's or province's server running this app")
+    flat = " ".join(text.split())
+    for header in headers:
+        assert header in flat, header
+    assert where in flat and flat.count(" ".join(where.split()[:4])) == 7  # the last column, in every row
+    # And no word is drawn past the right edge of its page.
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, check=True, text=True).stdout
+    for width, words in re.findall(r'<page width="([\d.]+)"[^>]*>(.*?)</page>', boxes, flags=re.S):
+        right = max(float(x) for x in re.findall(r'xMax="([\d.]+)"', words))
+        assert right <= float(width) - 20, (width, right)
+
+
+def test_the_register_speaks_of_the_2025_structure_without_districts(client, tq2025):
+    from outreach.auth.models import Role
+    from tests.conftest import make_user
+
+    make_user("staff.tq", Role.STAFF, tq2025.province)
+    make_user("leader.mx", Role.LEADER, tq2025["Phường Minh Xuân"])
+    db.session.commit()
+    for username in ("staff.tq", "leader.mx"):
+        fresh = client.application.test_client()
+        login(fresh, username)
+        page = fresh.get("/privacy/register").get_data(as_text=True)
+        doc = Document(io.BytesIO(fresh.get("/privacy/register.docx").data))
+        text = page + "\n".join(p.text for p in doc.paragraphs)
+        assert "Cán bộ tỉnh, xã chỉ xem số liệu tổng hợp" in text
+        assert "huyện" not in text.lower(), username
 
 
 # --- breaches ----------------------------------------------------------------------------------------------------
@@ -378,7 +412,9 @@ def test_a_reply_xoa_opens_a_deletion_request_with_its_deadline(app, homes, user
     assert "Khong tim thay" in unknown and _count(RightsCase) == 1
 
 
-def test_a_recorded_disability_goes_through_the_api_only_to_who_recorded_it_and_leaders(client, homes, users, geo):
+def test_a_recorded_disability_goes_through_the_api_only_to_leaders_and_a_member_s_correction_keeps_it(
+    client, homes, users, geo
+):
     from tests.conftest import make_user
 
     sent = visit_payload(homes["an"], obstacles=["disability", "elderly"], sensitive_consent=True)
@@ -387,12 +423,25 @@ def test_a_recorded_disability_goes_through_the_api_only_to_who_recorded_it_and_
     tokens = {u.username: issue_token(u, now=NOW) for u in (users["member"], other, users["leader"])}
     db.session.commit()
 
-    def obstacles(username):
+    def obstacles(username, client_id=sent["client_id"]):
         auth = {"Authorization": f"Bearer {tokens[username]}"}
-        return client.get(f"/api/v1/visits/{sent['client_id']}", headers=auth).get_json()["obstacles"]
+        return client.get(f"/api/v1/visits/{client_id}", headers=auth).get_json()["obstacles"]
 
-    assert obstacles("member.tanha") == obstacles("leader.tanha") == ["disability", "elderly"]
-    assert obstacles("member2.tanha") == ["elderly"]
+    assert obstacles("leader.tanha") == ["disability", "elderly"]
+    assert obstacles("member.tanha") == obstacles("member2.tanha") == ["elderly"]
+    # The member corrects the record without seeing the disability: it stays with the household.
+    fixed = visit_payload(homes["an"], obstacles=["elderly", "no_internet"], supersedes=sent["client_id"])
+    assert record_visit(users["member"], fixed, now=NOW).status == "created"
+    db.session.commit()
+    assert sorted(obstacles("member.tanha", fixed["client_id"])) == ["elderly", "no_internet"]
+    assert sorted(obstacles("leader.tanha", fixed["client_id"])) == ["disability", "elderly", "no_internet"]
+    assert _anonymous() == 0
+    # The household page shows the sensitive consent to leaders only.
+    login(client, "member.tanha")
+    assert 'id="consent-sensitive_health"' not in client.get(f"/households/{homes['an'].id}").get_data(as_text=True)
+    client = client.application.test_client()
+    login(client, "leader.tanha")
+    assert 'id="consent-sensitive_health"' in client.get(f"/households/{homes['an'].id}").get_data(as_text=True)
 
 
 def test_a_closed_request_for_help_forgets_the_resident_after_its_time_an_open_one_stays(app, geo, users):

@@ -54,7 +54,7 @@ def test_without_a_unit_the_resident_finds_their_commune(client, geo):
 def test_a_request_is_stored_with_the_consent_word_for_word(client, geo):
     token = form_fields(_form(client))["token"]
     response = client.post("/help?unit=02216&from=leaflet", data=ask_data(geo["tanha_v1"], token=token))
-    assert response.status_code == 303 and response.headers["Location"].endswith("/help/received")
+    assert response.status_code == 303 and "/help/received?unit=legacy" in response.headers["Location"]
     [request] = _requests()
     assert (request.name, request.phone, request.need, request.preferred_time) == (
         "Bà Lò Thị Mai",
@@ -101,7 +101,7 @@ def test_odd_input_gets_messages_not_errors(client, geo):
 
 def test_a_robot_filling_the_hidden_field_gets_the_same_answer_and_nothing_is_stored(client, geo):
     response = client.post("/help?unit=02216", data=ask_data(geo["tanha_v1"], website="http://spam.example"))
-    assert response.status_code == 303 and response.headers["Location"].endswith("/help/received")
+    assert response.status_code == 303 and "/help/received?unit=legacy" in response.headers["Location"]
     assert _requests() == []
 
 
@@ -205,3 +205,25 @@ def test_the_same_form_sent_twice_at_once_is_stored_once(app, is_postgres, geo):
     for thread in threads:
         thread.join(20)
     assert errors == [] and len(set(ids)) == 1 and len(_requests()) == 1
+
+
+@pytest.mark.parametrize("typed", ["Tân Hà", "tan ha", "Phường Tân Hà", "phuong tan ha"])
+def test_a_former_commune_s_name_finds_today_s_ward_and_nothing_else(client, tq2025, typed):
+    html = _form(client, f"/help?q={typed}")
+    names = re.findall(r'<li><a href="[^"]*unit=([^"&]+)">([^<·]+)', html)
+    assert [name.strip() for _code, name in names] == ["Phường Minh Xuân"]
+    assert "trước đây gồm Phường Tân Hà" in html
+    assert "Tân Thanh" not in html  # "ha" is the start of a word, not inside "Thanh"
+
+
+def test_a_leading_kind_word_is_left_out_of_the_search(client, geo):
+    assert "unit=legacy:02216" in _form(client, "/help?q=Phường Tân Hà")
+    assert "unit=legacy:02216" in _form(client, "/help?q=xa tan ha")
+
+
+def test_the_answer_names_the_unit_s_kind(client, geo):
+    token = form_fields(_form(client))["token"]
+    response = client.post("/help?unit=02216&from=leaflet", data=ask_data(geo["tanha_v1"], token=token))
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Tổ công nghệ số của phường" in html and "của xã" not in html
+    assert "Tổ công nghệ số của xã" in client.get("/help/received").get_data(as_text=True)  # no unit: the usual word

@@ -265,6 +265,31 @@ def test_desk_help_in_a_few_taps_stored_once_and_counted(client, app, geo, users
     assert services.help_figures(geo["minhkhuong"]).desk_people == 0
 
 
+def test_a_disability_ticked_at_the_desk_is_counted_for_the_village_never_kept_with_the_household(
+    client, app, geo, users, known
+):
+    from outreach.visits.models import AnonymousFact
+
+    login(client, "member.tanha")
+    page = client.get("/desk").get_data(as_text=True)
+    assert "Ghi lại</button>" in page and "Bản ghi</button>" not in page
+    assert "Mã hộ (số trên trang của hộ" in page
+    data = {
+        "csrf_token": csrf_token(client, "/desk"), "client_id": "desk-disability", "done": ["vneid_installed"],
+        "people": "1", "obstacles": ["disability", "elderly"], "household_id": str(known.id),
+    }  # fmt: skip
+    response = client.post("/desk", data=data, follow_redirects=True)
+    assert "đếm ẩn danh" in response.get_data(as_text=True)
+    [row] = _fresh(DeskHelp)
+    assert (row.household_id, row.obstacles) == (known.id, ["elderly"])
+    [fact] = db.session.scalars(sa.select(AnonymousFact)).all()
+    assert (fact.village_id, fact.code, fact.count) == (known.village_id, "disability", 1)
+    # Without a household nothing is linked to anyone: kept as ticked, nothing more counted.
+    client.post("/desk", data=data | {"client_id": "desk-anonymous", "household_id": ""})
+    assert _fresh(DeskHelp)[1].obstacles == ["disability", "elderly"]
+    assert db.session.scalar(sa.select(sa.func.sum(AnonymousFact.count))) == 1
+
+
 def test_odd_numbers_get_messages_not_errors(client, app, geo, users):
     login(client, "member.tanha")
     token = csrf_token(client, "/desk")
@@ -285,3 +310,29 @@ def test_odd_numbers_get_messages_not_errors(client, app, geo, users):
     assert linked.status_code == 404
     assign = {"csrf_token": token, "member_id": huge, "due_on": "2026-12-01"}
     assert leader.post(f"/requests/{request.id}/assign", data=assign).status_code == 400
+
+
+def test_assigning_waits_for_a_household_and_a_time_of_day_not_yet_past(client, app, geo, users, known):
+    from datetime import UTC, datetime
+
+    request = _ask(geo, phone=known.phone)  # prefers the afternoon
+    login(client, "leader.tanha")
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert f"/requests/{request.id}/assign" not in page and 'id="assign-first-link"' in page
+    assert 'class="facts stack"' in page  # label above value on a phone
+    token = csrf_token(client, f"/requests/{request.id}")
+    client.post(f"/requests/{request.id}/household", data={"csrf_token": token, "household_id": known.id})
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert f"/requests/{request.id}/assign" in page and 'id="assign-first-link"' not in page
+    # 19:56 in Hà Nội: this afternoon is over, the form proposes tomorrow and today is refused.
+    evening = datetime(2026, 11, 29, 12, 56, tzinfo=UTC)
+    [request] = _fresh()
+    assert services.first_visit_day(request, evening) == date(2026, 11, 30)
+    assert services.first_visit_day(request, datetime(2026, 11, 29, 3, 0, tzinfo=UTC)) == date(2026, 11, 29)
+    with pytest.raises(ValidationError) as refused:
+        services.assign_request(users["leader"], request.id, users["member"].id, due_on=date(2026, 11, 29), now=evening)
+    assert "buổi chiều" in refused.value.errors["due_on"][0]
+    done = services.assign_request(
+        users["leader"], request.id, users["member"].id, due_on=date(2026, 11, 30), now=evening
+    )
+    assert done.due_on == date(2026, 11, 30)

@@ -34,6 +34,7 @@ from outreach.geo.services.records import (
 )
 from outreach.geo.services.units import (
     child_units,
+    find_communes_by_name,
     former_names,
     root_units,
     search_units,
@@ -77,6 +78,7 @@ __all__ = [
     "erase_household",
     "export_household",
     "find_village",
+    "find_communes_by_name",
     "former_names",
     "get_village",
     "grant_consent",

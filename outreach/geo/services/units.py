@@ -72,6 +72,47 @@ def former_names(units: list[AdminUnit], query: str) -> dict[int, list[str]]:
     return names
 
 
+# Kind words a resident may type before a commune's name ("Phường Tân Hà", "thi tran Na Hang").
+COMMUNE_KIND_WORDS = (("thi", "tran"), ("dac", "khu"), ("phuong",), ("xa",))
+
+
+def strip_commune_kind(query: str) -> list[str]:
+    """The folded words of a commune's name as typed, without a leading kind word."""
+    words = fold(query).split()
+    for kind in COMMUNE_KIND_WORDS:
+        if len(words) > len(kind) and tuple(words[: len(kind)]) == kind:
+            return words[len(kind) :]
+    return words
+
+
+def find_communes_by_name(query: str, *, limit: int = 20) -> tuple[list[AdminUnit], dict[int, list[str]]]:
+    """For the public help form (no one signed in): communes whose name has words starting with
+    what was typed (a leading "xã"/"phường"/"thị trấn"/"đặc khu" left out), then today's communes a
+    former commune of that name went into; with those former names by unit id."""
+    words = strip_commune_kind(query)[:4]
+    if not words or len("".join(words)) < 2:
+        return [], {}
+    stmt = sa.select(AdminUnit).where(
+        AdminUnit.level == Level.COMMUNE, *(word_starts(AdminUnit.name_folded, w) for w in words)
+    )
+    found = list(db.session.scalars(stmt.order_by(AdminUnit.dataset, AdminUnit.sort_key, AdminUnit.id).limit(limit)))
+    if len(found) < limit:
+        seen = {u.id for u in found}
+        formerly = (
+            sa.select(Succession.unit_id)
+            .join(FormerUnit, FormerUnit.id == Succession.former_id)
+            .where(*(word_starts(FormerUnit.name_folded, w) for w in words))
+        )
+        successors = db.session.scalars(
+            sa.select(AdminUnit)
+            .where(AdminUnit.id.in_(formerly), AdminUnit.level == Level.COMMUNE)
+            .order_by(AdminUnit.sort_key, AdminUnit.id)
+            .limit(limit)
+        )
+        found += [u for u in successors if u.id not in seen][: limit - len(found)]
+    return found, former_names(found, " ".join(words))
+
+
 def _starts(folded: str, word: str) -> bool:
     return folded.startswith(word) or f" {word}" in folded
 

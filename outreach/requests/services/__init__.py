@@ -25,6 +25,7 @@ from outreach.requests.services.desk import (
     desk_commune,
     desk_recent,
     record_desk_help,
+    sensitive_counted_apart,
 )
 from outreach.requests.services.figures import (
     HelpFigures,
@@ -35,6 +36,7 @@ from outreach.requests.services.leaders import (
     assign_request,
     close_by_visits,
     erase_request,
+    first_visit_day,
     get_request,
     household_from_request,
     link_household,
@@ -72,6 +74,7 @@ __all__ = [
     "ask",
     "ask_by_sms",
     "assign_request",
+    "first_visit_day",
     "close_by_visits",
     "commune_and_villages",
     "desk_commune",
@@ -90,6 +93,7 @@ __all__ = [
     "notice_text",
     "queue_sms",
     "record_desk_help",
+    "sensitive_counted_apart",
     "request_list",
     "requests_in_scope",
     "set_status",

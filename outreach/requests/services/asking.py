@@ -13,6 +13,7 @@ from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.geo.phone import PhoneError, normalize_phone
+from outreach.geo.services import find_communes_by_name
 from outreach.requests.models import (
     NEEDS,
     OPEN_STATUSES,
@@ -30,7 +31,7 @@ from outreach.requests.services.texts import (
 from outreach.sms.models import InboundSms, SmsMessage, Status
 from outreach.sms.segments import count_segments
 from outreach.sms.services import commune_of, invalid_numbers, new_token, opted_out_numbers, schedule
-from outreach.text import clean, fold
+from outreach.text import clean
 
 
 def unit_by_code(code: str | None) -> AdminUnit | None:
@@ -46,15 +47,10 @@ def unit_by_code(code: str | None) -> AdminUnit | None:
     return db.session.scalars(stmt.order_by(AdminUnit.dataset)).first()  # "2025" < "legacy"
 
 
-def find_communes(query: str, *, limit: int = 20) -> list[AdminUnit]:
-    """Communes whose name starts (any word) with what the resident typed, to choose from."""
-    words = fold(query).split()[:4]
-    if not words or len("".join(words)) < 2:
-        return []
-    stmt = sa.select(AdminUnit).where(AdminUnit.level == Level.COMMUNE)
-    for word in words:
-        stmt = stmt.where(AdminUnit.name_folded.contains(word, autoescape=True))
-    return list(db.session.scalars(stmt.order_by(AdminUnit.dataset, AdminUnit.sort_key).limit(limit)))
+def find_communes(query: str, *, limit: int = 20) -> tuple[list[AdminUnit], dict[int, list[str]]]:
+    """Communes whose name (or a former commune's name, before 1/7/2025) has words starting with
+    what the resident typed, to choose from; and those former names by unit id."""
+    return find_communes_by_name(query, limit=limit)
 
 
 def commune_and_villages(unit: AdminUnit) -> tuple[AdminUnit, list[AdminUnit]]:

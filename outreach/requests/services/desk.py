@@ -9,15 +9,17 @@ from sqlalchemy.exc import IntegrityError
 
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, require_role
+from outreach.clock import local_today
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
+from outreach.geo.services import count_anonymously
 from outreach.requests.models import (
     DeskHelp,
 )
 from outreach.text import clean
 from outreach.types import MAX_INTEGER
-from outreach.visits.models import HELP_FACTS, Obstacle
+from outreach.visits.models import HELP_FACTS, SENSITIVE_OBSTACLES, Obstacle
 
 
 @dataclass
@@ -42,7 +44,9 @@ def desk_commune(actor: User) -> AdminUnit:
 
 
 def record_desk_help(actor: User, data: DeskInput, *, now: datetime) -> DeskHelp:
-    """Walk-in help at the one-stop desk. The same form sent twice is stored once."""
+    """Walk-in help at the one-stop desk. The same form sent twice is stored once. A sensitive obstacle
+    (a disability) is never kept with a household from the desk: with a household it is counted for the
+    household's village and the day, linked to nobody (see ``sensitive_counted_apart``)."""
     commune = desk_commune(actor)
     client_id = clean(data.client_id)[:40]
     if client_id and (seen := db.session.scalar(sa.select(DeskHelp).where(DeskHelp.client_id == client_id))):
@@ -70,10 +74,15 @@ def record_desk_help(actor: User, data: DeskInput, *, now: datetime) -> DeskHelp
             errors["household_id"] = [_("No such household in your area.")]
     if errors:
         raise ValidationError(errors)
+    obstacles = set(data.obstacles)
+    if household is not None:
+        for code in sorted(SENSITIVE_OBSTACLES & obstacles):
+            obstacles.discard(code)
+            count_anonymously(household.village_id, local_today(now), code)
     row = DeskHelp(
         client_id=client_id, commune_id=commune.id, member_id=actor.id,
         household_id=household.id if household else None, helped_at=now, people=data.people,
-        done=sorted(set(data.done)), obstacles=sorted(set(data.obstacles)), note=clean(data.note), created_at=now,
+        done=sorted(set(data.done)), obstacles=sorted(obstacles), note=clean(data.note), created_at=now,
     )  # fmt: skip
     try:
         with db.session.begin_nested():  # the same form sent twice at once: the other one stored it
@@ -84,6 +93,11 @@ def record_desk_help(actor: User, data: DeskInput, *, now: datetime) -> DeskHelp
             raise
         return seen
     return row
+
+
+def sensitive_counted_apart(data: DeskInput) -> bool:
+    """Whether the desk form's sensitive obstacles were counted anonymously (a household was named)."""
+    return bool(data.household_id) and bool(SENSITIVE_OBSTACLES.intersection(data.obstacles))
 
 
 def desk_recent(actor: User, *, limit: int = 20) -> list[DeskHelp]:

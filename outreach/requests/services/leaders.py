@@ -1,7 +1,7 @@
 """The leaders' side: their commune's requests, a household for each, assignment, status, erasure;
 the visit that closes a request."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
-from outreach.clock import YEAR_AHEAD, in_day_range, local_today
+from outreach.clock import YEAR_AHEAD, in_day_range, local_today, local_zone
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Consent, Household, Purpose
 from outreach.geo.services import HouseholdInput, create_household
+from outreach.labels import TIME_LABELS
 from outreach.planning.models import Assignment
 from outreach.planning.services import assign_households, members_of
 from outreach.requests.models import (
@@ -161,6 +162,25 @@ def notice_text(member: User, due_on: date, preferred_time: str) -> str:
     )  # fmt: skip
 
 
+# When a preferred time of day is over, local time (hour): the visit cannot be that day any more.
+SLOT_ENDS = {"morning": 12, "afternoon": 17, "evening": 21}
+
+
+def slot_passed(preferred_time: str, day: date, now: datetime) -> bool:
+    """Whether ``day`` at the resident's preferred time of day is already past."""
+    today = local_today(now)
+    if day != today or preferred_time not in SLOT_ENDS:
+        return day < today
+    return now.astimezone(local_zone()).hour >= SLOT_ENDS[preferred_time]
+
+
+def first_visit_day(request: HelpRequest, now: datetime) -> date:
+    """The first day a member can still come at the resident's preferred time: today, or tomorrow
+    once today's morning/afternoon/evening is over."""
+    today = local_today(now)
+    return today + timedelta(days=1) if slot_passed(request.preferred_time, today, now) else today
+
+
 def assign_request(actor: User, request_id: int, member_id: int, *, due_on: date, now: datetime) -> HelpRequest:
     """Assign the request's household to a member for a day (the planning rules: scope, one member
     at a time), and tell the resident who will come. The same assignment twice changes nothing."""
@@ -171,6 +191,11 @@ def assign_request(actor: User, request_id: int, member_id: int, *, due_on: date
         raise ValidationError({"member_id": [_("First link the request to a household, or make one from it.")]})
     if not in_day_range(due_on, now, YEAR_AHEAD) or due_on < local_today(now):
         raise ValidationError({"due_on": [_("Choose a day from today on.")]})
+    if slot_passed(request.preferred_time, due_on, now):
+        raise ValidationError(
+            {"due_on": [_("Today's %(time)s is already over: choose a day from tomorrow on.",
+                          time=TIME_LABELS[request.preferred_time])]}
+        )  # fmt: skip
     if not 1 <= member_id <= MAX_INTEGER:
         raise ValidationError({"member_id": [_("Choose an active team member of your commune.")]})
     same = request.status == RequestStatus.ASSIGNED and request.member_id == member_id and request.due_on == due_on
