@@ -89,7 +89,7 @@ def test_every_problem_of_a_row_is_reported(geo):
 
 
 def test_bad_rows_after_many_good_ones_roll_back_everything(geo, monkeypatch):
-    monkeypatch.setattr("outreach.geo.imports.CHUNK", 10)  # good rows were already written in chunks
+    monkeypatch.setattr("outreach.geo.imports.households.CHUNK", 10)  # good rows were already written in chunks
     rows = "".join(f"02216;Phú Bình;Người {i};;1\n" for i in range(45))
     text = "mã xã;thôn;chủ hộ;sđt;số nhân khẩu\n" + rows + "02216;Phú Bình;Người cuối;;-3\n"
     with pytest.raises(ValidationError) as caught:
