@@ -107,10 +107,17 @@ def _village_for_write(actor: User, village_id: int | None) -> AdminUnit:
     return village
 
 
-def create_household(actor: User, data: HouseholdInput, *, now: datetime, confirm_duplicate: bool = False) -> Household:
-    """Register a household, with the consents the resident gave. Leaders, admins and members in the field."""
-    require_role(actor, Role.LEADER, Role.MEMBER)
-    errors, phone = validate_household(data)
+def _checked(
+    actor: User,
+    data: HouseholdInput,
+    *,
+    confirm_duplicate: bool,
+    phone_consent_on_record: bool = False,
+    exclude_id: int | None = None,
+) -> tuple[AdminUnit, str | None, int]:
+    """Every field checked at once (the village among them), then possible duplicates unless confirmed:
+    the village to write in, the phone in E.164 and the number of members."""
+    errors, phone = validate_household(data, phone_consent_on_record=phone_consent_on_record)
     village: AdminUnit | None = None
     try:
         village = _village_for_write(actor, data.village_id)
@@ -120,9 +127,16 @@ def create_household(actor: User, data: HouseholdInput, *, now: datetime, confir
         raise ValidationError(errors)
     assert village is not None and data.members is not None  # else the errors above said so
     if not confirm_duplicate:
-        candidates = possible_duplicates(actor, village.id, data.head_name, phone)
+        candidates = possible_duplicates(actor, village.id, data.head_name, phone, exclude_id=exclude_id)
         if candidates:
             raise DuplicateWarning(candidates)
+    return village, phone, data.members
+
+
+def create_household(actor: User, data: HouseholdInput, *, now: datetime, confirm_duplicate: bool = False) -> Household:
+    """Register a household, with the consents the resident gave. Leaders, admins and members in the field."""
+    require_role(actor, Role.LEADER, Role.MEMBER)
+    village, phone, members = _checked(actor, data, confirm_duplicate=confirm_duplicate)
     household = Household(
         village=village,
         head_name=clean(data.head_name),
@@ -130,7 +144,7 @@ def create_household(actor: User, data: HouseholdInput, *, now: datetime, confir
         address=clean(data.address),
         address_folded=fold(data.address),
         phone=phone,
-        members=data.members,
+        members=members,
         lat=data.lat,
         lon=data.lon,
         notes=clean(data.notes),
@@ -155,19 +169,9 @@ def update_household(
     require_role(actor, Role.LEADER, Role.MEMBER)
     household = get_household(actor, household_id)
     on_record = household.active_consent(Purpose.STORE_PHONE) is not None
-    errors, phone = validate_household(data, phone_consent_on_record=on_record)
-    village: AdminUnit | None = None
-    try:
-        village = _village_for_write(actor, data.village_id)
-    except ValidationError as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise ValidationError(errors)
-    assert village is not None and data.members is not None  # else the errors above said so
-    if not confirm_duplicate:
-        candidates = possible_duplicates(actor, village.id, data.head_name, phone, exclude_id=household.id)
-        if candidates:
-            raise DuplicateWarning(candidates)
+    village, phone, members = _checked(
+        actor, data, confirm_duplicate=confirm_duplicate, phone_consent_on_record=on_record, exclude_id=household.id
+    )
     moved = household.village_id != village.id
     household.village = village
     household.head_name = clean(data.head_name)
@@ -175,7 +179,7 @@ def update_household(
     household.address = clean(data.address)
     household.address_folded = fold(data.address)
     household.phone = phone
-    household.members = data.members
+    household.members = members
     household.lat, household.lon = data.lat, data.lon
     household.notes = clean(data.notes)
     household.updated_at = now
