@@ -11,7 +11,7 @@ scheduler's heartbeat and each job's last run."""
 
 import ipaddress
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -62,12 +62,9 @@ def observe_request(endpoint: str | None, route: str, method: str, status: int, 
         IMPORT_DURATION.labels(IMPORT_ENDPOINTS[endpoint]).observe(seconds)
 
 
-def observe_sync(results: list[dict]) -> None:
-    """Count the records of one sync answer by their result (created, duplicate, rejected)."""
-    counts: dict[str, int] = {}
-    for result in results:
-        status = str(result.get("status", "unknown"))
-        counts[status] = counts.get(status, 0) + 1
+def observe_sync(counts: Mapping[str, int]) -> None:
+    """Count the records of one sync answer by their result (created, duplicate, rejected), as the
+    route left them in ``g.sync_statuses``."""
     for status, count in counts.items():
         SYNC_RECORDS.labels(status).inc(count)
 

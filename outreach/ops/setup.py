@@ -45,9 +45,8 @@ def _finish_request(response):
     seconds = time.perf_counter() - started if started is not None else 0.0
     rule = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
     metrics.observe_request(request.endpoint, rule, request.method, response.status_code, seconds)
-    if request.endpoint == metrics.SYNC_ENDPOINT and response.is_json:
-        answer = response.get_json(silent=True) or {}
-        metrics.observe_sync(answer.get("results") or [])
+    if request.endpoint == metrics.SYNC_ENDPOINT:
+        metrics.observe_sync(g.get("sync_statuses") or {})  # left by the route: the answer is not read again
     if request.endpoint not in UNLOGGED:
         user = g.get("_login_user")  # only if this request already loaded it: logging never loads a user
         request_log.info(

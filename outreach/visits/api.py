@@ -1,9 +1,10 @@
 """JSON API routes for the field app: the member's walk list and visit sync."""
 
+import collections
 import uuid
 from typing import Annotated
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from pydantic import Field, WithJsonSchema
@@ -41,6 +42,7 @@ def sync():
         return jsonify({"error": "too_many", "message": _("At most %(n)s visits per request.", n=MAX_BATCH)}), 413
     results = sync_visits(current_user, records, now=utcnow())
     db.session.commit()
+    g.sync_statuses = collections.Counter(r.status for r in results)  # for the metrics: the answer is not read again
     return jsonify({"results": [r.as_json() for r in results]})
 
 

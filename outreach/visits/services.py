@@ -11,13 +11,14 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from outreach.auth.models import Role, User
 from outreach.auth.permissions import may
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
-from outreach.clock import TOMORROW, YEAR_AHEAD, day_range, day_start, in_day_range, in_moment_range, local_today
+from outreach.bulk import insert_unnest, on_postgresql
+from outreach.clock import YEAR_AHEAD, day_end, day_range, day_start, local_today
 from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -90,6 +91,14 @@ class SyncResult:
         return answer
 
 
+@dataclass(frozen=True)
+class _Found:
+    """A household of the batch, as the scope query found it."""
+
+    village_id: int
+    consented: bool  # to sensitive facts being kept with it
+
+
 @dataclass
 class _Sensitive:
     client_id: str
@@ -99,27 +108,31 @@ class _Sensitive:
     consent: bool
 
 
-def _sensitive_apart(actor: User, items: list[_Sensitive], *, now: datetime) -> dict[str, dict[str, str]]:
+def _sensitive_consented():
+    """Whether the household's resident consented to sensitive facts being kept (a correlated EXISTS)."""
+    return (
+        sa.exists()
+        .where(Consent.household_id == Household.id, Consent.purpose == Purpose.SENSITIVE)
+        .where(Consent.withdrawn_at.is_(None))
+    )
+
+
+def _sensitive_apart(
+    actor: User, items: list[_Sensitive], *, now: datetime, known: dict[int, "_Found"] | None = None
+) -> dict[str, dict[str, str]]:
     """Sensitive facts (a disability) stay with the household only with the resident's explicit consent,
     given at this visit (recorded as the household's consent, with its text) or before. Without it the
-    fact is counted for the village and the day, linked to nobody, and the record says so."""
+    fact is counted for the village and the day, linked to nobody, and the record says so. ``known``:
+    the households' villages and consents, if the caller read them already."""
     items = [item for item in items if SENSITIVE_OBSTACLES.intersection(item.codes)]
     if not items:
         return {}
-    ids = {item.household_id for item in items}
-    consented = set(
-        db.session.scalars(
-            sa.select(Consent.household_id).where(
-                Consent.household_id.in_(ids), Consent.purpose == Purpose.SENSITIVE, Consent.withdrawn_at.is_(None)
-            )
-        )
-    )
-    villages: dict[int, int] = {
-        household_id: village_id
-        for household_id, village_id in db.session.execute(
-            sa.select(Household.id, Household.village_id).where(Household.id.in_(ids))
-        )
-    }
+    if known is None:
+        ids = {item.household_id for item in items}
+        found = sa.select(Household.id, Household.village_id, _sensitive_consented()).where(Household.id.in_(ids))
+        known = {row.id: _Found(row.village_id, row[2]) for row in db.session.execute(found)}
+    consented = {item.household_id for item in items if known[item.household_id].consented}
+    villages = {item.household_id: known[item.household_id].village_id for item in items}
     notes: dict[str, dict[str, str]] = {}
     counts: collections.Counter[tuple[int, date, str]] = collections.Counter()
     for item in items:
@@ -194,13 +207,29 @@ def _field_error(name: str, problems: set[str]) -> str:
     return str(_EXPECTED[name])
 
 
-def _days(now: datetime, ahead: timedelta = TOMORROW) -> dict[str, str]:
-    first, last = day_range(now, ahead)
+def _days(first: date, last: date) -> dict[str, str]:
     return {"first": f"{first:%d/%m/%Y}", "last": f"{last:%d/%m/%Y}"}
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The times a record may carry, worked out once for a batch at ``now`` (not once per record):
+    a visit on a day of ``day_range`` (from the earliest day to tomorrow), a follow-up up to a year ahead."""
+
+    first_day: date
+    last_day: date
+    last_follow_up: date
+    earliest: datetime  # the first moment of first_day, and the first moment after last_day
+    latest: datetime
+
+    @classmethod
+    def at(cls, now: datetime) -> "_Window":
+        first, last = day_range(now)
+        return cls(first, last, day_range(now, YEAR_AHEAD)[1], day_start(first), day_end(last))
+
+
 def _check_rules(
-    visit: VisitPayload, errors: dict[str, str], now: datetime, *, location_sent: bool, visit_time: datetime | None
+    visit: VisitPayload, errors: dict[str, str], window: _Window, *, location_sent: bool, visit_time: datetime | None
 ) -> None:
     """The rules between fields, in order, each told on the field to fix. A field that does not fit
     its declaration is at its default here, and a field already in error keeps its first message.
@@ -210,17 +239,20 @@ def _check_rules(
         errors.setdefault(name, message)
 
     for name in _FREE_TEXT:
-        if looks_secret(getattr(visit, name)):
+        text = getattr(visit, name)
+        if text and looks_secret(text):
             refuse(name, _("looks like an ID card number, a password or an OTP code: never write those down"))
-    if visit.device_time and not in_moment_range(visit.device_time, now):
-        refuse("device_time", _("a date from %(first)s to %(last)s: check the phone's clock", **_days(now)))
+    # Compared without converting the moment, which could overflow at the ends of the calendar.
+    if visit.device_time and not window.earliest <= visit.device_time < window.latest:
+        days = _days(window.first_day, window.last_day)
+        refuse("device_time", _("a date from %(first)s to %(last)s: check the phone's clock", **days))
     visit_day = visit.device_time.date() if "device_time" not in errors else None
     if visit_time is not None:
         visit_day = local_today(visit_time)
     if visit.outcome == Outcome.FOLLOW_UP and visit.follow_up_on is None:
         refuse("follow_up_on", _("a follow-up needs a date"))
-    if visit.follow_up_on and not in_day_range(visit.follow_up_on, now, YEAR_AHEAD):
-        refuse("follow_up_on", _("a date from %(first)s to %(last)s", **_days(now, YEAR_AHEAD)))
+    if visit.follow_up_on and not window.first_day <= visit.follow_up_on <= window.last_follow_up:
+        refuse("follow_up_on", _("a date from %(first)s to %(last)s", **_days(window.first_day, window.last_follow_up)))
     if visit.follow_up_on and visit_day and visit.follow_up_on < visit_day:
         refuse("follow_up_on", _("the follow-up date is before the visit"))
     bands = [getattr(visit, band) for band in _BANDS]
@@ -250,16 +282,19 @@ def _values_to_store(visit: VisitPayload) -> dict:
     return values
 
 
-def check_visit(payload: dict, now: datetime, *, visit_time: datetime | None = None) -> tuple[dict, dict[str, str]]:
+def check_visit(
+    payload: dict, now: datetime, *, visit_time: datetime | None = None, window: _Window | None = None
+) -> tuple[dict, dict[str, str]]:
     """Validate one record from a phone: the values to store, and errors by field (a field in error
     is left out of the values). Types and limits are those of VisitPayload; then the rules. For a
-    correction, ``visit_time`` is the time of the visit it corrects."""
+    correction, ``visit_time`` is the time of the visit it corrects. ``window``: the batch's, if
+    known (``_Window.at(now)``)."""
     if not isinstance(payload, dict):
         return {}, {"": _("a visit must be a JSON object")}
     visit, problems = read_visit(payload)
     errors = {name: _field_error(name, kinds) for name, kinds in problems.items()}
     location_sent = payload.get("location") is not None
-    _check_rules(visit, errors, now, location_sent=location_sent, visit_time=visit_time)
+    _check_rules(visit, errors, window or _Window.at(now), location_sent=location_sent, visit_time=visit_time)
     return {name: value for name, value in _values_to_store(visit).items() if name not in errors}, errors
 
 
@@ -393,43 +428,49 @@ def sync_visits(actor: User, records: list, *, now: datetime) -> list[SyncResult
     return [result for result in results if result is not None]
 
 
+def _found_in_scope(actor: User, wanted: set[int]) -> dict[int, _Found]:
+    """The batch's households that the actor may record visits of, with what the sensitive facts need."""
+    if not wanted:
+        return {}
+    columns = (Household.id, Household.village_id, _sensitive_consented())
+    stmt = households_in_scope(actor).with_only_columns(*columns).where(Household.id.in_(wanted))
+    return {row.id: _Found(row.village_id, row[2]) for row in db.session.execute(stmt)}
+
+
 def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
     checked = []
+    window = _Window.at(now)
     for record in records:
-        values, errors = check_visit(record, now)
+        values, errors = check_visit(record, now, window=window)
         client_id = values.get("client_id") or (str(record.get("client_id", "")) if isinstance(record, dict) else "")
         checked.append((client_id, values, errors))
-    ids = [c for c, v, _e in checked if "client_id" in v]
-    seen = (
-        set(db.session.scalars(sa.select(VisitRecord.client_id).where(VisitRecord.client_id.in_(ids))))
-        if ids
-        else set()
-    )
     wanted = {v["household_id"] for _c, v, _e in checked if "household_id" in v}
-    visible = (
-        set(
-            db.session.scalars(
-                households_in_scope(actor).with_only_columns(Household.id).where(Household.id.in_(wanted))
-            )
-        )
-        if wanted
+    found = _found_in_scope(actor, wanted)
+    restricted = _unseen(actor, wanted - found.keys()) if wanted - found.keys() else {}
+    for _c, values, errors in checked:
+        if "household_id" in values and values["household_id"] not in found:
+            errors["household_id"] = restricted.get(values["household_id"], _("no such household in your area"))
+    # A record stored before is answered "duplicate", whatever it would be refused for now (a household
+    # moved out of the area since): looked up here for the refused ones; the insert tells for the others.
+    refused = [c for c, v, e in checked if e and "client_id" in v]
+    seen = (
+        set(db.session.scalars(sa.select(VisitRecord.client_id).where(VisitRecord.client_id.in_(refused))))
+        if refused
         else set()
     )
-    restricted = _unseen(actor, wanted - visible) if wanted - visible else {}
+    member_id = actor.id  # read once: the actor may be the request's current_user proxy
     results: list[SyncResult] = []
     rows, obstacles, batch_ids = [], {}, set()
     for client_id, values, errors in checked:
         if "client_id" in values and (client_id in seen or client_id in batch_ids):
             results.append(SyncResult(client_id, "duplicate"))
             continue
-        if "household_id" in values and values["household_id"] not in visible:
-            errors["household_id"] = restricted.get(values["household_id"], _("no such household in your area"))
         if errors:
             results.append(SyncResult(client_id, "rejected", errors))
             continue
         obstacles[client_id] = values.pop("obstacles")
         values.pop("supersedes")
-        rows.append(values | {"member_id": actor.id, "server_time": now, "supersedes_id": None})
+        rows.append(values | {"member_id": member_id, "server_time": now, "supersedes_id": None})
         batch_ids.add(client_id)
         results.append(SyncResult(client_id, "created"))
     if not rows:
@@ -449,7 +490,7 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
         for c, codes in obstacles.items()
         if c in created
     ]
-    notes = _sensitive_apart(actor, sensitive, now=now)
+    notes = _sensitive_apart(actor, sensitive, now=now, known=found)
     for item in sensitive:
         obstacles[item.client_id] = item.codes
     for result in results:
@@ -485,35 +526,19 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
 
 def _insert_ignoring_duplicates(rows: list[dict]) -> dict[str, int]:
     """Insert visit rows, skipping client_ids already stored; returns {client_id: id} of those inserted."""
-    table = VisitRecord.__table__
-    columns = list(rows[0])
-    if db.session.get_bind().dialect.name == "postgresql":
-        # One array per column and unnest(): a few parameters instead of thousands, which the
-        # driver would otherwise rewrite one by one.
-        dialect = postgresql.dialect()
-        casts = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-        unnest = sa.text(
-            f"INSERT INTO visit_record ({', '.join(columns)}) SELECT * FROM unnest({casts}) "  # noqa: S608 - our column names
-            "ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id"
-        )
-        result = db.session.execute(unnest, {c: [row[c] for row in rows] for c in columns})
+    then = "ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id"
+    if on_postgresql():
+        result = insert_unnest(VisitRecord.__table__, rows, then=then)
     else:
-        insert = sqlite.insert(table).on_conflict_do_nothing(index_elements=["client_id"])
-        result = db.session.execute(insert.returning(table.c.id, table.c.client_id), rows)
+        insert = sqlite.insert(VisitRecord.__table__).on_conflict_do_nothing(index_elements=["client_id"])
+        result = db.session.execute(insert.returning(VisitRecord.id, VisitRecord.client_id), rows)
     return {client_id: visit_id for visit_id, client_id in result}
 
 
 def _insert_obstacles(rows: list[dict]) -> None:
-    """The obstacles of the visits just stored: on PostgreSQL one INSERT of two arrays (unnest), as the
-    visits themselves; elsewhere one executemany."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            sa.text(
-                "INSERT INTO visit_obstacle (visit_id, code) "
-                "SELECT * FROM unnest(CAST(:visit_id AS INTEGER[]), CAST(:code AS VARCHAR[]))"
-            ),
-            {"visit_id": [row["visit_id"] for row in rows], "code": [row["code"] for row in rows]},
-        )
+    """The obstacles of the visits just stored: one statement (on PostgreSQL two arrays, as the visits)."""
+    if on_postgresql():
+        insert_unnest(VisitObstacle.__table__, rows)
     else:
         db.session.execute(sa.insert(VisitObstacle.__table__), rows)
 
