@@ -3,6 +3,7 @@ OK/FAIL lines and peak memory; and ``main``, the command line of ``python -m ben
 
 import argparse
 import contextlib
+import gc
 import importlib.util
 import json
 import os
@@ -252,6 +253,8 @@ def serve_child(url: str, port: str, requests_path: str) -> None:
     class Server(BaseApplication):
         def load_config(self):
             options = {"bind": f"127.0.0.1:{port}", "workers": 1, "worker_class": "sync", "timeout": 600}
+            # As deploy/gunicorn.conf.py: what the loaded app keeps leaves the garbage collector's sight.
+            options["post_worker_init"] = lambda _worker: gc.freeze()
             for key, value in {**options, "loglevel": "warning"}.items():
                 self.cfg.set(key, value)
 

@@ -4,6 +4,7 @@ Every value can be changed from the environment file without editing this one (G
 The app is loaded by each worker (no preload), so `systemctl reload outreach-web` (SIGHUP) starts
 new workers on the new code while the old ones finish their requests."""
 
+import gc
 import json
 import logging
 import os
@@ -90,3 +91,11 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """The app is loaded. What it keeps for the worker's life (modules, routes, the ORM's mappings,
+    translations: some 280,000 objects) leaves the garbage collector's sight (``gc.freeze``), so the
+    collections that a request's own objects start no longer walk all of it every time: a sync of 500
+    visits allocates enough to start a hundred of them."""
+    gc.freeze()

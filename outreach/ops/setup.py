@@ -5,6 +5,7 @@ health, readiness and metrics routes."""
 import logging
 import time
 
+import sqlalchemy as sa
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -39,6 +40,13 @@ def _start_request() -> None:
     g.request_started = time.perf_counter()
 
 
+def _user_id() -> int | None:
+    """The id of the user this request already loaded, if any: logging never loads a user, nor reloads
+    one that a commit expired (the id is read from the session's identity map, without a query)."""
+    state = sa.inspect(g.get("_login_user"), raiseerr=False)  # None for the anonymous user
+    return state.identity[0] if state is not None and state.identity else None
+
+
 def _finish_request(response):
     response.headers["X-Request-Id"] = g.get("request_id", "")
     started = g.get("request_started")
@@ -48,12 +56,11 @@ def _finish_request(response):
     if request.endpoint == metrics.SYNC_ENDPOINT:
         metrics.observe_sync(g.get("sync_statuses") or {})  # left by the route: the answer is not read again
     if request.endpoint not in UNLOGGED:
-        user = g.get("_login_user")  # only if this request already loaded it: logging never loads a user
         request_log.info(
             "request",
             extra={
                 "request_id": g.get("request_id"),
-                "user_id": getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None,
+                "user_id": _user_id(),
                 "method": request.method,
                 "route": rule,
                 "status": response.status_code,

@@ -19,6 +19,7 @@ from outreach.auth.scope import (
     unit_in_scope,
     visible_household_ids,
 )
+from outreach.bulk import any_of
 from outreach.clock import YEAR_AHEAD, day_range, day_start, in_day_range, local_today
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
@@ -425,7 +426,7 @@ def close_assignments(member: User, household_ids: set[int] | list[int], *, now:
     db.session.execute(
         sa.update(Assignment)
         .where(
-            Assignment.household_id.in_(household_ids),
+            any_of(Assignment.household_id, household_ids),
             Assignment.member_id == member.id,
             Assignment.released_at.is_(None),
         )
@@ -447,7 +448,7 @@ def keep_for_another_try(member: User, tried: dict[int, datetime], *, now: datet
     open_rows = {
         a.household_id: a
         for a in db.session.scalars(
-            sa.select(Assignment).where(Assignment.household_id.in_(tried), Assignment.released_at.is_(None))
+            sa.select(Assignment).where(any_of(Assignment.household_id, tried), Assignment.released_at.is_(None))
         )
     }
     for household_id, tried_at in tried.items():

@@ -123,7 +123,8 @@ def read_visit(sent: dict) -> tuple[VisitPayload, dict[str, set[str]]]:
     left at its default (None for a required one), so the other fields can still be read."""
     problems: dict[str, set[str]] = {}
     # A name with a broken character (a lone surrogate) stops pydantic before any field: unknown.
-    for name in [name for name in sent if not _readable(name)]:
+    broken = [] if _readable("".join(sent)) else [name for name in sent if not _readable(name)]
+    for name in broken:
         problems[name.encode("utf-8", "replace").decode()] = {"extra_forbidden"}
         sent = {key: value for key, value in sent.items() if key != name}
     try:

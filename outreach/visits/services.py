@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from outreach.auth.models import Role, User
 from outreach.auth.permissions import may
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
-from outreach.bulk import insert_unnest, on_postgresql
-from outreach.clock import YEAR_AHEAD, day_end, day_range, day_start, local_today
+from outreach.bulk import any_of, insert_unnest, on_postgresql
+from outreach.clock import YEAR_AHEAD, day_end, day_range, day_start, local_today, local_zone
 from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -129,12 +129,17 @@ def _sensitive_apart(
         return {}
     if known is None:
         ids = {item.household_id for item in items}
-        found = sa.select(Household.id, Household.village_id, _sensitive_consented()).where(Household.id.in_(ids))
+        found = sa.select(Household.id, Household.village_id, _sensitive_consented()).where(any_of(Household.id, ids))
         known = {row.id: _Found(row.village_id, row[2]) for row in db.session.execute(found)}
     consented = {item.household_id for item in items if known[item.household_id].consented}
     villages = {item.household_id: known[item.household_id].village_id for item in items}
     notes: dict[str, dict[str, str]] = {}
     counts: collections.Counter[tuple[int, date, str]] = collections.Counter()
+    note = _(
+        "a disability is recorded only with the resident's consent: it was counted for the village, "
+        "not kept with the household"
+    )
+    zone = local_zone()
     for item in items:
         if item.consent and item.household_id not in consented:
             db.session.add(
@@ -151,15 +156,11 @@ def _sensitive_apart(
             consented.add(item.household_id)
         if item.household_id in consented:
             continue
+        day = item.device_time.astimezone(zone).date()
         for code in sorted(SENSITIVE_OBSTACLES.intersection(item.codes)):
             item.codes.remove(code)
-            counts[villages[item.household_id], local_today(item.device_time), code] += 1
-        notes[item.client_id] = {
-            "obstacles": _(
-                "a disability is recorded only with the resident's consent: it was counted for the village, "
-                "not kept with the household"
-            )
-        }
+            counts[villages[item.household_id], day, code] += 1
+        notes[item.client_id] = {"obstacles": note}
     add_anonymous_counts(counts)  # one query for the whole batch
     db.session.flush()
     return notes
@@ -273,8 +274,8 @@ def _check_rules(
 
 def _values_to_store(visit: VisitPayload) -> dict:
     """The visit_record columns of a visit, and its obstacles as a sorted list (visit_obstacle rows)."""
-    values = {name: getattr(visit, name) for name in VisitPayload.model_fields if name != "location"}
-    location = visit.location
+    values = dict(visit.__dict__)  # the fields, as pydantic keeps them
+    location = values.pop("location")
     values["obstacles"] = sorted(visit.obstacles)
     values["lat"], values["lon"], values["accuracy_m"] = (
         (location.lat, location.lon, location.accuracy) if location else (None, None, None)
@@ -295,7 +296,8 @@ def check_visit(
     errors = {name: _field_error(name, kinds) for name, kinds in problems.items()}
     location_sent = payload.get("location") is not None
     _check_rules(visit, errors, window or _Window.at(now), location_sent=location_sent, visit_time=visit_time)
-    return {name: value for name, value in _values_to_store(visit).items() if name not in errors}, errors
+    values = _values_to_store(visit)
+    return ({name: value for name, value in values.items() if name not in errors} if errors else values), errors
 
 
 def _uuid_or_none(value) -> str | None:
@@ -395,7 +397,7 @@ def _unseen(actor: User, household_ids: set[int]) -> dict[int, str]:
         .where(
             unit_in_scope(actor),
             Household.erased_at.is_(None),
-            Household.id.in_(household_ids),
+            any_of(Household.id, household_ids),
             Household.restricted_at.is_not(None),
         )
     )
@@ -433,7 +435,7 @@ def _found_in_scope(actor: User, wanted: set[int]) -> dict[int, _Found]:
     if not wanted:
         return {}
     columns = (Household.id, Household.village_id, _sensitive_consented())
-    stmt = households_in_scope(actor).with_only_columns(*columns).where(Household.id.in_(wanted))
+    stmt = households_in_scope(actor).with_only_columns(*columns).where(any_of(Household.id, wanted))
     return {row.id: _Found(row.village_id, row[2]) for row in db.session.execute(stmt)}
 
 
@@ -454,7 +456,7 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
     # moved out of the area since): looked up here for the refused ones; the insert tells for the others.
     refused = [c for c, v, e in checked if e and "client_id" in v]
     seen = (
-        set(db.session.scalars(sa.select(VisitRecord.client_id).where(VisitRecord.client_id.in_(refused))))
+        set(db.session.scalars(sa.select(VisitRecord.client_id).where(any_of(VisitRecord.client_id, refused))))
         if refused
         else set()
     )

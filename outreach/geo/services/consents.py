@@ -13,6 +13,7 @@ from outreach.auth.scope import (
     get_household,
     require_role,
 )
+from outreach.bulk import any_of
 from outreach.clock import local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
@@ -41,9 +42,9 @@ def add_anonymous_counts(counts: Mapping[tuple[int, date, str], int]) -> None:
         (row.village_id, row.day, row.code): row
         for row in db.session.scalars(
             sa.select(AnonymousFact).where(
-                AnonymousFact.village_id.in_({village for village, _day, _code in counts}),
-                AnonymousFact.day.in_({day for _village, day, _code in counts}),
-                AnonymousFact.code.in_({code for _village, _day, code in counts}),
+                any_of(AnonymousFact.village_id, {village for village, _day, _code in counts}),
+                any_of(AnonymousFact.day, {day for _village, day, _code in counts}),
+                any_of(AnonymousFact.code, {code for _village, _day, code in counts}),
             )
         )
     }

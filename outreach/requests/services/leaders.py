@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
+from outreach.bulk import any_of
 from outreach.clock import YEAR_AHEAD, in_day_range, local_today, local_zone
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
@@ -256,7 +257,7 @@ def close_by_visits(actor: User, visits: list[StoredVisit], *, now: datetime) ->
         return 0
     closed = 0
     for request in db.session.scalars(
-        sa.select(HelpRequest).where(HelpRequest.household_id.in_(list(met)), HelpRequest.status.in_(OPEN_STATUSES))
+        sa.select(HelpRequest).where(any_of(HelpRequest.household_id, met), HelpRequest.status.in_(OPEN_STATUSES))
     ):
         assert request.household_id is not None  # picked by its household
         visit = met[request.household_id]
