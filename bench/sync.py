@@ -357,7 +357,7 @@ PROFILE_LABELS = {
 def sync_profile(url: str, setup: dict) -> list[str]:
     """Where the endpoint's time goes, on two more batches of SYNC_BATCH through the Flask test client in
     this process: one with the database calls timed by kind (engine events), one under cProfile for the
-    shares of what record_visit calls."""
+    shares of what _store_batch calls."""
     import cProfile
     import pstats
 
