@@ -14,10 +14,28 @@ def clean(value: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
 
 
+def _unaccent_each(text: str) -> str:
+    """``unaccent`` the general way, character by character (any script)."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text).replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(ch for ch in text if unicodedata.category(ch) != "Mn"))
+
+
+# The Latin letters with marks (Vietnamese uses 134 of them) and the combining marks themselves, each
+# mapped to what _unaccent_each makes of it: one str.translate does in C what the loop does in Python.
+_LATIN_MARKED = (*range(0x00C0, 0x0250), *range(0x0300, 0x0370), *range(0x1E00, 0x1F00))
+_WITHOUT_MARKS = {
+    code: folded for code in _LATIN_MARKED if (folded := _unaccent_each(chr(code))) != chr(code)
+}
+
+
 def unaccent(value: str | None) -> str:
     """Vietnamese without diacritics, case and punctuation kept: "Đội Cấn" -> "Doi Can" (đ -> d)."""
-    text = unicodedata.normalize("NFD", unicodedata.normalize("NFC", value or "").replace("đ", "d").replace("Đ", "D"))
-    return unicodedata.normalize("NFC", "".join(ch for ch in text if unicodedata.category(ch) != "Mn"))
+    text = unicodedata.normalize("NFC", value or "")
+    if not text.isascii():
+        text = text.translate(_WITHOUT_MARKS)
+        if not text.isascii():  # another script (Greek, Cyrillic ...): the general way
+            text = _unaccent_each(text)
+    return text
 
 
 def fold(value: str | None) -> str:
