@@ -23,9 +23,7 @@ def _unaccent_each(text: str) -> str:
 # The Latin letters with marks (Vietnamese uses 134 of them) and the combining marks themselves, each
 # mapped to what _unaccent_each makes of it: one str.translate does in C what the loop does in Python.
 _LATIN_MARKED = (*range(0x00C0, 0x0250), *range(0x0300, 0x0370), *range(0x1E00, 0x1F00))
-_WITHOUT_MARKS = {
-    code: folded for code in _LATIN_MARKED if (folded := _unaccent_each(chr(code))) != chr(code)
-}
+_WITHOUT_MARKS = {code: folded for code in _LATIN_MARKED if (folded := _unaccent_each(chr(code))) != chr(code)}
 
 
 def unaccent(value: str | None) -> str:

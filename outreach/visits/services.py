@@ -7,6 +7,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from outreach.auth.models import Role, User
 from outreach.auth.permissions import may
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
-from outreach.bulk import any_of, insert_unnest, on_postgresql
+from outreach.bulk import any_of, insert_unnest, on_postgresql, planned_for_their_arrays
 from outreach.clock import YEAR_AHEAD, day_end, day_range, day_start, local_today, local_zone
 from outreach.errors import NotFound
 from outreach.extensions import db
@@ -407,10 +408,15 @@ def _unseen(actor: User, household_ids: set[int]) -> dict[int, str]:
 
 def sync_visits(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
     """Store a batch from a phone. Each record is answered on its own (a rejected one never stops
-    the others) but the work is done for the whole batch: one query for duplicates, one for scope,
-    one insert. Corrections go one by one, in their place in the batch, since they depend on
-    what came before them."""
+    the others) but the work is done for the whole batch: one query for scope, one insert (which
+    tells the duplicates), one for their obstacles. Corrections go one by one, in their place in the
+    batch, since they depend on what came before them."""
     require_role(actor, Role.LEADER, Role.MEMBER)
+    with planned_for_their_arrays():
+        return _sync_in_order(actor, records, now=now)
+
+
+def _sync_in_order(actor: User, records: list, *, now: datetime) -> list[SyncResult]:
     results: list[SyncResult | None] = [None] * len(records)
     plain: list[int] = []
 
@@ -529,12 +535,13 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
 def _insert_ignoring_duplicates(rows: list[dict]) -> dict[str, int]:
     """Insert visit rows, skipping client_ids already stored; returns {client_id: id} of those inserted."""
     then = "ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id"
+    result: sa.Result[Any]
     if on_postgresql():
         result = insert_unnest(VisitRecord.__table__, rows, then=then)
     else:
         insert = sqlite.insert(VisitRecord.__table__).on_conflict_do_nothing(index_elements=["client_id"])
         result = db.session.execute(insert.returning(VisitRecord.id, VisitRecord.client_id), rows)
-    return {client_id: visit_id for visit_id, client_id in result}
+    return {row.client_id: row.id for row in result}
 
 
 def _insert_obstacles(rows: list[dict]) -> None:
