@@ -101,7 +101,7 @@ def sync_over_http(base: str, token: str, visits: list[dict]) -> dict:
 def visit_rows(visits: list[dict], member_id: int) -> tuple[list[dict], list[list[dict]]]:
     """The visit_record and visit_obstacle rows the endpoint stores for these visits (via check_visit),
     with ids given here so each batch is one executemany per table."""
-    from outreach.visits.services import check_visit
+    from outreach.visits.checks import check_visit
 
     now = NOW
     records, obstacles = [], []

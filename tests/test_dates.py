@@ -17,8 +17,8 @@ from outreach.planning.services import CampaignInput, assign_households, save_ca
 from outreach.reports import services as reports
 from outreach.reports.imports import import_statistics
 from outreach.reports.models import SubmissionStat
+from outreach.visits.checks import check_visit
 from outreach.visits.models import VisitRecord
-from outreach.visits.services import check_visit
 from tests.conftest import NOW, csrf_token, login, make_household, make_user, visit_payload
 from tests.reports.conftest import csv_file
 

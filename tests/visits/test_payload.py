@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from outreach.extensions import db
 from outreach.openapi import SPEC
+from outreach.visits.checks import check_visit
 from outreach.visits.models import VisitRecord
 from outreach.visits.payload import MAX_ID, VisitPayload
-from outreach.visits.services import check_visit
 from tests.conftest import NOW, make_household, visit_payload
 
 VISIT = SPEC["components"]["schemas"]["Visit"]

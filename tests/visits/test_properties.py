@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from outreach.extensions import db
+from outreach.visits.checks import check_visit
 from outreach.visits.models import VisitRecord
 from outreach.visits.payload import VisitPayload
-from outreach.visits.services import check_visit
 from tests.conftest import NOW, make_household, visit_payload
 from tests.visits.test_payload import _validate
 

@@ -94,7 +94,7 @@ def test_bad_records_are_rejected_alone_and_never_partly_stored(client, field):
     ["CCCD 001203004567", "cmnd 012.345.678", "số 001-099-012-345", "mã OTP 482913", "otp: 4829 13"],
 )
 def test_id_numbers_and_otps_are_refused_in_any_spelling(text):
-    from outreach.visits.services import looks_secret
+    from outreach.visits.checks import looks_secret
 
     assert looks_secret(text)
 
@@ -103,7 +103,7 @@ def test_id_numbers_and_otps_are_refused_in_any_spelling(text):
     "text", ["lệ phí 100.000đ", "phí 150000 đồng", "gọi 0912 345 678", "nộp ngày 26/11/2026", "nhà số 123456 k", ""]
 )
 def test_amounts_phones_and_dates_are_not_secrets(text):
-    from outreach.visits.services import looks_secret
+    from outreach.visits.checks import looks_secret
 
     assert not looks_secret(text)
 
@@ -152,14 +152,14 @@ NOT_SECRETS = [
 
 @pytest.mark.parametrize("text", SECRETS_IN_WORDS)
 def test_otps_and_passwords_written_in_words_are_refused(text):
-    from outreach.visits.services import looks_secret
+    from outreach.visits.checks import looks_secret
 
     assert looks_secret(text)
 
 
 @pytest.mark.parametrize("text", NOT_SECRETS)
 def test_words_about_passwords_phones_and_amounts_pass(text):
-    from outreach.visits.services import looks_secret
+    from outreach.visits.checks import looks_secret
 
     assert not looks_secret(text)
 
@@ -292,7 +292,7 @@ def test_the_same_record_in_two_concurrent_requests_is_stored_once(app, field):
 
 
 def test_openapi_describes_every_route_and_the_visit_fields(client, app):
-    from outreach.visits.services import _FIELDS
+    from outreach.visits.checks import FIELDS
 
     spec = client.get("/api/v1/openapi.json").get_json()
     described = set(spec["paths"])
@@ -307,7 +307,7 @@ def test_openapi_describes_every_route_and_the_visit_fields(client, app):
             m.lower() for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1") for m in r.methods
         } - {"head", "options"}
         assert set(item) <= rule_methods, path
-    assert set(spec["components"]["schemas"]["Visit"]["properties"]) == _FIELDS
+    assert set(spec["components"]["schemas"]["Visit"]["properties"]) == FIELDS
     jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"]["Visit"])
 
 
