@@ -74,7 +74,7 @@ def _register_areas(app: Flask) -> None:
     from outreach.ops.cli import ops_cli
     from outreach.planning.routes import planning_bp
     from outreach.privacy.cli import privacy_cli
-    from outreach.privacy.routes import privacy_bp
+    from outreach.privacy.routes import privacy_bp, privacy_public_bp
     from outreach.reports.cli import report_cli, stats_cli
     from outreach.reports.routes import reports_bp
     from outreach.requests.routes import requests_bp
@@ -88,7 +88,7 @@ def _register_areas(app: Flask) -> None:
     ops_setup.init_app(app)  # first: every request gets its id, its metrics and its log line
     for blueprint in (
         home_bp, auth_bp, admin_bp, audit_bp, geo_bp, planning_bp, visits_bp, maps_bp, reports_bp, sms_bp,
-        requests_bp, activity_bp, privacy_bp, api_bp,
+        requests_bp, activity_bp, privacy_bp, privacy_public_bp, api_bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
     for group in (

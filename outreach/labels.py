@@ -149,6 +149,7 @@ ACTION_LABELS = {
     "read.list": _l("List of households shown"),
     "privacy.case_open": _l("Request about personal data recorded"),
     "privacy.case_close": _l("Request about personal data answered"),
+    "privacy.case_stop": _l("Request about personal data: identity confirmed, processing stopped"),
     "privacy.breach": _l("Personal data breach recorded"),
     "privacy.breach_notified": _l("Personal data breach notified"),
     "privacy.retention": _l("Personal data past its time anonymised"),

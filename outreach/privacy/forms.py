@@ -1,6 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from outreach.labels import RIGHT_CHOICES
@@ -67,3 +77,34 @@ class BreachForm(FlaskForm):
         description=_l("e.g. names and phone numbers of one village"),
     )  # fmt: skip
     actions = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=2000)])
+
+
+# What a resident asks for, in their own words (the leaders' words are outreach.labels.RIGHT_CHOICES).
+RESIDENT_RIGHT_LABELS = {
+    "know": _l("To know what information about me is kept, and why"),
+    "access": _l("To get a copy of my information"),
+    "correct": _l("To correct wrong information about me"),
+    "delete": _l("To delete my information"),
+    "restrict": _l("To stop using my information for now"),
+    "object": _l("I do not agree that my information is used"),
+}
+
+
+class AskDataForm(FlaskForm):
+    """The resident's form: no login, no cookie, no script. Nothing is chosen or ticked beforehand."""
+
+    class Meta:
+        csrf = False  # nobody is logged in: the form token makes a second send change nothing
+
+    name = StringField(_l("Your name"))
+    phone = StringField(_l("Your phone number"), render_kw={"inputmode": "tel", "autocomplete": "tel"})
+    kind = RadioField(
+        _l("What do you ask for?"),
+        choices=[SelectChoice(k, v) for k, v in RESIDENT_RIGHT_LABELS.items()],
+        validate_choice=False,
+    )
+    details = TextAreaField(_l("What exactly (optional)"))
+    consent = BooleanField(_l("I agree"), default=False)
+    token = HiddenField()
+    # Left empty by people; filled in by robots that fill in every field.
+    website = StringField(_l("Leave this field empty"))

@@ -39,6 +39,14 @@ class RightsCase(Model):
         sa.CheckConstraint("kind in ('know', 'access', 'correct', 'delete', 'restrict', 'object')", name="kind"),
         sa.CheckConstraint("status in ('open', 'done', 'refused')", name="status"),
         sa.Index("ix_rights_case_open_due", "status", "due_at"),
+        # A resident's form sent twice at once is stored once.
+        sa.Index(
+            "uq_rights_case_form_token",
+            "form_token",
+            unique=True,
+            sqlite_where=sa.text("form_token <> ''"),
+            postgresql_where=sa.text("form_token <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +56,11 @@ class RightsCase(Model):
     kind: Mapped[str] = mapped_column(sa.String(10))
     requester: Mapped[str] = mapped_column(sa.String(120))  # who asked (the resident, a relative...)
     channel: Mapped[str] = mapped_column(sa.String(12), default="in_person")
+    # From the public form (a guide page or a leaflet): the number the resident gave (E.164, to call back
+    # and confirm it is them), the words they agreed to, and the form's token (sent twice: stored once).
+    phone: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    consent_text: Mapped[str] = mapped_column(sa.Text, default="")
+    form_token: Mapped[str] = mapped_column(sa.String(40), default="")
     details: Mapped[str] = mapped_column(sa.Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,6 +1,6 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,13 +9,16 @@ from outreach.auth.permissions import may
 from outreach.auth.scope import get_household
 from outreach.clock import local_zone
 from outreach.errors import Forbidden, ValidationError
-from outreach.extensions import db
+from outreach.extensions import csrf, db, limiter
 from outreach.forms import show_form_errors
+from outreach.geo.phone import display_phone
 from outreach.labels import RIGHT_LABELS
-from outreach.privacy import register, retention, services
+from outreach.privacy import asking, register, retention, services
 from outreach.privacy.forms import (
     CHANNEL_LABELS,
+    RESIDENT_RIGHT_LABELS,
     STATUS_LABELS,
+    AskDataForm,
     BreachForm,
     CaseForm,
     CloseCaseForm,
@@ -23,6 +26,8 @@ from outreach.privacy.forms import (
 from outreach.types import utcnow
 
 privacy_bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+# The residents' form: public, apart from the leaders' pages (which all need a login).
+privacy_public_bp = Blueprint("privacy_public", __name__, url_prefix="/privacy")
 LABELS = {"rights": RIGHT_LABELS, "channels": CHANNEL_LABELS, "statuses": STATUS_LABELS}
 
 
@@ -104,7 +109,24 @@ def new_case():
 @privacy_bp.get("/cases/<int:case_id>")
 def case(case_id: int):
     found = services.get_case(current_user, case_id)
-    return render_template("privacy/case.html", case=found, form=CloseCaseForm(), now=utcnow(), **LABELS)
+    return render_template(
+        "privacy/case.html", case=found, form=CloseCaseForm(), now=utcnow(), display_phone=display_phone, **LABELS
+    )
+
+
+@privacy_bp.post("/cases/<int:case_id>/stop")
+def confirm_stop(case_id: int):
+    """The leader called the resident back: it is them, so their restriction or objection takes effect."""
+    if not may(current_user, "handle_data_requests"):
+        raise Forbidden(current_user.role)
+    try:
+        services.confirm_stop(current_user, case_id, now=utcnow())
+    except ValidationError as exc:
+        flash(" ".join(str(m) for ms in exc.errors.values() for m in ms), "error")
+    else:
+        db.session.commit()
+        flash(_("The processing of the household's data is stopped."), "success")
+    return redirect(url_for("privacy.case", case_id=case_id), code=303)
 
 
 @privacy_bp.post("/cases/<int:case_id>/close")
@@ -123,7 +145,9 @@ def close_case(case_id: int):
             db.session.commit()
             flash(_("The request is answered."), "success")
             return redirect(url_for("privacy.case", case_id=found.id))
-    return render_template("privacy/case.html", case=found, form=form, now=utcnow(), **LABELS), 400
+    return render_template(
+        "privacy/case.html", case=found, form=form, now=utcnow(), display_phone=display_phone, **LABELS
+    ), 400
 
 
 # --- the register ----------------------------------------------------------------------------
@@ -184,3 +208,66 @@ def breach_notified(breach_id: int):
     db.session.commit()
     flash(_("Marked as notified."), "success")
     return redirect(url_for("privacy.breach", breach_id=breach_id))
+
+
+# --- the residents' form ---------------------------------------------------------------------
+
+
+def _ask_limit() -> str:
+    return current_app.config.get("HELP_RATE_LIMIT", "10 per hour")
+
+
+def _unit_param(unit) -> str:
+    return f"{unit.dataset}:{unit.code}"
+
+
+@privacy_public_bp.route("/ask", methods=["GET", "POST"])
+@csrf.exempt  # nobody is logged in and no cookie is set: there is no session to forge a request in
+@limiter.limit(_ask_limit, methods=["POST"])
+def ask():
+    """ "Yêu cầu về dữ liệu cá nhân của tôi", from a guide page or a leaflet: no login, no cookie, no script;
+    the leaflet's QR code names the commune or village (``?unit=``), else the resident finds their commune."""
+    unit = asking.unit_by_code(request.values.get("unit"))
+    commune = asking.commune_of(unit) if unit is not None else None
+    query = request.args.get("q", "")[:100]
+    form = AskDataForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        form.token.data = asking.new_form_token()
+    if request.method == "POST" and commune is not None:
+        kind = form.kind.data if form.kind.data in RESIDENT_RIGHT_LABELS else ""
+        answer = url_for("privacy_public.received", unit=_unit_param(commune), kind=kind or None)
+        if form.website.data:
+            # A robot filled in the hidden field: the same answer as everyone, and nothing stored.
+            return redirect(answer, code=303)
+        data = asking.AskInput(
+            commune_id=commune.id, name=form.name.data or "", phone=form.phone.data or "", kind=kind,
+            details=form.details.data or "", consent=bool(form.consent.data), token=form.token.data or "",
+        )  # fmt: skip
+        try:
+            asking.ask(data, now=utcnow())
+        except ValidationError as exc:
+            show_form_errors(form, exc)
+        else:
+            db.session.commit()
+            return redirect(answer, code=303)
+    communes, formerly = asking.find_communes(query) if unit is None else ([], {})
+    page = render_template(
+        "privacy/ask.html", form=form, unit=unit, commune=commune, query=query, communes=communes,
+        formerly=formerly, consent_text=asking.FORM_CONSENT_TEXT, unknown_unit=bool(request.values.get("unit")),
+    )  # fmt: skip
+    return page, 400 if request.method == "POST" else 200, {"Cache-Control": "no-store"}
+
+
+@privacy_public_bp.get("/ask/received")
+def received():
+    """What happens next and by when: the same for every number (never whether it is known)."""
+    unit = asking.unit_by_code(request.args.get("unit"))
+    commune = asking.commune_of(unit) if unit is not None else None
+    kind = request.args.get("kind", "")
+    kind = kind if kind in RESIDENT_RIGHT_LABELS else ""
+    due = utcnow() + timedelta(hours=services.deadline_hours(kind or "know"))
+    page = render_template(
+        "privacy/asked.html", commune=commune, kind=kind, due=f"{due.astimezone(local_zone()):%d/%m/%Y}",
+        kind_word=str(commune.kind or "").lower() if commune is not None else "",
+    )  # fmt: skip
+    return page, 200, {"Cache-Control": "no-store"}

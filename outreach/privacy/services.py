@@ -154,6 +154,23 @@ def lift_restriction(household: Household) -> None:
     household.restricted_at = None
 
 
+def confirm_stop(actor: User, case_id: int, *, now: datetime) -> RightsCase:
+    """A restriction or an objection sent on the public form stops nothing until the leader has confirmed
+    it is the person (a call to the number they gave): then it takes effect, as a leader's own case does."""
+    require_role(actor, Role.LEADER)
+    case = get_case(actor, case_id)
+    household = case.household
+    if case.status != CaseStatus.OPEN or case.kind not in STOPPING:
+        raise ValidationError({"": [_("Only an open restriction or objection stops the processing.")]})
+    if household is None or household.erased_at is not None:
+        raise ValidationError({"": [_("The request has no household: record the request from the household's page.")]})
+    if household.restricted_at is None:
+        restrict_household(household, now=now)
+        record_event(actor, "privacy.case_stop", target=case, detail={"kind": case.kind}, now=now)
+    db.session.flush()
+    return case
+
+
 def close_case(actor: User, case_id: int, *, status: str, action_taken: str, answer: str, now: datetime) -> RightsCase:
     """Answer a request: what was done, and the answer sent to the person. A deletion done erases the
     household (an anonymous count stays); a restriction or objection refused lifts the stop."""
@@ -177,6 +194,8 @@ def close_case(actor: User, case_id: int, *, status: str, action_taken: str, ans
             erase_household(actor, household.id, now=now)
         elif case.kind in STOPPING and status == CaseStatus.REFUSED:
             lift_restriction(household)
+        elif case.kind in STOPPING and status == CaseStatus.DONE:
+            restrict_household(household, now=now)  # a resident's form: the stop starts once it is met
     case.status, case.action_taken, case.answer = status, clean(action_taken or ""), clean(answer)
     case.closed_at, case.closed_by_id = now, actor.id
     late = now > case.due_at

@@ -84,9 +84,12 @@ def print_guide(guide_id: int):
     query["from"] = "leaflet"
     help_link = services.settings()["PUBLIC_BASE_URL"].rstrip("/") + url_for("requests.ask", **query)
     help_qr = segno.make(help_link, error="m").svg_inline(scale=3, dark="#000", light="#fff", border=2)
+    # "Yêu cầu về dữ liệu cá nhân của tôi": the residents' form of the privacy area, for the same unit.
+    base = services.settings()["PUBLIC_BASE_URL"].rstrip("/")
+    data_link = base + url_for("privacy_public.ask", unit=query.get("unit"))
     return render_template(
         "sms/guide_print.html", guide=guide, link=link, qr=qr, body=services.render_markdown(guide.body_vi),
-        help_link=help_link, help_qr=help_qr,
+        help_link=help_link, help_qr=help_qr, data_link=data_link,
     )  # fmt: skip
 
 
@@ -111,8 +114,11 @@ def public_guide(code: str):
     body = services.render_markdown(guide.body_en if english else guide.body_vi)
     unit = services.help_unit_code(guide, request.args.get("t"))
     help_link = url_for("requests.ask", unit=unit or None)
+    data_link = url_for("privacy_public.ask", unit=unit or None)
     response = current_app.response_class(
-        render_template("sms/guide_public.html", guide=guide, body=body, english=english, help_link=help_link),
+        render_template(
+            "sms/guide_public.html", guide=guide, body=body, english=english, help_link=help_link, data_link=data_link
+        ),
         mimetype="text/html",
     )
     response.headers["Cache-Control"] = "no-cache"

@@ -194,6 +194,7 @@ def _pages(role: str, w: dict, geo: dict, users: dict) -> list[str]:
         f"/guides/{w['guide']}/print", f"/villages/{v}/edit", f"/admin/users/{users['member'].id}",
         "/maps/boundaries", "/reports/imports", "/g/vneid1", "/offline", f"/requests/{w['request']}",
         "/help?unit=02216&from=leaflet", "/help?q=tan ha", "/help/received",
+        "/privacy/ask?unit=02216", "/privacy/ask?q=tan ha", "/privacy/ask/received?unit=legacy:02216&kind=restrict",
         "/privacy/cases", f"/privacy/cases/new?household={h}", "/privacy/register", "/privacy/breaches",
         "/privacy", f"/privacy/cases/{w['case']}", f"/privacy/breaches/{w['breach']}",
     ]  # fmt: skip
