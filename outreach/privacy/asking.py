@@ -20,7 +20,7 @@ from outreach.privacy.models import CaseStatus, Right, RightsCase
 from outreach.privacy.services import deadline_hours
 from outreach.requests.services import commune_and_villages, find_communes, new_form_token, unit_by_code
 from outreach.text import clean
-from outreach.visits.services import looks_secret
+from outreach.visits.checks import looks_secret
 
 __all__ = ["AskInput", "FORM_CONSENT_TEXT", "ask", "commune_of", "find_communes", "new_form_token", "unit_by_code"]
 
