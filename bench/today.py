@@ -3,6 +3,7 @@
 import collections
 import json
 import re
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -109,7 +110,13 @@ def first_load(base: str, requests_path: Path) -> dict:
             context.on("response", lambda response: responses.append(response))
             page = context.new_page()
             page.goto(f"{base}/today", wait_until="load")
-            page.wait_for_function("document.documentElement.dataset.sw === 'ready'", timeout=20_000)
+            # Polled from here: the page's Content-Security-Policy forbids evaluating strings in it, which
+            # Playwright's wait_for_function does (page.evaluate goes through the DevTools protocol).
+            deadline = time.monotonic() + 20
+            while page.evaluate("document.documentElement.dataset.sw") != "ready":
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the service worker was not ready within 20 s")
+                page.wait_for_timeout(100)
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(1500)  # the last responses are logged
             sw = page.evaluate("document.documentElement.dataset.sw")
