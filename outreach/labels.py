@@ -150,6 +150,7 @@ ACTION_LABELS = {
     "privacy.case_open": _l("Request about personal data recorded"),
     "privacy.case_close": _l("Request about personal data answered"),
     "privacy.case_stop": _l("Request about personal data: identity confirmed, processing stopped"),
+    "privacy.case_household": _l("Request about personal data linked to its household"),
     "privacy.breach": _l("Personal data breach recorded"),
     "privacy.breach_notified": _l("Personal data breach notified"),
     "privacy.retention": _l("Personal data past its time anonymised"),

@@ -109,9 +109,32 @@ def new_case():
 @privacy_bp.get("/cases/<int:case_id>")
 def case(case_id: int):
     found = services.get_case(current_user, case_id)
+    candidates = services.matching_households(current_user, found) if may(current_user, "handle_data_requests") else []
     return render_template(
-        "privacy/case.html", case=found, form=CloseCaseForm(), now=utcnow(), display_phone=display_phone, **LABELS
+        "privacy/case.html",
+        case=found,
+        candidates=candidates,
+        form=CloseCaseForm(),
+        now=utcnow(),
+        display_phone=display_phone,
+        **LABELS,
     )
+
+
+@privacy_bp.post("/cases/<int:case_id>/household")
+def link_household(case_id: int):
+    """The leader found the person's household (among those offered, or by its number)."""
+    if not may(current_user, "handle_data_requests"):
+        raise Forbidden(current_user.role)
+    try:
+        household_id = request.form.get("household_id", type=int) or 0  # a number nobody has reads as none: 404
+        services.link_household(current_user, case_id, household_id, now=utcnow())
+    except ValidationError as exc:
+        flash(" ".join(str(m) for ms in exc.errors.values() for m in ms), "error")
+    else:
+        db.session.commit()
+        flash(_("The request is now the household's."), "success")
+    return redirect(url_for("privacy.case", case_id=case_id), code=303)
 
 
 @privacy_bp.post("/cases/<int:case_id>/stop")

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from outreach.audit.services import record_event
 from outreach.auth.models import Role, User
-from outreach.auth.scope import get_household, require_role, unit_in_scope
+from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
 from outreach.clock import in_moment_range
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
@@ -22,7 +22,8 @@ from outreach.planning.models import Assignment
 from outreach.privacy.models import CHANNELS, Breach, CaseStatus, Right, RightsCase
 from outreach.sms.models import InboundSms, SmsMessage, Status
 from outreach.sms.signals import deletion_asked
-from outreach.text import clean
+from outreach.text import clean, fold
+from outreach.types import MAX_INTEGER
 
 # Rights whose request stops the processing at once (the data is kept, hidden, until answered).
 STOPPING = (Right.RESTRICT, Right.OBJECT)
@@ -168,6 +169,46 @@ def confirm_stop(actor: User, case_id: int, *, now: datetime) -> RightsCase:
         restrict_household(household, now=now)
         record_event(actor, "privacy.case_stop", target=case, detail={"kind": case.kind}, now=now)
     db.session.flush()
+    return case
+
+
+def matching_households(actor: User, case: RightsCase) -> list[Household]:
+    """Households of the case's commune with the phone the person gave, or the head's name they gave:
+    for a case sent on the public form that no household matched at once (two with the number, or none)."""
+    if case.household_id is not None and case.household is not None and case.household.erased_at is None:
+        return []
+    conditions = []
+    if case.phone:
+        conditions.append(Household.phone == case.phone)
+    if clean(case.requester):
+        conditions.append(Household.head_name_folded == fold(case.requester))
+    if not conditions:
+        return []
+    stmt = (
+        households_in_scope(actor, include_restricted=True)
+        .where(AdminUnit.parent_id == case.unit_id, sa.or_(*conditions))
+        .order_by(Household.head_name_folded, Household.id)
+        .limit(10)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def link_household(actor: User, case_id: int, household_id: int, *, now: datetime) -> RightsCase:
+    """The case is this household's: one of the case's commune that the leader may see. Then a
+    restriction or objection can be confirmed, an access answered with the household's export."""
+    require_role(actor, Role.LEADER)
+    case = get_case(actor, case_id)
+    if case.status != CaseStatus.OPEN:
+        raise ValidationError({"": [_("This request is already answered.")]})
+    if not 1 <= household_id <= MAX_INTEGER:
+        raise NotFound(household_id)
+    household = get_household(actor, household_id, include_restricted=True)
+    if household.village.parent_id != case.unit_id:
+        raise ValidationError({"household_id": [_("That household is not in %(unit)s.", unit=case.unit.name)]})
+    if case.household_id != household.id:
+        case.household_id = household.id
+        record_event(actor, "privacy.case_household", target=case, detail={"household": household.id}, now=now)
+        db.session.flush()
     return case
 
 

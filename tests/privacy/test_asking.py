@@ -262,3 +262,44 @@ def test_guide_pages_leaflets_and_the_help_form_link_to_the_form(client, geo, us
 def test_the_page_speaks_english_when_asked(client, geo):
     html = _form(client, URL + "&lang=en")
     assert "A request about my personal data" in html and "To delete my information" in html
+
+
+def test_a_case_no_household_matched_is_linked_later_then_stopped(client, geo, users, known):
+    """Two households share nothing with the form: the leader finds the person's household (offered by
+    the name they gave, or by its code), links it, and can then confirm the restriction."""
+    response = client.post(URL, data=_data(name="Nguyễn Thị Hoà", phone="0977 000 111", kind="restrict", token="t"))
+    assert response.status_code in (302, 303)
+    [case] = _cases()
+    assert case.household_id is None
+    login(client, "leader.tanha")
+    page = client.get(f"/privacy/cases/{case.id}").get_data(as_text=True)
+    assert f'name="household_id" value="{known.id}"' in page  # offered: the same name in the commune
+    assert f"/privacy/cases/{case.id}/stop" not in page
+    token = csrf_token(client, f"/privacy/cases/{case.id}")
+    linked = client.post(f"/privacy/cases/{case.id}/household", data={"csrf_token": token, "household_id": known.id})
+    assert linked.status_code == 303
+    [case] = _cases()
+    assert case.household_id == known.id
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "privacy.case_household"))
+    page = client.get(f"/privacy/cases/{case.id}").get_data(as_text=True)
+    assert f"/privacy/cases/{case.id}/stop" in page and 'id="household"' not in page
+
+
+def test_a_case_is_linked_only_to_a_household_of_its_commune(client, geo, users, known):
+    elsewhere = make_household(users["leader_other"], geo["minhkhuong_v1"], "Lò Văn Sáng")
+    mine = asking.ask(asking.AskInput(geo["tanha"].id, "Ai đó", "0977000111", "access", consent=True), now=NOW)
+    db.session.commit()
+    url = f"/privacy/cases/{mine.id}/household"
+    login(client, "leader.tanha")
+    for household_id in (elsewhere.id, "abc", 2**40, ""):  # another commune's, words, a number nobody has
+        token = csrf_token(client, f"/privacy/cases/{mine.id}")
+        answer = client.post(url, data={"csrf_token": token, "household_id": household_id})
+        assert answer.status_code in (303, 404), household_id
+        assert _cases()[0].household_id is None
+    token = csrf_token(client, f"/privacy/cases/{mine.id}")
+    assert client.post(url, data={"csrf_token": token, "household_id": known.id}).status_code == 303
+    assert _cases()[0].household_id == known.id
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, "leader.minhkhuong")  # another commune's leader does not even see the case
+    token = csrf_token(client, "/privacy/cases")
+    assert client.post(url, data={"csrf_token": token, "household_id": elsewhere.id}).status_code == 404
