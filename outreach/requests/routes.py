@@ -13,6 +13,7 @@ from outreach.extensions import csrf, db, limiter
 from outreach.forms import show_form_errors
 from outreach.geo.models import AdminUnit
 from outreach.geo.phone import display_phone
+from outreach.geo.signals import household_erased, household_exported
 from outreach.labels import (
     HELP_LABELS,
     NEED_LABELS,
@@ -45,6 +46,8 @@ def _on_visits_stored(actor, *, visits, now):
 def _subscribe(_state) -> None:
     help_asked.connect(_on_help_asked)
     visits_stored.connect(_on_visits_stored)
+    household_exported.connect(services.export_help_requests)
+    household_erased.connect(services.erase_help_requests)
 
 
 @requests_bp.app_context_processor

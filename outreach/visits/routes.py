@@ -6,12 +6,22 @@ from outreach.auth.models import Role
 from outreach.auth.scope import get_household, require_role
 from outreach.clock import local_today, utcnow
 from outreach.extensions import db
+from outreach.geo.signals import consent_withdrawn, household_erased, household_exported
 from outreach.labels import TIME_LABELS
 from outreach.planning.services import acknowledge_taken_away, moved_away, taken_away, upcoming, walk_list
 from outreach.requests.models import OPEN_STATUSES, HelpRequest
+from outreach.visits import sensitive
 from outreach.visits.services import visit_history, visits_recorded_on
 
 visits_bp = Blueprint("visits", __name__)
+
+
+@visits_bp.record_once
+def _subscribe(_state) -> None:
+    """What geo asks of this area: a household's sensitive facts on withdrawal, its export and erasure."""
+    consent_withdrawn.connect(sensitive.on_consent_withdrawn)
+    household_exported.connect(sensitive.export_sensitive_facts)
+    household_erased.connect(sensitive.erase_visits_of)
 
 
 @visits_bp.before_request

@@ -35,7 +35,9 @@ from outreach.requests.services.figures import (
 from outreach.requests.services.leaders import (
     assign_request,
     close_by_visits,
+    erase_help_requests,
     erase_request,
+    export_help_requests,
     first_visit_day,
     get_request,
     household_from_request,
@@ -46,6 +48,7 @@ from outreach.requests.services.leaders import (
     notice_text,
     request_list,
     requests_in_scope,
+    requests_of_household,
     set_status,
 )
 from outreach.requests.services.texts import (
@@ -79,7 +82,9 @@ __all__ = [
     "commune_and_villages",
     "desk_commune",
     "desk_recent",
+    "erase_help_requests",
     "erase_request",
+    "export_help_requests",
     "find_communes",
     "get_request",
     "help_figures",
@@ -96,6 +101,7 @@ __all__ = [
     "sensitive_counted_apart",
     "request_list",
     "requests_in_scope",
+    "requests_of_household",
     "set_status",
     "unit_by_code",
 ]

@@ -1,0 +1,21 @@
+"""geo asks the areas above for a household's data (its export, its erasure, a withdrawn consent)
+through signals; the app connects their receivers whenever it is created, so nothing is left behind."""
+
+from outreach.geo.signals import consent_withdrawn, household_erased, household_exported
+
+
+def _receivers(signal) -> set[str]:
+    return {f"{r.__module__}.{r.__name__}" for r in signal.receivers_for(None)}
+
+
+def test_the_areas_above_answer_for_a_household(app):
+    assert _receivers(household_exported) == {
+        "outreach.visits.sensitive.export_sensitive_facts",
+        "outreach.requests.services.leaders.export_help_requests",
+    }
+    assert _receivers(household_erased) == {
+        "outreach.visits.sensitive.erase_visits_of",
+        "outreach.requests.services.leaders.erase_help_requests",
+        "outreach.sms.services.policy.erase_messages_of",
+    }
+    assert _receivers(consent_withdrawn) == {"outreach.visits.sensitive.on_consent_withdrawn"}
