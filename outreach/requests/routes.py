@@ -55,8 +55,9 @@ def _labels() -> dict:
     return {
         "NEED_LABELS": NEED_LABELS, "TIME_LABELS": TIME_LABELS, "REQUEST_STATUS_LABELS": REQUEST_STATUS_LABELS,
         "REQUEST_SOURCE_LABELS": REQUEST_SOURCE_LABELS,
-        # Pages of lower areas (a campaign's progress) show these counts through a template include.
-        "help_figures_between": services.help_figures_between,
+        # Pages of lower areas show what this area knows: a campaign's progress these counts (through a
+        # template include), the member's Today who asked for help.
+        "help_figures_between": services.help_figures_between, "asked_for_help": services.asked_for_help,
     }  # fmt: skip
 
 

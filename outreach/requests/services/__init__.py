@@ -33,6 +33,7 @@ from outreach.requests.services.figures import (
     help_figures_between,
 )
 from outreach.requests.services.leaders import (
+    asked_for_help,
     assign_request,
     close_by_visits,
     erase_help_requests,
@@ -76,6 +77,7 @@ __all__ = [
     "TIME_WORDS",
     "ask",
     "ask_by_sms",
+    "asked_for_help",
     "assign_request",
     "first_visit_day",
     "close_by_visits",

@@ -250,6 +250,19 @@ def _scrub(requests: list[HelpRequest], *, now: datetime) -> None:
         request.erased_at = request.updated_at = now
 
 
+def asked_for_help(household_ids: list[int]) -> dict[int, str]:
+    """The households among these that asked for help themselves (an open request), with the time they
+    prefer: the member's Today (visits, below) shows it through the template global ``asked_for_help``."""
+    if not household_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(HelpRequest.household_id, HelpRequest.preferred_time)
+        .where(HelpRequest.household_id.in_(household_ids), HelpRequest.status.in_(OPEN_STATUSES))
+        .order_by(HelpRequest.id)
+    )
+    return {household_id: preferred for household_id, preferred in rows if household_id is not None}
+
+
 # --- a resident's export and erasure (geo asks through outreach.geo.signals) -----------------
 
 
