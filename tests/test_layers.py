@@ -15,7 +15,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "outreach"
 
-KERNEL = ("extensions", "text", "errors", "types", "labels", "csvio", "clock", "forms", "api", "bulk")
+KERNEL = ("extensions", "text", "errors", "types", "labels", "csvio", "clock", "forms", "api", "bulk", "roles")
 AREA_ORDER = (
     "audit", "auth", "geo", "planning", "visits", "sms", "requests", "reports", "maps", "activity", "privacy", "home",
     "ops", "demo",

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
+from outreach.audit.models import AuditEvent
 from outreach.audit.services import record_event
 from outreach.auth.models import ApiToken, LoginSession, Role, User
 from outreach.auth.scope import get_unit, release_out_of_scope, require_role, unit_in_scope
@@ -380,3 +381,13 @@ def example_commune(actor: User | None) -> AdminUnit | None:
         .order_by(AdminUnit.dataset != "2025", AdminUnit.sort_key, AdminUnit.id)
         .limit(1)
     )
+
+
+def user_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """The audit page's names for the users its events point at (``naming_targets``): their usernames."""
+    user_ids = {int(e.target_id) for e in events if e.target_type == "User" and e.target_id.isdigit()}
+    names = {}
+    if user_ids:
+        for user_id, username in db.session.execute(sa.select(User.id, User.username).where(User.id.in_(user_ids))):
+            names[("User", str(user_id))] = username
+    return names

@@ -1,6 +1,8 @@
-"""geo asks the areas above for a household's data (its export, its erasure, a withdrawn consent)
-through signals; the app connects their receivers whenever it is created, so nothing is left behind."""
+"""A lower area asks the areas above through signals (geo: a household's export, its erasure, a
+withdrawn consent; audit: the names of its events' targets); the app connects their receivers
+whenever it is created (the web, the CLI, the scheduler), so nothing is left behind."""
 
+from outreach.audit.signals import naming_targets
 from outreach.geo.signals import consent_withdrawn, household_erased, household_exported
 
 
@@ -19,3 +21,7 @@ def test_the_areas_above_answer_for_a_household(app):
         "outreach.sms.services.policy.erase_messages_of",
     }
     assert _receivers(consent_withdrawn) == {"outreach.visits.sensitive.on_consent_withdrawn"}
+
+
+def test_auth_names_the_users_the_audit_page_shows(app):
+    assert _receivers(naming_targets) == {"outreach.auth.services.user_names"}
