@@ -29,8 +29,6 @@ MODELS_READ_UPWARD = {
     # A user's scope is a unit (User.scope_unit), and the one scope filter (auth/scope.py) joins units
     # and households: geo's tables. geo's services in turn check the scope and the role (auth).
     ("auth", "geo"): "the scope is a unit; the scope filter reads units and households",
-    # A member sees the households assigned to them: the scope filter reads planning's Assignment.
-    ("auth", "planning"): "the scope filter lets a member see their assigned households",
     # A campaign's progress, the households picked for assignment (by their latest visit) and the
     # walk list read the visits; visits closes the assignments a visit answers (planning's services).
     ("planning", "visits"): "a campaign's progress and the picking of households read the visits",

@@ -13,7 +13,8 @@ from werkzeug.security import check_password_hash
 from outreach.audit.models import AuditEvent
 from outreach.audit.services import record_event
 from outreach.auth.models import ApiToken, LoginSession, Role, User
-from outreach.auth.scope import get_unit, release_out_of_scope, require_role, unit_in_scope
+from outreach.auth.scope import get_unit, require_role, unit_in_scope
+from outreach.auth.signals import scope_changed
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Level
@@ -253,9 +254,7 @@ def change_user(
             end_logins(user)  # what the user may see changed: every device logs in again
     db.session.flush()
     if before["role"] != role or before["unit"] != after["unit"]:
-        released = release_out_of_scope(member=user, now=now)
-        if released:
-            record_event(actor, "assignment.out_of_area", target=user, detail={"households": released}, now=now)
+        scope_changed.send(user, actor=actor, now=now)  # planning releases what they may no longer see
     return user
 
 

@@ -22,3 +22,7 @@ household_erased = _signals.signal("household-erased")
 # A consent was withdrawn (geo has already marked it). Sent with the ``household`` as sender,
 # ``purpose`` (the ``Purpose`` withdrawn), ``actor`` (or None) and ``now``.
 consent_withdrawn = _signals.signal("consent-withdrawn")
+
+# A household moved to another village (its row is flushed). Sent with the ``household`` as sender and
+# ``now`` (planning releases its assignment if its member may not see the new village).
+household_moved = _signals.signal("household-moved")
