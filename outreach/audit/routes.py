@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from outreach.audit.services import events_page, target_names
-from outreach.auth.models import Role
 from outreach.labels import DETAIL_LABELS, PURPOSE_LABELS, REQUEST_STATUS_LABELS, RIGHT_LABELS, ROLE_LABELS
+from outreach.roles import Role
 
 audit_bp = Blueprint("audit", __name__, url_prefix="/admin")
 

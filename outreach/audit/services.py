@@ -1,22 +1,25 @@
 """Writing the audit log. Callers commit with the action they record."""
 
 from datetime import datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import sqlalchemy as sa
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from outreach.audit.models import AuditEvent, ImportBatch
-from outreach.auth.models import User
+from outreach.audit.signals import naming_targets
 from outreach.csvio import file_sha256
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.types import utcnow
 
+if TYPE_CHECKING:
+    from outreach.auth.models import User
+
 
 def record_event(
-    actor: User | None,
+    actor: "User | None",
     action: str,
     *,
     target: object | None = None,
@@ -43,12 +46,11 @@ def record_event(
 
 
 def target_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
-    """Readable names for the records events point at (users by name; households by number only)."""
-    user_ids = {int(e.target_id) for e in events if e.target_type == "User" and e.target_id.isdigit()}
-    names = {}
-    if user_ids:
-        for user_id, username in db.session.execute(sa.select(User.id, User.username).where(User.id.in_(user_ids))):
-            names[("User", str(user_id))] = username
+    """Readable names for the records events point at, given by the areas that own them
+    (``naming_targets``: users by name; households by number only)."""
+    names: dict[tuple[str, str], str] = {}
+    for _receiver, found in naming_targets.send(events):
+        names.update(found or {})
     return names
 
 
@@ -72,7 +74,7 @@ def recent_events(*, action: str = "", limit: int = 300) -> list[AuditEvent]:
 
 
 def start_import(
-    actor: User | None, kind: str, stream: BinaryIO, filename: str, *, now: datetime, unit_id: int | None = None
+    actor: "User | None", kind: str, stream: BinaryIO, filename: str, *, now: datetime, unit_id: int | None = None
 ) -> ImportBatch:
     """The history row of a file being imported; refused if the same file's import stands."""
     sha = file_sha256(stream)

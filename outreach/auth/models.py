@@ -1,5 +1,4 @@
 from datetime import datetime
-from enum import StrEnum
 from typing import cast
 
 import sqlalchemy as sa
@@ -10,14 +9,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from outreach.extensions import Model
 from outreach.geo.models import AdminUnit
+from outreach.roles import Role as Role  # kept importable from here, beside User
 from outreach.types import UTCDateTime, utcnow
-
-
-class Role(StrEnum):
-    ADMIN = "admin"  # everything
-    STAFF = "staff"  # province or commune staff (legacy: district too): read-only maps and reports of their subtree
-    LEADER = "leader"  # commune leader: villages, households, teams and visits of the commune
-    MEMBER = "member"  # team member: their assignments and records
 
 
 class User(UserMixin, Model):

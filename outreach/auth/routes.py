@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
 from outreach.audit.services import record_event
+from outreach.audit.signals import naming_targets
 from outreach.auth import services
 from outreach.auth.forms import LoginForm, TeamMemberForm, TokenForm, UserChangeForm, UserCreateForm
 from outreach.auth.login import login_lifetime
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 
 auth_bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@auth_bp.record_once
+def _subscribe(_state) -> None:
+    """What the audit page (below) asks of this area: the names of the users its events point at."""
+    naming_targets.connect(services.user_names)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -1,9 +1,5 @@
 """Geographic scope, enforced here and only here: a user sees the subtree of their unit."""
 
-from collections import defaultdict
-from collections.abc import Iterable
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -11,7 +7,6 @@ from outreach.auth.models import Role, User
 from outreach.errors import Forbidden, NotFound
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
-from outreach.planning.models import Assignment
 
 
 def unit_in_scope(actor: User, unit=AdminUnit) -> ColumnElement[bool]:
@@ -99,30 +94,6 @@ def visible_household_ids(actor: User) -> sa.Select:
     if actor.role == Role.STAFF:
         return sa.select(Household.id).where(sa.false())
     return households_in_scope(actor).with_only_columns(Household.id)
-
-
-def release_out_of_scope(*, now: datetime, member: User | None = None, household_ids: Iterable[int] = ()) -> int:
-    """End the open assignments of ``member`` (or of these households) whose member may no longer
-    see the household: the member was moved or given another role, or the household moved. They
-    become "out_of_area": off the member's lists, and "to reassign" for the leader. Returns how many."""
-    stmt = sa.select(Assignment).where(Assignment.released_at.is_(None))
-    if member is not None:
-        stmt = stmt.where(Assignment.member_id == member.id)
-    else:
-        stmt = stmt.where(Assignment.household_id.in_(list(household_ids)))
-    by_member: dict[User, list[Assignment]] = defaultdict(list)
-    for assignment in db.session.scalars(stmt):
-        by_member[assignment.member].append(assignment)
-    released = 0
-    for holder, assignments in by_member.items():
-        ids = [a.household_id for a in assignments]
-        visible = set(db.session.scalars(visible_household_ids(holder).where(Household.id.in_(ids))))
-        for assignment in assignments:
-            if assignment.household_id not in visible:
-                assignment.released_at, assignment.released_reason = now, "out_of_area"
-                released += 1
-    db.session.flush()
-    return released
 
 
 def require_role(actor: User, *roles: Role) -> None:

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
+from outreach.audit.models import AuditEvent
 from outreach.audit.services import record_event
 from outreach.auth.models import ApiToken, LoginSession, Role, User
-from outreach.auth.scope import get_unit, release_out_of_scope, require_role, unit_in_scope
+from outreach.auth.scope import get_unit, require_role, unit_in_scope
+from outreach.auth.signals import scope_changed
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Level
@@ -252,9 +254,7 @@ def change_user(
             end_logins(user)  # what the user may see changed: every device logs in again
     db.session.flush()
     if before["role"] != role or before["unit"] != after["unit"]:
-        released = release_out_of_scope(member=user, now=now)
-        if released:
-            record_event(actor, "assignment.out_of_area", target=user, detail={"households": released}, now=now)
+        scope_changed.send(user, actor=actor, now=now)  # planning releases what they may no longer see
     return user
 
 
@@ -380,3 +380,13 @@ def example_commune(actor: User | None) -> AdminUnit | None:
         .order_by(AdminUnit.dataset != "2025", AdminUnit.sort_key, AdminUnit.id)
         .limit(1)
     )
+
+
+def user_names(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """The audit page's names for the users its events point at (``naming_targets``): their usernames."""
+    user_ids = {int(e.target_id) for e in events if e.target_type == "User" and e.target_id.isdigit()}
+    names = {}
+    if user_ids:
+        for user_id, username in db.session.execute(sa.select(User.id, User.username).where(User.id.in_(user_ids))):
+            names[("User", str(user_id))] = username
+    return names

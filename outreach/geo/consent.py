@@ -1,9 +1,6 @@
-"""The consent texts read to residents (a new wording gets a new version; old records keep theirs),
-and a number's SMS opt-out."""
+"""The consent texts read to residents (a new wording gets a new version; old records keep theirs)."""
 
-from outreach.extensions import db
 from outreach.geo.models import Purpose
-from outreach.sms.models import OptOut
 
 CONSENT_VERSION = "2026-11"
 
@@ -23,8 +20,3 @@ CONSENT_TEXTS = {
         "đồng ý bất cứ lúc nào và thông tin này sẽ bị xoá khỏi hồ sơ của hộ."
     ),
 }
-
-
-def opt_out_of(phone: str | None) -> OptOut | None:
-    """The number's opt-out (it asked for no more SMS), or None."""
-    return db.session.get(OptOut, phone) if phone else None

@@ -13,7 +13,7 @@ from outreach.errors import ValidationError
 from outreach.extensions import db, records_reads
 from outreach.forms import show_form_errors
 from outreach.geo import services
-from outreach.geo.consent import CONSENT_TEXTS, opt_out_of
+from outreach.geo.consent import CONSENT_TEXTS
 from outreach.geo.forms import EraseForm, HouseholdForm, ImportForm, VillageForm
 from outreach.geo.imports import import_households, import_villages
 from outreach.geo.models import Level, Purpose
@@ -218,7 +218,6 @@ def household(household_id: int):
     db.session.commit()
     return render_template(
         "geo/household.html", household=household, erase_form=EraseForm(), Purpose=Purpose, consent_texts=CONSENT_TEXTS,
-        opted_out=opt_out_of(household.phone),
         reads=services.household_reads(household.id, limit=20) if current_user.role == Role.LEADER else [],
         read_labels=READ_LABELS,
     )  # fmt: skip

@@ -6,16 +6,25 @@ from wtforms import SelectChoice
 
 from outreach.auth.models import Role
 from outreach.auth.scope import get_unit, require_role, village_choices
+from outreach.auth.signals import scope_changed
 from outreach.clock import local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.forms import show_form_errors
 from outreach.geo.models import Level
+from outreach.geo.signals import household_moved
 from outreach.planning import progress, services
 from outreach.planning.forms import AssignForm, CampaignForm
 from outreach.types import utcnow
 
 planning_bp = Blueprint("planning", __name__)
+
+
+@planning_bp.record_once
+def _subscribe(_state) -> None:
+    """What the areas below tell this one: a user's scope changed, a household moved (assignments follow)."""
+    scope_changed.connect(services.on_scope_changed)
+    household_moved.connect(services.on_household_moved)
 
 
 @planning_bp.before_request

@@ -1,5 +1,7 @@
 """Campaigns, assignment of households to members, and each member's walk list."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -14,7 +16,6 @@ from outreach.auth.scope import (
     households_in_scope,
     households_under,
     manageable_commune,
-    release_out_of_scope,
     require_role,
     unit_in_scope,
     visible_household_ids,
@@ -529,3 +530,42 @@ def acknowledge_taken_away(member: User, *, now: datetime) -> int:
         .values(seen_at=now)
     )
     return rowcount(result)
+
+
+# --- scope that changed (auth and geo tell: outreach.auth.signals, outreach.geo.signals) ----------
+
+
+def release_out_of_scope(*, now: datetime, member: User | None = None, household_ids: Iterable[int] = ()) -> int:
+    """End the open assignments of ``member`` (or of these households) whose member may no longer
+    see the household: the member was moved or given another role, or the household moved. They
+    become "out_of_area": off the member's lists, and "to reassign" for the leader. Returns how many."""
+    stmt = sa.select(Assignment).where(Assignment.released_at.is_(None))
+    if member is not None:
+        stmt = stmt.where(Assignment.member_id == member.id)
+    else:
+        stmt = stmt.where(Assignment.household_id.in_(list(household_ids)))
+    by_member: dict[User, list[Assignment]] = defaultdict(list)
+    for assignment in db.session.scalars(stmt):
+        by_member[assignment.member].append(assignment)
+    released = 0
+    for holder, assignments in by_member.items():
+        ids = [a.household_id for a in assignments]
+        visible = set(db.session.scalars(visible_household_ids(holder).where(Household.id.in_(ids))))
+        for assignment in assignments:
+            if assignment.household_id not in visible:
+                assignment.released_at, assignment.released_reason = now, "out_of_area"
+                released += 1
+    db.session.flush()
+    return released
+
+
+def on_scope_changed(user: User, *, actor: User | None, now: datetime) -> None:
+    """A user's role or unit changed: the assignments they may no longer see are released (audited)."""
+    released = release_out_of_scope(member=user, now=now)
+    if released:
+        record_event(actor, "assignment.out_of_area", target=user, detail={"households": released}, now=now)
+
+
+def on_household_moved(household: Household, *, now: datetime) -> None:
+    """A household moved: whoever had it checked out may not see it in its new village; the leader reassigns it."""
+    release_out_of_scope(household_ids=[household.id], now=now)

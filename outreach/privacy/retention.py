@@ -18,10 +18,10 @@ from outreach.audit.services import record_event
 from outreach.auth.models import User
 from outreach.extensions import db
 from outreach.geo.models import Consent, Household, Purpose
-from outreach.geo.services import unlink_sensitive_facts
 from outreach.requests.models import OPEN_STATUSES, HelpRequest
 from outreach.sms.models import FINAL, InboundSms, SmsMessage
 from outreach.visits.models import VisitRecord
+from outreach.visits.sensitive import unlink_sensitive_facts
 
 
 @dataclass(frozen=True)

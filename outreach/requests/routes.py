@@ -13,6 +13,7 @@ from outreach.extensions import csrf, db, limiter
 from outreach.forms import show_form_errors
 from outreach.geo.models import AdminUnit
 from outreach.geo.phone import display_phone
+from outreach.geo.signals import household_erased, household_exported
 from outreach.labels import (
     HELP_LABELS,
     NEED_LABELS,
@@ -45,6 +46,8 @@ def _on_visits_stored(actor, *, visits, now):
 def _subscribe(_state) -> None:
     help_asked.connect(_on_help_asked)
     visits_stored.connect(_on_visits_stored)
+    household_exported.connect(services.export_help_requests)
+    household_erased.connect(services.erase_help_requests)
 
 
 @requests_bp.app_context_processor
@@ -52,8 +55,9 @@ def _labels() -> dict:
     return {
         "NEED_LABELS": NEED_LABELS, "TIME_LABELS": TIME_LABELS, "REQUEST_STATUS_LABELS": REQUEST_STATUS_LABELS,
         "REQUEST_SOURCE_LABELS": REQUEST_SOURCE_LABELS,
-        # Pages of lower areas (a campaign's progress) show these counts through a template include.
-        "help_figures_between": services.help_figures_between,
+        # Pages of lower areas show what this area knows: a campaign's progress these counts (through a
+        # template include), the member's Today who asked for help.
+        "help_figures_between": services.help_figures_between, "asked_for_help": services.asked_for_help,
     }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from outreach.clock import local_today
 from outreach.errors import Forbidden, ValidationError
 from outreach.extensions import csrf, db, limiter, records_reads
 from outreach.forms import show_form_errors
+from outreach.geo.signals import household_erased
 from outreach.labels import FILTER_LABELS
 from outreach.sms import services
 from outreach.sms.forms import BulkForm, GuideForm, SendForm
@@ -20,6 +21,14 @@ from outreach.types import utcnow
 from outreach.visits.models import VisitRecord
 
 sms_bp = Blueprint("sms", __name__)
+# A household's page (geo, below) shows whether its number opted out.
+sms_bp.add_app_template_global(services.opt_out_of, "sms_opt_out_of")
+
+
+@sms_bp.record_once
+def _subscribe(_state) -> None:
+    """What geo asks of this area: a household's erasure reaches the SMS sent to it and from it."""
+    household_erased.connect(services.erase_messages_of)
 
 
 def _webhook_limit() -> str:

@@ -1,4 +1,3 @@
-import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -6,12 +5,21 @@ from outreach.auth.models import Role
 from outreach.auth.scope import get_household, require_role
 from outreach.clock import local_today, utcnow
 from outreach.extensions import db
+from outreach.geo.signals import consent_withdrawn, household_erased, household_exported
 from outreach.labels import TIME_LABELS
 from outreach.planning.services import acknowledge_taken_away, moved_away, taken_away, upcoming, walk_list
-from outreach.requests.models import OPEN_STATUSES, HelpRequest
+from outreach.visits import sensitive
 from outreach.visits.services import visit_history, visits_recorded_on
 
 visits_bp = Blueprint("visits", __name__)
+
+
+@visits_bp.record_once
+def _subscribe(_state) -> None:
+    """What geo asks of this area: a household's sensitive facts on withdrawal, its export and erasure."""
+    consent_withdrawn.connect(sensitive.on_consent_withdrawn)
+    household_exported.connect(sensitive.export_sensitive_facts)
+    household_erased.connect(sensitive.erase_visits_of)
 
 
 @visits_bp.before_request
@@ -48,24 +56,11 @@ def today():
     stops = walk_list(current_user, today=day, position=position)
     return render_template(
         "visits/today.html", stops=stops[:TODAY_STOPS], more=max(0, len(stops) - TODAY_STOPS), day=day,
-        later=upcoming(current_user, today=day), asked=asked_for_help([s.household.id for s in stops[:TODAY_STOPS]]),
+        later=upcoming(current_user, today=day),
         TIME_LABELS=TIME_LABELS,
         taken=taken_away(current_user), moved=moved_away(current_user), position=position,
         done=visits_recorded_on(current_user, day),
     )  # fmt: skip
-
-
-def asked_for_help(household_ids: list[int]) -> dict[int, str]:
-    """The households on the list that asked for help themselves, with the time they prefer
-    (the requests area's table, read here: it sits above this one)."""
-    if not household_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(HelpRequest.household_id, HelpRequest.preferred_time)
-        .where(HelpRequest.household_id.in_(household_ids), HelpRequest.status.in_(OPEN_STATUSES))
-        .order_by(HelpRequest.id)
-    )
-    return {household_id: preferred for household_id, preferred in rows if household_id is not None}
 
 
 @visits_bp.post("/today/seen")

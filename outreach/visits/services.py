@@ -20,7 +20,6 @@ from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import AdminUnit, Consent, Household, Purpose
-from outreach.geo.services import add_anonymous_counts
 from outreach.planning.services import close_assignments, keep_for_another_try
 from outreach.visits.checks import Window, check_visit, uuid_or_none
 from outreach.visits.models import (
@@ -31,6 +30,7 @@ from outreach.visits.models import (
     VisitRecord,
     current_visits,
 )
+from outreach.visits.sensitive import add_anonymous_counts
 from outreach.visits.signals import StoredVisit, visits_stored
 
 MAX_BATCH = 500

@@ -139,6 +139,7 @@ def test_admin_creates_deactivates_and_rescopes_users_with_audit(client, users, 
     assert event.detail["before"]["role"] == "member" and event.detail["after"]["unit"] == "02383"
     audit = client.get("/admin/audit").get_data(as_text=True)
     assert "Đổi vai trò hoặc địa bàn" in audit and "Tạo người dùng" in audit
+    assert f'/admin/users/{user.id}">tv.moi</a>' in audit  # the target named by auth (naming_targets)
 
 
 def test_admin_cannot_lock_themselves_out(client, users):

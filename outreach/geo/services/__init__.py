@@ -3,16 +3,13 @@ the request or command commits.
 
 One module per concern; callers import the names from here: ``units`` (finding units by name and former
 name, children, roots), ``villages`` (adding, renaming, deleting them; a village's place checked against
-its commune), ``households`` (checking, creating, updating them), ``consents`` (consent per purpose,
-sensitive facts kept only with their consent or as anonymous counts), ``records`` (paged lists, a
+its commune), ``households`` (checking, creating, updating them), ``consents`` (consent per purpose;
+the sensitive facts themselves sit with the visits, ``outreach.visits.sensitive``), ``records`` (paged lists, a
 resident's export, who read their data, erasure)."""
 
 from outreach.geo.services.consents import (
-    add_anonymous_counts,
-    count_anonymously,
     grant_consent,
     grant_purpose,
-    unlink_sensitive_facts,
     withdraw_consent,
     withdraw_purpose,
 )
@@ -59,7 +56,6 @@ from outreach.geo.services.villages import (
 )
 
 __all__ = [
-    "add_anonymous_counts",
     "AREA_REACH",
     "CommuneArea",
     "DuplicateWarning",
@@ -72,7 +68,6 @@ __all__ = [
     "check_village",
     "child_units",
     "commune_area",
-    "count_anonymously",
     "create_household",
     "delete_village",
     "erase_household",
@@ -90,7 +85,6 @@ __all__ = [
     "root_units",
     "save_village",
     "search_units",
-    "unlink_sensitive_facts",
     "update_household",
     "usual_village_kind",
     "validate_household",

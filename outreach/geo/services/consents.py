@@ -1,10 +1,8 @@
-"""Sensitive facts (a disability: health information) and the consent for each purpose."""
+"""The consent for each purpose. Withdrawing one tells the areas above (``consent_withdrawn``): the
+sensitive facts themselves (a disability: health information) sit with the visits, ``outreach.visits.sensitive``."""
 
-import collections
-from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from outreach.audit.services import record_event
@@ -13,8 +11,6 @@ from outreach.auth.scope import (
     get_household,
     require_role,
 )
-from outreach.bulk import any_of
-from outreach.clock import local_today
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
@@ -23,63 +19,7 @@ from outreach.geo.models import (
     Household,
     Purpose,
 )
-from outreach.visits.models import SENSITIVE_OBSTACLES, AnonymousFact, VisitObstacle, VisitRecord
-
-# --- sensitive facts -------------------------------------------------------------------------
-
-
-def count_anonymously(village_id: int, day, code: str, n: int = 1) -> None:
-    """Add ``n`` to a village's anonymous count of a sensitive fact on a day (linked to nobody)."""
-    add_anonymous_counts({(village_id, day, code): n})
-
-
-def add_anonymous_counts(counts: Mapping[tuple[int, date, str], int]) -> None:
-    """Add to villages' anonymous counts of sensitive facts, ``{(village_id, day, code): n}``: one query
-    for the counts already there, whatever the number of facts (a synced batch holds hundreds)."""
-    if not counts:
-        return
-    existing = {
-        (row.village_id, row.day, row.code): row
-        for row in db.session.scalars(
-            sa.select(AnonymousFact).where(
-                any_of(AnonymousFact.village_id, {village for village, _day, _code in counts}),
-                any_of(AnonymousFact.day, {day for _village, day, _code in counts}),
-                any_of(AnonymousFact.code, {code for _village, _day, code in counts}),
-            )
-        )
-    }
-    for (village_id, day, code), n in counts.items():
-        row = existing.get((village_id, day, code))
-        if row is None:
-            db.session.add(AnonymousFact(village_id=village_id, day=day, code=code, count=n))
-        else:
-            row.count += n
-    db.session.flush()
-
-
-def unlink_sensitive_facts(condition, *, dry_run: bool = False) -> int:
-    """Move the sensitive obstacles of the visits matching ``condition`` (on ``VisitRecord``) to their
-    village's anonymous counts, and delete the links to the household. Returns how many facts."""
-    rows = db.session.execute(
-        sa.select(VisitObstacle.visit_id, VisitObstacle.code, VisitRecord.device_time, Household.village_id)
-        .join(VisitRecord, VisitRecord.id == VisitObstacle.visit_id)
-        .join(Household, Household.id == VisitRecord.household_id)
-        .where(VisitObstacle.code.in_(sorted(SENSITIVE_OBSTACLES)), condition)
-    ).all()
-    if dry_run or not rows:
-        return len(rows)
-    counts: collections.Counter[tuple[int, date, str]] = collections.Counter(
-        (village_id, local_today(device_time), code) for _visit_id, code, device_time, village_id in rows
-    )
-    add_anonymous_counts(counts)
-    for visit_id, code, _time, _village in rows:
-        db.session.execute(
-            sa.delete(VisitObstacle)
-            .where(VisitObstacle.visit_id == visit_id, VisitObstacle.code == code)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.expire_all()
-    return len(rows)
+from outreach.geo.signals import consent_withdrawn
 
 
 def withdraw_consent(actor: User, household_id: int, purpose: str, *, now: datetime) -> Household:
@@ -137,7 +77,7 @@ def withdraw_purpose(household: Household, purpose: Purpose, actor: User | None,
     if purpose == Purpose.STORE_PHONE and household.phone:
         household.phone = None
         changed = True
-    if purpose == Purpose.SENSITIVE:
-        # Without the consent the household's sensitive facts are no longer linked to it: counted only.
-        unlink_sensitive_facts(VisitRecord.household_id == household.id)
+    # The areas above act on it (without the sensitive consent, the visits area unlinks the
+    # household's sensitive facts: counted only).
+    consent_withdrawn.send(household, purpose=purpose, actor=actor, now=now)
     return changed

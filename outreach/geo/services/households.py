@@ -10,7 +10,6 @@ from outreach.auth.models import Role, User
 from outreach.auth.scope import (
     get_household,
     households_in_scope,
-    release_out_of_scope,
     require_role,
     unit_in_scope,
 )
@@ -24,6 +23,7 @@ from outreach.geo.models import (
 )
 from outreach.geo.phone import PhoneError, normalize_phone
 from outreach.geo.services.consents import grant_purpose, withdraw_purpose
+from outreach.geo.signals import household_moved
 from outreach.text import clean, fold
 
 # --- households ------------------------------------------------------------------------------
@@ -193,5 +193,5 @@ def update_household(
     db.session.flush()
     if moved:
         # Whoever had it checked out may not see it in its new village: the leader reassigns it.
-        release_out_of_scope(household_ids=[household.id], now=now)
+        household_moved.send(household, now=now)
     return household

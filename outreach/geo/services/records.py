@@ -13,18 +13,14 @@ from outreach.auth.scope import (
     households_in_scope,
     require_role,
 )
-from outreach.clock import local_today
 from outreach.extensions import db
 from outreach.geo.models import (
     AdminUnit,
     Household,
 )
-from outreach.geo.services.consents import unlink_sensitive_facts
 from outreach.geo.services.units import word_starts
-from outreach.requests.models import HelpRequest
-from outreach.sms.models import InboundSms, SmsMessage
+from outreach.geo.signals import household_erased, household_exported
 from outreach.text import fold
-from outreach.visits.models import SENSITIVE_OBSTACLES, VisitObstacle, VisitRecord
 
 MAX_HOUSEHOLDS_PER_PAGE = 100  # whatever a caller asks
 
@@ -67,7 +63,7 @@ def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
     household = get_household(actor, household_id, include_restricted=True)
     record_event(actor, "household.export", target=household, now=now)
     village = household.village
-    return {
+    export = {
         "exported_at": now.isoformat(),
         "household": {
             "id": household.id,
@@ -94,37 +90,17 @@ def export_household(actor: User, household_id: int, *, now: datetime) -> dict:
             }
             for c in household.consents
         ],
-        "sensitive_facts": [
-            {"visit_on": local_today(when).isoformat(), "fact": code}
-            for when, code in db.session.execute(
-                sa.select(VisitRecord.device_time, VisitObstacle.code)
-                .join(VisitObstacle, VisitObstacle.visit_id == VisitRecord.id)
-                .where(VisitRecord.household_id == household.id, VisitObstacle.code.in_(sorted(SENSITIVE_OBSTACLES)))
-                .order_by(VisitRecord.device_time)
-            )
-        ],
         "restricted_since": household.restricted_at.isoformat() if household.restricted_at else None,
         "accessed_by": [
             {"at": e.at.isoformat(), "who": e.actor_name, "what": e.action} for e in household_reads(household.id)
         ],
-        "help_requests": [
-            {
-                "asked_at": r.created_at.isoformat(),
-                "source": r.source,
-                "name": r.name,
-                "phone": r.phone,
-                "need": r.need,
-                "preferred_time": r.preferred_time,
-                "note": r.note,
-                "status": r.status,
-                "consent_text": r.consent_text,
-                "consent_at": r.consent_at.isoformat() if r.consent_at else None,
-                "consent_channel": r.consent_channel,
-                "closed_at": r.closed_at.isoformat() if r.closed_at else None,
-            }
-            for r in _help_requests_of(household)
-        ],
     }
+    # The areas above add what they hold about the household (its sensitive facts, its requests for help).
+    sections: dict = {}
+    for _receiver, section in household_exported.send(household, now=now):
+        sections.update(section or {})
+    export.update(sorted(sections.items()))
+    return export
 
 
 READ_ACTIONS = ("read.household", "read.api", "household.export")
@@ -146,46 +122,13 @@ def household_reads(household_id: int, *, limit: int = 500) -> list[AuditEvent]:
     )
 
 
-def _help_requests_of(household: Household) -> list[HelpRequest]:
-    """The requests for help this household made: linked to it, or from its phone number in its commune."""
-    who = [HelpRequest.household_id == household.id]
-    if household.phone:
-        who.append(sa.and_(HelpRequest.phone == household.phone, HelpRequest.commune_id == household.village.parent_id))
-    return list(
-        db.session.scalars(
-            sa.select(HelpRequest).where(sa.or_(*who), HelpRequest.erased_at.is_(None)).order_by(HelpRequest.id)
-        )
-    )
-
-
 def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
     """Erase a resident's data on request: the row stays only as an anonymous count in its village."""
     require_role(actor, Role.LEADER)
     household = get_household(actor, household_id, include_restricted=True)
-    unlink_sensitive_facts(VisitRecord.household_id == household.id)
-    db.session.execute(  # what the team wrote about them goes too; the visits stay as counts
-        sa.update(VisitRecord)
-        .where(VisitRecord.household_id == household.id)
-        .values(notes="", obstacle_other="", lat=None, lon=None, accuracy_m=None, location_consent=False)
-        .execution_options(synchronize_session=False)
-    )
-    # Its requests for help name the resident and hold the number: only what counts them stays.
-    requests = _help_requests_of(household)
-    messages = [m for r in requests for m in (r.ack_message_id, r.notice_message_id) if m]
-    for request in requests:
-        request.name, request.phone, request.note, request.form_token = "", None, "", ""
-        request.erased_at = request.updated_at = now
-    if messages:
-        db.session.execute(
-            sa.update(SmsMessage)
-            .where(SmsMessage.id.in_(messages))
-            .values(
-                to_phone="",
-                body="",
-                status=sa.case((SmsMessage.status == "queued", "cancelled"), else_=SmsMessage.status),
-            )
-            .execution_options(synchronize_session=False)
-        )
+    # The areas above first erase or anonymise what they hold about the household (its visits' notes
+    # and sensitive facts, its requests for help, its SMS): some find it by its phone, emptied below.
+    household_erased.send(household, actor=actor, now=now)
     household.head_name = ""
     household.head_name_folded = ""
     household.address = ""
@@ -196,18 +139,5 @@ def erase_household(actor: User, household_id: int, *, now: datetime) -> None:
     household.erased_at = now
     household.updated_at = now
     household.consents.clear()  # the consent texts name nobody, but the link to the household goes
-    # SMS sent to and received from the household name them and hold the number: only the rows stay.
-    db.session.execute(
-        sa.update(SmsMessage)
-        .where(SmsMessage.household_id == household.id)
-        .values(to_phone="", body="", household_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        sa.update(InboundSms)
-        .where(InboundSms.household_id == household.id)
-        .values(from_phone="", body="", household_id=None)
-        .execution_options(synchronize_session=False)
-    )
     record_event(actor, "household.erase", target=household, detail={"village_id": household.village_id}, now=now)
     db.session.flush()

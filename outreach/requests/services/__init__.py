@@ -33,9 +33,12 @@ from outreach.requests.services.figures import (
     help_figures_between,
 )
 from outreach.requests.services.leaders import (
+    asked_for_help,
     assign_request,
     close_by_visits,
+    erase_help_requests,
     erase_request,
+    export_help_requests,
     first_visit_day,
     get_request,
     household_from_request,
@@ -46,6 +49,7 @@ from outreach.requests.services.leaders import (
     notice_text,
     request_list,
     requests_in_scope,
+    requests_of_household,
     set_status,
 )
 from outreach.requests.services.texts import (
@@ -73,13 +77,16 @@ __all__ = [
     "TIME_WORDS",
     "ask",
     "ask_by_sms",
+    "asked_for_help",
     "assign_request",
     "first_visit_day",
     "close_by_visits",
     "commune_and_villages",
     "desk_commune",
     "desk_recent",
+    "erase_help_requests",
     "erase_request",
+    "export_help_requests",
     "find_communes",
     "get_request",
     "help_figures",
@@ -96,6 +103,7 @@ __all__ = [
     "sensitive_counted_apart",
     "request_list",
     "requests_in_scope",
+    "requests_of_household",
     "set_status",
     "unit_by_code",
 ]

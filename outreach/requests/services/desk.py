@@ -13,13 +13,13 @@ from outreach.clock import local_today
 from outreach.errors import Forbidden, NotFound, ValidationError
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Level
-from outreach.geo.services import count_anonymously
 from outreach.requests.models import (
     DeskHelp,
 )
 from outreach.text import clean
 from outreach.types import MAX_INTEGER
 from outreach.visits.models import HELP_FACTS, SENSITIVE_OBSTACLES, Obstacle
+from outreach.visits.sensitive import count_anonymously
 
 
 @dataclass

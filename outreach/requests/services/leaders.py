@@ -250,6 +250,63 @@ def _scrub(requests: list[HelpRequest], *, now: datetime) -> None:
         request.erased_at = request.updated_at = now
 
 
+def asked_for_help(household_ids: list[int]) -> dict[int, str]:
+    """The households among these that asked for help themselves (an open request), with the time they
+    prefer: the member's Today (visits, below) shows it through the template global ``asked_for_help``."""
+    if not household_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(HelpRequest.household_id, HelpRequest.preferred_time)
+        .where(HelpRequest.household_id.in_(household_ids), HelpRequest.status.in_(OPEN_STATUSES))
+        .order_by(HelpRequest.id)
+    )
+    return {household_id: preferred for household_id, preferred in rows if household_id is not None}
+
+
+# --- a resident's export and erasure (geo asks through outreach.geo.signals) -----------------
+
+
+def requests_of_household(household: Household) -> list[HelpRequest]:
+    """The requests for help this household made: linked to it, or from its phone number in its commune."""
+    who = [HelpRequest.household_id == household.id]
+    if household.phone:
+        who.append(sa.and_(HelpRequest.phone == household.phone, HelpRequest.commune_id == household.village.parent_id))
+    return list(
+        db.session.scalars(
+            sa.select(HelpRequest).where(sa.or_(*who), HelpRequest.erased_at.is_(None)).order_by(HelpRequest.id)
+        )
+    )
+
+
+def export_help_requests(household: Household, *, now: datetime) -> dict:
+    """The household's section of its export: its requests for help, as it made them."""
+    return {
+        "help_requests": [
+            {
+                "asked_at": r.created_at.isoformat(),
+                "source": r.source,
+                "name": r.name,
+                "phone": r.phone,
+                "need": r.need,
+                "preferred_time": r.preferred_time,
+                "note": r.note,
+                "status": r.status,
+                "consent_text": r.consent_text,
+                "consent_at": r.consent_at.isoformat() if r.consent_at else None,
+                "consent_channel": r.consent_channel,
+                "closed_at": r.closed_at.isoformat() if r.closed_at else None,
+            }
+            for r in requests_of_household(household)
+        ]
+    }
+
+
+def erase_help_requests(household: Household, *, actor: User, now: datetime) -> None:
+    """A resident's erasure: their requests for help name them and hold the number (and so do the SMS
+    they led to): only what counts them stays."""
+    _scrub(requests_of_household(household), now=now)
+
+
 def close_by_visits(actor: User, visits: list[StoredVisit], *, now: datetime) -> int:
     """A visit where someone was met closes the household's open requests ("done"). Returns how many."""
     met = {v.household_id: v for v in visits if v.outcome != "nobody_home"}

@@ -8,7 +8,6 @@ One module per concern; callers import the names from here:
 the dispatcher's steps, the leaders' page), ``webhooks`` (receipts, replies), ``jobs`` (reminders,
 daily summaries)."""
 
-from outreach.geo.consent import opt_out_of
 from outreach.sms.services.composing import (
     DEFAULT_TEMPLATE,
     REMINDER_LATE_TEMPLATE,
@@ -59,12 +58,14 @@ from outreach.sms.services.policy import (
     BLOCK_REASONS,
     cancel_waiting,
     commune_of,
+    erase_messages_of,
     hold_daily_caps,
     in_quiet_hours,
     invalid_numbers,
     next_send_time,
     opt_in,
     opt_out,
+    opt_out_of,
     opted_out_numbers,
     schedule,
     sms_blocker,
@@ -135,6 +136,7 @@ __all__ = [
     "next_send_time",
     "opt_in",
     "opt_out",
+    "erase_messages_of",
     "opt_out_of",
     "opted_out_numbers",
     "outbox_page",

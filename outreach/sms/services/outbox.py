@@ -12,7 +12,6 @@ from outreach.auth.models import Role, User
 from outreach.auth.scope import get_household, households_in_scope, require_role, unit_in_scope
 from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
-from outreach.geo.consent import opt_out_of
 from outreach.geo.models import AdminUnit, Household
 from outreach.planning.services import FILTERS, pick_households
 from outreach.sms.gateway import INVALID_NUMBER, OPTED_OUT_CODE, Gateway, GatewayError
@@ -29,6 +28,7 @@ from outreach.sms.services.policy import (
     invalid_numbers,
     next_send_time,
     opt_out,
+    opt_out_of,
     opted_out_numbers,
     schedule,
     sms_blocker,

@@ -6,11 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from outreach.auth.models import User
 from outreach.clock import day_bounds, local_zone
 from outreach.extensions import db
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.sms.gateway import INVALID_NUMBER
-from outreach.sms.models import OptOut, SmsMessage, Status
+from outreach.sms.models import InboundSms, OptOut, SmsMessage, Status
 from outreach.sms.services.config import settings
 
 # --- who may receive, and when ---------------------------------------------------------------
@@ -149,6 +150,11 @@ def opt_out(phone: str, *, source: str, keyword: str = "", now: datetime) -> boo
     return new
 
 
+def opt_out_of(phone: str | None) -> OptOut | None:
+    """The number's opt-out (it asked for no more SMS), or None."""
+    return db.session.get(OptOut, phone) if phone else None
+
+
 def opt_in(phone: str) -> bool:
     """The number may receive SMS again (consent still decides)."""
     row = db.session.get(OptOut, phone)
@@ -157,3 +163,22 @@ def opt_in(phone: str) -> bool:
     db.session.delete(row)
     db.session.flush()
     return True
+
+
+# --- a resident's erasure (geo asks through outreach.geo.signals) ----------------------------
+
+
+def erase_messages_of(household: Household, *, actor: User, now: datetime) -> None:
+    """SMS sent to and received from the household name them and hold the number: only the rows stay."""
+    db.session.execute(
+        sa.update(SmsMessage)
+        .where(SmsMessage.household_id == household.id)
+        .values(to_phone="", body="", household_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(InboundSms)
+        .where(InboundSms.household_id == household.id)
+        .values(from_phone="", body="", household_id=None)
+        .execution_options(synchronize_session=False)
+    )
