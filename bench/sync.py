@@ -352,9 +352,8 @@ PROFILE_LABELS = {
     "_insert_ignoring_duplicates": "_insert_ignoring_duplicates (the visits: one INSERT of arrays)",
     "_insert_obstacles": "_insert_obstacles (their obstacles: one INSERT of arrays)",
     "_sensitive_apart": "_sensitive_apart (disabilities without consent counted for the village)",
-    "close_assignments": "close_assignments (one UPDATE)",
-    "keep_for_another_try": "keep_for_another_try (nobody home: the assignment stays open)",
-    "send": "visits_stored (the requests it closes)",
+    "send": "visits_stored (planning closes the assignments, one UPDATE, or keeps them for another try; "
+    "requests closes the requests)",
 }
 
 

@@ -72,6 +72,7 @@ def _register_areas(app: Flask) -> None:
     from outreach.openapi import openapi_json  # noqa: F401 - adds the API's description to api_bp
     from outreach.ops import setup as ops_setup
     from outreach.ops.cli import ops_cli
+    from outreach.planning import api as planning_api  # noqa: F401 - adds its routes to api_bp
     from outreach.planning.routes import planning_bp
     from outreach.privacy.cli import privacy_cli
     from outreach.privacy.routes import privacy_bp, privacy_public_bp

@@ -6,8 +6,8 @@ from flask import jsonify
 
 from outreach.api import api_bp, body_schema, query_parameters
 from outreach.geo.api import HouseholdsQuery, NewHousehold, UnitsQuery
+from outreach.planning.api import PositionQuery
 from outreach.types import MAX_INTEGER
-from outreach.visits.api import PositionQuery
 from outreach.visits.payload import json_schemas as visit_schemas
 
 _ERRORS = {"type": "object", "additionalProperties": {"type": "string"}}

@@ -1,11 +1,12 @@
 """A lower area asks the areas above through signals (geo: a household's export, its erasure, a
-withdrawn consent, a move; auth: a user's changed scope; audit: the names of its events' targets);
-the app connects their receivers whenever it is created (the web, the CLI, the scheduler), so
-nothing is left behind."""
+withdrawn consent, a move; auth: a user's changed scope; visits: stored visits; audit: the names of
+its events' targets); the app connects their receivers whenever it is created (the web, the CLI, the
+scheduler), so nothing is left behind."""
 
 from outreach.audit.signals import naming_targets
 from outreach.auth.signals import scope_changed
 from outreach.geo.signals import consent_withdrawn, household_erased, household_exported, household_moved
+from outreach.visits.signals import visits_stored
 
 
 def _receivers(signal) -> set[str]:
@@ -32,3 +33,10 @@ def test_auth_names_the_users_the_audit_page_shows(app):
 def test_planning_releases_the_assignments_a_changed_scope_hides(app):
     assert _receivers(scope_changed) == {"outreach.planning.services.on_scope_changed"}
     assert _receivers(household_moved) == {"outreach.planning.services.on_household_moved"}
+
+
+def test_stored_visits_answer_the_assignments_and_the_requests(app):
+    assert _receivers(visits_stored) == {
+        "outreach.planning.services.on_visits_stored",
+        "outreach.requests.routes._on_visits_stored",
+    }

@@ -100,7 +100,7 @@ def login():
             login_user(user, remember=form.remember.data)
             session["lang"] = user.language
             # Members start their day on the walk list; everyone else on the start page.
-            default = url_for("visits.today") if user.role == Role.MEMBER else None
+            default = url_for("planning.today") if user.role == Role.MEMBER else None
             return redirect(safe_next(request.args.get("next"), default))
         flash(_("Wrong user name or password, or the account is deactivated."), "error")
     return render_template("auth/login.html", form=form)

@@ -7,24 +7,28 @@ from wtforms import SelectChoice
 from outreach.auth.models import Role
 from outreach.auth.scope import get_unit, require_role, village_choices
 from outreach.auth.signals import scope_changed
-from outreach.clock import local_today
+from outreach.clock import local_today, utcnow
 from outreach.errors import ValidationError
 from outreach.extensions import db
 from outreach.forms import show_form_errors
 from outreach.geo.models import Level
 from outreach.geo.signals import household_moved
+from outreach.labels import TIME_LABELS
 from outreach.planning import progress, services
 from outreach.planning.forms import AssignForm, CampaignForm
-from outreach.types import utcnow
+from outreach.visits.services import visits_recorded_on
+from outreach.visits.signals import visits_stored
 
 planning_bp = Blueprint("planning", __name__)
 
 
 @planning_bp.record_once
 def _subscribe(_state) -> None:
-    """What the areas below tell this one: a user's scope changed, a household moved (assignments follow)."""
+    """What the areas below tell this one: a user's scope changed, a household moved (assignments
+    follow), visits were stored (they close the member's assignments, or keep them for another try)."""
     scope_changed.connect(services.on_scope_changed)
     household_moved.connect(services.on_household_moved)
+    visits_stored.connect(services.on_visits_stored)
 
 
 @planning_bp.before_request
@@ -174,3 +178,31 @@ def campaign(campaign_id: int):
         total=progress.total(villages),
         today=today,
     )
+
+
+# The walk list a phone shows at once: a day's walk is far shorter; more would only weigh on a slow network.
+TODAY_STOPS = 300
+
+
+@planning_bp.get("/today")
+def today():
+    if current_user.role not in (Role.MEMBER, Role.LEADER):
+        return redirect(url_for("home.index"))
+    day = local_today()
+    lat, lon = request.args.get("lat", type=float), request.args.get("lon", type=float)
+    position = (lat, lon) if lat is not None and lon is not None else None
+    stops = services.walk_list(current_user, today=day, position=position)
+    return render_template(
+        "planning/today.html", stops=stops[:TODAY_STOPS], more=max(0, len(stops) - TODAY_STOPS), day=day,
+        later=services.upcoming(current_user, today=day),
+        TIME_LABELS=TIME_LABELS,
+        taken=services.taken_away(current_user), moved=services.moved_away(current_user), position=position,
+        done=visits_recorded_on(current_user, day),
+    )  # fmt: skip
+
+
+@planning_bp.post("/today/seen")
+def seen():
+    services.acknowledge_taken_away(current_user, now=utcnow())
+    db.session.commit()
+    return redirect(url_for("planning.today"))

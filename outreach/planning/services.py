@@ -28,7 +28,8 @@ from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.models import MAX_RETRY_DAYS, Assignment, Campaign
 from outreach.planning.walk_order import Stop, walk_order
 from outreach.text import clean
-from outreach.visits.models import VisitRecord, current_visits, is_latest_visit, reached
+from outreach.visits.models import Outcome, VisitRecord, current_visits, is_latest_visit, reached
+from outreach.visits.signals import StoredVisit
 
 # --- campaigns -------------------------------------------------------------------------------
 
@@ -569,3 +570,21 @@ def on_scope_changed(user: User, *, actor: User | None, now: datetime) -> None:
 def on_household_moved(household: Household, *, now: datetime) -> None:
     """A household moved: whoever had it checked out may not see it in its new village; the leader reassigns it."""
     release_out_of_scope(household_ids=[household.id], now=now)
+
+
+# --- visits stored (visits tells: outreach.visits.signals) -----------------------------------------
+
+
+def on_visits_stored(actor: User, *, visits: list[StoredVisit], now: datetime) -> None:
+    """Visits the member stored answer their assignments. A household where someone was met is done,
+    whatever else the batch says of it; where nobody was home at every try, it waits for another try
+    (from the latest); a record corrected from a meeting to "nobody home" puts it back on the list."""
+    met = {v.household_id for v in visits if v.outcome != Outcome.NOBODY_HOME}
+    tried: dict[bool, dict[int, datetime]] = {False: {}, True: {}}
+    for v in visits:
+        if v.household_id not in met:
+            times = tried[v.corrects_a_meeting]
+            times[v.household_id] = max(v.device_time, times.get(v.household_id, v.device_time))
+    close_assignments(actor, met, now=now)
+    keep_for_another_try(actor, tried[False], now=now)
+    keep_for_another_try(actor, tried[True], now=now, reopen=True)

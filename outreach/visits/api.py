@@ -1,35 +1,17 @@
-"""JSON API routes for the field app: the member's walk list and visit sync."""
+"""JSON API routes for the field app: visit sync, and a stored visit to correct."""
 
 import collections
 import uuid
-from typing import Annotated
 
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import Field, WithJsonSchema
 
-from outreach.api import Query, api_bp, read_query
+from outreach.api import api_bp
 from outreach.auth.permissions import may
-from outreach.clock import local_today
 from outreach.extensions import db
-from outreach.planning.services import walk_list
 from outreach.types import utcnow
 from outreach.visits.services import MAX_BATCH, get_visit, sync_visits, visit_as_payload
-
-Latitude = Annotated[
-    Annotated[float, Field(ge=-90, le=90)] | None, WithJsonSchema({"type": "number", "minimum": -90, "maximum": 90})
-]
-Longitude = Annotated[
-    Annotated[float, Field(ge=-180, le=180)] | None, WithJsonSchema({"type": "number", "minimum": -180, "maximum": 180})
-]
-
-
-class PositionQuery(Query):
-    """Where the phone is, to start the walk there (both, or neither)."""
-
-    lat: Latitude = Field(None, description="Start from here (degrees, WGS 84).")
-    lon: Longitude = None
 
 
 @api_bp.post("/visits/sync")
@@ -53,29 +35,3 @@ def visit(client_id: uuid.UUID):
     # on the server (``sync_visits``).
     sensitive = may(current_user, "see_sensitive_facts")
     return jsonify(visit_as_payload(record, sensitive=sensitive))
-
-
-@api_bp.get("/assignments")
-def assignments():
-    asked = read_query(PositionQuery)
-    position = (asked.lat, asked.lon) if asked.lat is not None and asked.lon is not None else None
-    stops = walk_list(current_user, today=local_today(), position=position)
-    return jsonify(
-        {
-            "today": local_today().isoformat(),
-            "assignments": [
-                {
-                    "household_id": s.household.id,
-                    "head_name": s.household.head_name,
-                    "address": s.household.address,
-                    "village": s.household.village.name,
-                    "phone": s.household.phone,
-                    "lat": s.household.lat,
-                    "lon": s.household.lon,
-                    "due_on": s.assignment.due_on.isoformat(),
-                    "leg_m": round(s.leg_m) if s.leg_m is not None else None,
-                }
-                for s in stops
-            ],
-        }
-    )

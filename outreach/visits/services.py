@@ -20,7 +20,6 @@ from outreach.errors import NotFound
 from outreach.extensions import db
 from outreach.geo.consent import CONSENT_TEXTS, CONSENT_VERSION
 from outreach.geo.models import AdminUnit, Consent, Household, Purpose
-from outreach.planning.services import close_assignments, keep_for_another_try
 from outreach.visits.checks import Window, check_visit, uuid_or_none
 from outreach.visits.models import (
     HELP_FACTS,
@@ -189,12 +188,10 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
             visit.obstacles = [VisitObstacle(code=code) for code in item.codes]
             db.session.add(visit)
             db.session.flush()
-            if visit.outcome == Outcome.NOBODY_HOME:
-                # Corrected to "nobody home": the household goes back on the member's list.
-                corrects_a_meeting = previous is not None and previous.outcome != Outcome.NOBODY_HOME
-                keep_for_another_try(actor, {household.id: visit.device_time}, now=now, reopen=corrects_a_meeting)
-            else:
-                close_assignments(actor, [household.id], now=now)
+            # Told inside the savepoint: what the areas above do (planning's assignments) is undone with it.
+            corrects_a_meeting = previous is not None and previous.outcome != Outcome.NOBODY_HOME
+            stored = StoredVisit(visit.id, household.id, visit.outcome, visit.device_time, corrects_a_meeting)
+            visits_stored.send(actor, visits=[stored], now=now)
     except IntegrityError:
         # Another request stored the same client_id (or corrected the same record) just now.
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.client_id == client_id)):
@@ -202,7 +199,6 @@ def record_visit(actor: User, payload: dict, *, now: datetime) -> SyncResult:
         if db.session.scalar(sa.select(VisitRecord.id).where(VisitRecord.supersedes_id == visit.supersedes_id)):
             return SyncResult(client_id, "rejected", {"supersedes": _("that record was already corrected")})
         return SyncResult(client_id, "rejected", {"": _("the record could not be stored; send it again")})
-    visits_stored.send(actor, visits=[StoredVisit(visit.id, household.id, visit.outcome, visit.device_time)], now=now)
     return SyncResult(client_id, "created", visit_id=visit.id, notes=notes.get(client_id, {}))
 
 
@@ -329,15 +325,6 @@ def _store_batch(actor: User, records: list, *, now: datetime) -> list[SyncResul
     if obstacle_rows:
         _insert_obstacles(obstacle_rows)
     stored = [row for row in rows if row["client_id"] in created]
-    # A household where someone was met is done, whatever else the batch says of it; where nobody
-    # was home at every try, it waits for another try (from the latest).
-    met = {row["household_id"] for row in stored if row["outcome"] != Outcome.NOBODY_HOME}
-    tried: dict[int, datetime] = {}
-    for row in stored:
-        if row["household_id"] not in met:
-            tried[row["household_id"]] = max(row["device_time"], tried.get(row["household_id"], row["device_time"]))
-    close_assignments(actor, met, now=now)
-    keep_for_another_try(actor, tried, now=now)
     visits_stored.send(
         actor,
         visits=[

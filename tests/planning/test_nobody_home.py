@@ -22,7 +22,9 @@ from outreach.planning.services import (
     walk_list,
 )
 from outreach.visits.coverage import coverage
+from outreach.visits.models import VisitRecord
 from outreach.visits.services import record_visit, sync_visits
+from outreach.visits.signals import visits_stored
 from tests.conftest import NOW, csrf_token, login, make_household, make_user, visit_payload
 
 DAY = date(2026, 11, 26)  # NOW is 10:00 on this day in Vietnam
@@ -139,6 +141,23 @@ def test_a_correction_to_nobody_home_puts_the_household_back(team):
     db.session.commit()
     back = _open(homes[0].id)
     assert back is not None and back.member_id == team["member"].id and back.due_on == DAY
+
+
+def test_the_assignment_work_is_undone_with_the_record(team):
+    """visits tells planning through visits_stored inside the record's savepoint: when the record
+    cannot be stored (here a receiver fails as a racing insert would), the assignment stays as it was."""
+    homes = team["homes"]
+    _assign(team, homes[:1])
+
+    def fails(_actor, **_kwargs):
+        raise sa.exc.IntegrityError("INSERT", {}, Exception("raced"))
+
+    with visits_stored.connected_to(fails):  # connected last: planning's receiver has run before it
+        result = record_visit(team["member"], visit_payload(homes[0]), now=NOW)
+    assert result.status == "rejected"
+    db.session.commit()
+    assert _open(homes[0].id) is not None
+    assert db.session.scalar(sa.select(sa.func.count(VisitRecord.id))) == 0
 
 
 def test_today_says_nobody_was_home(client, team):
