@@ -110,10 +110,17 @@ DETAIL_LABELS = {
     "counts": _l("anonymised"),
     "days": _l("days kept"),
     "previous": _l("before"),
+    "why": _l("because"),
     "member": _l("member"),
     "day": _l("day"),
     "household": _l("household"),
     "visit": _l("visit"),
+}
+# Why an assignment ended without a visit (``assignment.released_reason``).
+RELEASE_LABELS = {
+    "cancelled": _l("taken back by the leader"),
+    "reassigned": _l("given to another member"),
+    "out_of_area": _l("no longer in the member's area"),
 }
 ACTION_LABELS = {
     "login": _l("Logged in"),

@@ -40,3 +40,9 @@ def test_stored_visits_answer_the_assignments_and_the_requests(app):
         "outreach.planning.services.on_visits_stored",
         "outreach.requests.routes._on_visits_stored",
     }
+
+
+def test_released_assignments_answer_the_requests_assigned_through_them(app):
+    from outreach.planning.signals import assignments_released
+
+    assert _receivers(assignments_released) == {"outreach.requests.services.leaders.on_assignments_released"}

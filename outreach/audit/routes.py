@@ -5,7 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from outreach.audit.services import events_page, target_names
-from outreach.labels import DETAIL_LABELS, PURPOSE_LABELS, REQUEST_STATUS_LABELS, RIGHT_LABELS, ROLE_LABELS
+from outreach.labels import (
+    DETAIL_LABELS,
+    PURPOSE_LABELS,
+    RELEASE_LABELS,
+    REQUEST_STATUS_LABELS,
+    RIGHT_LABELS,
+    ROLE_LABELS,
+)
 from outreach.roles import Role
 
 audit_bp = Blueprint("audit", __name__, url_prefix="/admin")
@@ -40,6 +47,8 @@ def _value(key: str, value) -> str:
         return ", ".join(f"#{n}" for n in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
+    if key == "why" and isinstance(value, str):
+        return str(RELEASE_LABELS.get(value, value))
     if key in ("status", "previous") and isinstance(value, str):
         return str(REQUEST_STATUS_LABELS.get(value, value))
     return str(value)

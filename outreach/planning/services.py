@@ -26,6 +26,7 @@ from outreach.errors import NotFound, ValidationError
 from outreach.extensions import db, rowcount
 from outreach.geo.models import AdminUnit, Household, Level
 from outreach.planning.models import MAX_RETRY_DAYS, Assignment, Campaign
+from outreach.planning.signals import assignments_released
 from outreach.planning.walk_order import Stop, walk_order
 from outreach.text import clean
 from outreach.visits.models import Outcome, VisitRecord, current_visits, is_latest_visit, reached
@@ -221,7 +222,7 @@ def assign_households(
             }
         )
     # An assignment its member may no longer see (they moved, or the household did) is not a conflict.
-    release_out_of_scope(household_ids=household_ids, now=now)
+    release_out_of_scope(household_ids=household_ids, now=now, actor=actor)
     open_rows = {
         a.household_id: a
         for a in db.session.scalars(
@@ -229,6 +230,7 @@ def assign_households(
         )
     }
     result = AssignResult()
+    taken_from: list[int] = []  # the assignments that gave way to these
     for household_id in dict.fromkeys(household_ids):
         current = open_rows.get(household_id)
         if current is not None and current.member_id == member.id:
@@ -242,6 +244,7 @@ def assign_households(
             current.released_at, current.released_reason = now, "reassigned"
             db.session.flush()  # free the household before it is checked out again
             result.reassigned.append(household_id)
+            taken_from.append(current.id)
         else:
             result.assigned.append(household_id)
         db.session.add(
@@ -255,6 +258,7 @@ def assign_households(
         record_event(
             actor, "assignment.reassign", target=member, detail={"households": len(result.reassigned)}, now=now
         )
+        assignments_released.send(actor, assignment_ids=taken_from, reason="reassigned", now=now)
     return result
 
 
@@ -262,12 +266,17 @@ def unassign(actor: User, household_ids: list[int], *, now: datetime) -> int:
     """Take households back from whoever has them (the member sees they were taken back)."""
     require_role(actor, Role.LEADER)
     visible = households_in_scope(actor).with_only_columns(Household.id).where(Household.id.in_(household_ids))
-    result = db.session.execute(
-        sa.update(Assignment)
-        .where(Assignment.household_id.in_(visible), Assignment.released_at.is_(None))
-        .values(released_at=now, released_reason="cancelled")
+    released = list(
+        db.session.scalars(
+            sa.update(Assignment)
+            .where(Assignment.household_id.in_(visible), Assignment.released_at.is_(None))
+            .values(released_at=now, released_reason="cancelled")
+            .returning(Assignment.id)
+        )
     )
-    return rowcount(result)
+    if released:
+        assignments_released.send(actor, assignment_ids=released, reason="cancelled", now=now)
+    return len(released)
 
 
 # --- picking households ----------------------------------------------------------------------
@@ -536,7 +545,9 @@ def acknowledge_taken_away(member: User, *, now: datetime) -> int:
 # --- scope that changed (auth and geo tell: outreach.auth.signals, outreach.geo.signals) ----------
 
 
-def release_out_of_scope(*, now: datetime, member: User | None = None, household_ids: Iterable[int] = ()) -> int:
+def release_out_of_scope(
+    *, now: datetime, member: User | None = None, household_ids: Iterable[int] = (), actor: User | None = None
+) -> int:
     """End the open assignments of ``member`` (or of these households) whose member may no longer
     see the household: the member was moved or given another role, or the household moved. They
     become "out_of_area": off the member's lists, and "to reassign" for the leader. Returns how many."""
@@ -548,21 +559,23 @@ def release_out_of_scope(*, now: datetime, member: User | None = None, household
     by_member: dict[User, list[Assignment]] = defaultdict(list)
     for assignment in db.session.scalars(stmt):
         by_member[assignment.member].append(assignment)
-    released = 0
+    released: list[int] = []
     for holder, assignments in by_member.items():
         ids = [a.household_id for a in assignments]
         visible = set(db.session.scalars(visible_household_ids(holder).where(Household.id.in_(ids))))
         for assignment in assignments:
             if assignment.household_id not in visible:
                 assignment.released_at, assignment.released_reason = now, "out_of_area"
-                released += 1
+                released.append(assignment.id)
     db.session.flush()
-    return released
+    if released:
+        assignments_released.send(actor, assignment_ids=released, reason="out_of_area", now=now)
+    return len(released)
 
 
 def on_scope_changed(user: User, *, actor: User | None, now: datetime) -> None:
     """A user's role or unit changed: the assignments they may no longer see are released (audited)."""
-    released = release_out_of_scope(member=user, now=now)
+    released = release_out_of_scope(member=user, now=now, actor=actor)
     if released:
         record_event(actor, "assignment.out_of_area", target=user, detail={"households": released}, now=now)
 

@@ -22,6 +22,7 @@ from outreach.labels import (
     REQUEST_STATUS_LABELS,
     TIME_LABELS,
 )
+from outreach.planning.signals import assignments_released
 from outreach.requests import services
 from outreach.requests.forms import AskForm, AssignRequestForm, DeskForm
 from outreach.requests.models import REQUEST_STATUSES
@@ -48,6 +49,7 @@ def _subscribe(_state) -> None:
     visits_stored.connect(_on_visits_stored)
     household_exported.connect(services.export_help_requests)
     household_erased.connect(services.erase_help_requests)
+    assignments_released.connect(services.on_assignments_released)
 
 
 @requests_bp.app_context_processor

@@ -336,3 +336,61 @@ def test_assigning_waits_for_a_household_and_a_time_of_day_not_yet_past(client, 
         users["leader"], request.id, users["member"].id, due_on=date(2026, 11, 30), now=evening
     )
     assert done.due_on == date(2026, 11, 30)
+
+
+# --- an assignment that ends without a visit --------------------------------------------------------
+
+
+def _assigned(geo, users, known) -> HelpRequest:
+    request = _ask(geo, phone=known.phone)
+    services.link_household(users["leader"], request.id, known.id, now=NOW)
+    services.assign_request(users["leader"], request.id, users["member"].id, due_on=date(2026, 11, 28), now=NOW)
+    db.session.commit()
+    assert _fresh()[0].status == "assigned"
+    return request
+
+
+def test_a_request_taken_back_from_its_member_is_new_again(app, client, geo, users, known):
+    from outreach.planning.services import unassign
+
+    _assigned(geo, users, known)
+    assert unassign(users["leader"], [known.id], now=NOW) == 1
+    db.session.commit()
+    [request] = _fresh()
+    assert (request.status, request.member_id, request.due_on, request.assignment_id) == ("new", None, None, None)
+    event = _fresh(AuditEvent)[-1]
+    assert (event.action, event.detail) == (
+        "request.status",
+        {"status": "new", "previous": "assigned", "why": "cancelled"},
+    )
+    login(client, "admin")
+    assert "vì: lãnh đạo đã rút lại việc giao" in client.get("/admin/audit").get_data(as_text=True)
+    # The leader assigns it again, as any new request (and the resident is told then).
+    services.assign_request(users["leader"], request.id, users["member"].id, due_on=date(2026, 11, 30), now=NOW)
+    db.session.commit()
+    assert _fresh()[0].status == "assigned"
+
+
+def test_a_request_follows_its_household_given_to_another_member(app, geo, users, known):
+    from outreach.auth.models import Role
+    from outreach.planning.models import Assignment
+    from outreach.planning.services import assign_households
+    from tests.conftest import make_user
+
+    other = make_user("member2.tanha", Role.MEMBER, geo["tanha_v1"])
+    _assigned(geo, users, known)
+    result = assign_households(users["leader"], other.id, [known.id], due_on=date(2026, 12, 2), now=NOW, reassign=True)
+    assert result.reassigned == [known.id]
+    db.session.commit()
+    [request] = _fresh()
+    assert (request.status, request.member_id, request.due_on) == ("assigned", other.id, date(2026, 12, 2))
+    assert db.session.get(Assignment, request.assignment_id).member_id == other.id
+
+
+def test_a_request_whose_member_moved_away_is_new_again(app, geo, users, known):
+    from outreach.auth.services import change_user
+
+    _assigned(geo, users, known)
+    change_user(users["leader"], users["member"].id, role="member", unit=geo["minhkhuong_v1"], active=True, now=NOW)
+    db.session.commit()
+    assert _fresh()[0].status == "new"

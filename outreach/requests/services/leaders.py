@@ -91,7 +91,7 @@ def matching_households(actor: User, request: HelpRequest) -> list[Household]:
     return list(db.session.scalars(households_in_scope(actor).where(sa.or_(*conditions)).limit(10)))
 
 
-def _audit(actor: User, action: str, request: HelpRequest, now: datetime, **detail) -> None:
+def _audit(actor: User | None, action: str, request: HelpRequest, now: datetime, **detail) -> None:
     record_event(actor, action, target=request, detail={k: v for k, v in detail.items() if v is not None}, now=now)
 
 
@@ -220,6 +220,34 @@ def assign_request(actor: User, request_id: int, member_id: int, *, due_on: date
     _audit(actor, "request.assign", request, now, member=member.id, day=due_on.isoformat())
     db.session.flush()
     return request
+
+
+def on_assignments_released(actor: User | None, *, assignment_ids: list[int], reason: str, now: datetime) -> None:
+    """Assignments ended without a visit (planning tells). A request assigned through one of them goes
+    back to the leader's list as new when nobody has the household now (taken back, or out of the
+    member's area): the leader assigns it again, and the resident is told then. When another member was
+    given the household, the request follows that member and day."""
+    requests = db.session.scalars(
+        sa.select(HelpRequest).where(
+            any_of(HelpRequest.assignment_id, assignment_ids), HelpRequest.status == RequestStatus.ASSIGNED
+        )
+    )
+    for request in list(requests):
+        current = None
+        if reason == "reassigned":
+            current = db.session.scalar(
+                sa.select(Assignment).where(
+                    Assignment.household_id == request.household_id, Assignment.released_at.is_(None)
+                )
+            )
+        request.updated_at = now
+        if current is not None:
+            request.member_id, request.due_on, request.assignment_id = current.member_id, current.due_on, current.id
+            _audit(actor, "request.assign", request, now, member=current.member_id, day=current.due_on.isoformat())
+            continue
+        request.status, request.member_id, request.due_on, request.assignment_id = RequestStatus.NEW, None, None, None
+        _audit(actor, "request.status", request, now, status=RequestStatus.NEW.value, previous="assigned", why=reason)
+    db.session.flush()
 
 
 def members_for(actor: User, request: HelpRequest) -> list[User]:
