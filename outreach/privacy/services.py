@@ -200,11 +200,16 @@ def link_household(actor: User, case_id: int, household_id: int, *, now: datetim
     case = get_case(actor, case_id)
     if case.status != CaseStatus.OPEN:
         raise ValidationError({"": [_("This request is already answered.")]})
+    # A code mistyped, or of a household elsewhere: said on the case's page, never whether it exists.
+    unknown = ValidationError({"household_id": [_("No household of %(unit)s has this code.", unit=case.unit.name)]})
     if not 1 <= household_id <= MAX_INTEGER:
-        raise NotFound(household_id)
-    household = get_household(actor, household_id, include_restricted=True)
+        raise unknown
+    try:
+        household = get_household(actor, household_id, include_restricted=True)
+    except NotFound:
+        raise unknown from None
     if household.village.parent_id != case.unit_id:
-        raise ValidationError({"household_id": [_("That household is not in %(unit)s.", unit=case.unit.name)]})
+        raise unknown
     if case.household_id != household.id:
         case.household_id = household.id
         record_event(actor, "privacy.case_household", target=case, detail={"household": household.id}, now=now)
