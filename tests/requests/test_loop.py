@@ -394,3 +394,18 @@ def test_a_request_whose_member_moved_away_is_new_again(app, geo, users, known):
     change_user(users["leader"], users["member"].id, role="member", unit=geo["minhkhuong_v1"], active=True, now=NOW)
     db.session.commit()
     assert _fresh()[0].status == "new"
+
+
+def test_a_request_given_to_another_member_from_its_page_is_audited_once(app, geo, users, known):
+    from outreach.auth.models import Role
+    from tests.conftest import make_user
+
+    other = make_user("member2.tanha", Role.MEMBER, geo["tanha_v1"])
+    request = _assigned(geo, users, known)
+    services.assign_request(users["leader"], request.id, other.id, due_on=date(2026, 12, 2), now=NOW)
+    db.session.commit()
+    assert [e.detail["member"] for e in _fresh(AuditEvent) if e.action == "request.assign"] == [
+        users["member"].id,
+        other.id,
+    ]
+    assert _fresh()[0].member_id == other.id

@@ -200,10 +200,12 @@ def assign_request(actor: User, request_id: int, member_id: int, *, due_on: date
     if not 1 <= member_id <= MAX_INTEGER:
         raise ValidationError({"member_id": [_("Choose an active team member of your commune.")]})
     same = request.status == RequestStatus.ASSIGNED and request.member_id == member_id and request.due_on == due_on
+    previous_assignment, request.assignment_id = request.assignment_id, None  # given anew here, not followed
     result = assign_households(actor, member_id, [request.household_id], due_on=due_on, now=now, reassign=True)
     if not result.done:
         raise ValidationError({"member_id": [_("The household could not be assigned to this member.")]})
     if same:
+        request.assignment_id = previous_assignment
         return request
     member = db.session.get(User, member_id)
     assert member is not None  # assign_households checked the member
