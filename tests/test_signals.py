@@ -31,13 +31,13 @@ def test_auth_names_the_users_the_audit_page_shows(app):
 
 
 def test_planning_releases_the_assignments_a_changed_scope_hides(app):
-    assert _receivers(scope_changed) == {"outreach.planning.services.on_scope_changed"}
-    assert _receivers(household_moved) == {"outreach.planning.services.on_household_moved"}
+    assert _receivers(scope_changed) == {"outreach.planning.receivers.on_scope_changed"}
+    assert _receivers(household_moved) == {"outreach.planning.receivers.on_household_moved"}
 
 
 def test_stored_visits_answer_the_assignments_and_the_requests(app):
     assert _receivers(visits_stored) == {
-        "outreach.planning.services.on_visits_stored",
+        "outreach.planning.receivers.on_visits_stored",
         "outreach.requests.routes._on_visits_stored",
     }
 

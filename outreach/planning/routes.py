@@ -14,7 +14,7 @@ from outreach.forms import show_form_errors
 from outreach.geo.models import Level
 from outreach.geo.signals import household_moved
 from outreach.labels import TIME_LABELS
-from outreach.planning import progress, services
+from outreach.planning import progress, receivers, services
 from outreach.planning.forms import AssignForm, CampaignForm
 from outreach.visits.services import visits_recorded_on
 from outreach.visits.signals import visits_stored
@@ -26,9 +26,9 @@ planning_bp = Blueprint("planning", __name__)
 def _subscribe(_state) -> None:
     """What the areas below tell this one: a user's scope changed, a household moved (assignments
     follow), visits were stored (they close the member's assignments, or keep them for another try)."""
-    scope_changed.connect(services.on_scope_changed)
-    household_moved.connect(services.on_household_moved)
-    visits_stored.connect(services.on_visits_stored)
+    scope_changed.connect(receivers.on_scope_changed)
+    household_moved.connect(receivers.on_household_moved)
+    visits_stored.connect(receivers.on_visits_stored)
 
 
 @planning_bp.before_request

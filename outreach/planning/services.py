@@ -29,8 +29,7 @@ from outreach.planning.models import MAX_RETRY_DAYS, Assignment, Campaign
 from outreach.planning.signals import assignments_released
 from outreach.planning.walk_order import Stop, walk_order
 from outreach.text import clean
-from outreach.visits.models import Outcome, VisitRecord, current_visits, is_latest_visit, reached
-from outreach.visits.signals import StoredVisit
+from outreach.visits.models import VisitRecord, current_visits, is_latest_visit, reached
 
 # --- campaigns -------------------------------------------------------------------------------
 
@@ -571,33 +570,3 @@ def release_out_of_scope(
     if released:
         assignments_released.send(actor, assignment_ids=released, reason="out_of_area", now=now)
     return len(released)
-
-
-def on_scope_changed(user: User, *, actor: User | None, now: datetime) -> None:
-    """A user's role or unit changed: the assignments they may no longer see are released (audited)."""
-    released = release_out_of_scope(member=user, now=now, actor=actor)
-    if released:
-        record_event(actor, "assignment.out_of_area", target=user, detail={"households": released}, now=now)
-
-
-def on_household_moved(household: Household, *, now: datetime) -> None:
-    """A household moved: whoever had it checked out may not see it in its new village; the leader reassigns it."""
-    release_out_of_scope(household_ids=[household.id], now=now)
-
-
-# --- visits stored (visits tells: outreach.visits.signals) -----------------------------------------
-
-
-def on_visits_stored(actor: User, *, visits: list[StoredVisit], now: datetime) -> None:
-    """Visits the member stored answer their assignments. A household where someone was met is done,
-    whatever else the batch says of it; where nobody was home at every try, it waits for another try
-    (from the latest); a record corrected from a meeting to "nobody home" puts it back on the list."""
-    met = {v.household_id for v in visits if v.outcome != Outcome.NOBODY_HOME}
-    tried: dict[bool, dict[int, datetime]] = {False: {}, True: {}}
-    for v in visits:
-        if v.household_id not in met:
-            times = tried[v.corrects_a_meeting]
-            times[v.household_id] = max(v.device_time, times.get(v.household_id, v.device_time))
-    close_assignments(actor, met, now=now)
-    keep_for_another_try(actor, tried[False], now=now)
-    keep_for_another_try(actor, tried[True], now=now, reopen=True)
